@@ -1,0 +1,27 @@
+"""tinygrad_nb: a small autograd engine on NumPy, in the notation of the deep learning course.
+
+>>> import numpy as np
+>>> from tinygrad_nb import Tensor
+>>> W1 = Tensor(np.ones((3, 4)), requires_grad=True, name="W1")
+>>> X = Tensor(np.ones((4, 5)), name="X")           # course layout: (n_x, m)
+>>> J = (W1 @ X).relu().sum() / 5
+>>> J.backward()
+>>> W1.grad.shape
+(3, 4)
+"""
+
+from tinygrad_nb.engine import grad
+from tinygrad_nb.function import Function, ShapeError
+from tinygrad_nb.functional import concatenate, maximum, minimum, stack, where
+from tinygrad_nb.grad_mode import enable_grad, is_grad_enabled, no_grad
+from tinygrad_nb.gradcheck import GradcheckResult, gradcheck
+from tinygrad_nb.tensor import Tensor
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Tensor", "Function", "ShapeError",
+    "grad", "gradcheck", "GradcheckResult",
+    "no_grad", "enable_grad", "is_grad_enabled",
+    "concatenate", "stack", "where", "maximum", "minimum",
+]

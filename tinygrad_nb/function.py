@@ -1,0 +1,101 @@
+"""``Function``: the one shape every op has, its forward and its backward side by side.
+
+An op subclasses ``Function`` and defines two methods::
+
+    class Tanh(Function):
+        def forward(self, x):            # NumPy arrays in, a NumPy array out
+            return np.tanh(x)
+        def backward(self, g, out, x):    # dJ/dout in, dJ/dinput out (one per input)
+            return (g * (1 - out * out),)
+
+``backward`` is written once and runs in two modes. In the ordinary mode ``g``, ``out``
+and the inputs are NumPy arrays and the rule is plain vectorised NumPy. With
+``create_graph=True`` they are Tensors, so the same expression is recorded on the graph
+and the gradient can itself be differentiated. Constants such as masks are computed in
+``forward`` and stored on ``self``.
+
+A rule may return a gradient in the broadcast shape of the output: the engine reduces
+every gradient to its input's shape in one place (``engine.reduce_to_shape``). It returns
+``None`` for an input whose ``self.needs_input_grad`` entry is False, so nothing is
+computed that nobody needs (for an input X, dA[0] = W[1]^T dZ[1] is never formed).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from tinygrad_nb.grad_mode import _state
+
+if TYPE_CHECKING:
+    from tinygrad_nb.tensor import Tensor
+
+
+class ShapeError(ValueError):
+    """An op was given operands whose shapes do not fit; the message names op, tensors and shapes."""
+
+
+def describe(t: Tensor) -> str:
+    """A tensor as error messages show it: its course name (when set) and its shape, ``W2 (7, 20)``."""
+    return f"{t.name} {t.shape}" if t.name else str(t.shape)
+
+
+class Function:
+    """Base of every differentiable op; see the module docstring for the contract.
+
+    Attributes set on a recorded node: ``parents`` (the input Tensors, ``None`` once the
+    graph is freed) and ``needs_input_grad`` (one bool per input).
+    """
+
+    symbol: str | None = None  # infix symbol for error messages, e.g. "+"
+    parents: tuple[Tensor, ...] | None
+    needs_input_grad: tuple[bool, ...]
+
+    @property
+    def op_name(self) -> str:
+        """The op's name as users see it in errors and graphs: ``matmul``, ``relu``."""
+        return _snake(type(self).__name__)
+
+    def forward(self, *xs: np.ndarray, **attrs: Any) -> np.ndarray:
+        raise NotImplementedError
+
+    def backward(self, g: Any, out: Any, *xs: Any) -> tuple[Any, ...]:
+        raise NotImplementedError
+
+    @classmethod
+    def apply(cls, *inputs: Tensor, **attrs: Any) -> Tensor:
+        """Run ``forward`` on the inputs' data and, when grad is on and an input needs it, record the node."""
+        from tinygrad_nb.tensor import Tensor
+
+        fn = cls()
+        try:
+            data = fn.forward(*[t.data for t in inputs], **attrs)
+        except ShapeError:
+            raise
+        except ValueError as e:  # NumPy's own message, prefixed with what the user wrote
+            raise ShapeError(f"{fn.op_name}: {fn.describe_inputs(inputs)}: {e}") from e
+        out = Tensor._wrap(data)
+        if _state.enabled:
+            needs = tuple(t.requires_grad for t in inputs)
+            if True in needs:
+                fn.parents = inputs
+                fn.needs_input_grad = needs
+                out.requires_grad = True
+                out._ctx = fn
+        return out
+
+    def describe_inputs(self, inputs: tuple[Tensor, ...]) -> str:
+        """``W2 (7, 20) @ A1 (19, 209)`` for infix ops, ``Z1 (3, 4)`` for the others."""
+        if self.symbol and len(inputs) == 2:
+            return f"{describe(inputs[0])} {self.symbol} {describe(inputs[1])}"
+        return ", ".join(describe(t) for t in inputs)
+
+
+def _snake(name: str) -> str:
+    out = []
+    for i, ch in enumerate(name):
+        if ch.isupper() and i and not name[i - 1].isupper():
+            out.append("_")
+        out.append(ch.lower())
+    return "".join(out)

@@ -1,0 +1,54 @@
+"""Functions of several tensors: ``concatenate``, ``stack``, ``where``, ``maximum``, ``minimum``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from tinygrad_nb import ops
+from tinygrad_nb.tensor import Tensor
+
+
+def _tensors(op: str, xs: Sequence[Any]) -> tuple[Tensor, ...]:
+    if isinstance(xs, (Tensor, np.ndarray)) or not isinstance(xs, Sequence) or len(xs) == 0:
+        raise TypeError(f"{op}: expected a non-empty list of tensors, got {type(xs).__name__}")
+    return tuple(x if isinstance(x, Tensor) else Tensor(x) for x in xs)
+
+
+def concatenate(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
+    """Join tensors along an existing ``axis`` (e.g. examples along axis 1 in the course's layout)."""
+    return ops.Concatenate.apply(*_tensors("concatenate", tensors), axis=axis)
+
+
+def stack(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
+    """Join same-shaped tensors along a new ``axis``."""
+    return ops.Stack.apply(*_tensors("stack", tensors), axis=axis)
+
+
+def where(condition: Any, a: Any, b: Any) -> Tensor:
+    """``a`` where ``condition`` holds, else ``b`` (broadcast). The condition is a constant mask."""
+    cond = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
+    if cond.dtype != bool:
+        raise TypeError(f"where: condition must be boolean, got dtype {cond.dtype}")
+    a, b = _pair(a, b)
+    return ops.Where.apply(a, b, cond=cond)
+
+
+def maximum(a: Any, b: Any) -> Tensor:
+    """Elementwise maximum; at a tie each input gets half the gradient."""
+    return ops.Maximum.apply(*_pair(a, b))
+
+
+def minimum(a: Any, b: Any) -> Tensor:
+    """Elementwise minimum; at a tie each input gets half the gradient."""
+    return ops.Minimum.apply(*_pair(a, b))
+
+
+def _pair(a: Any, b: Any) -> tuple[Tensor, Tensor]:
+    if isinstance(a, Tensor):
+        return a, a._other(b)
+    if isinstance(b, Tensor):
+        return b._other(a), b
+    return Tensor(a), Tensor(b)

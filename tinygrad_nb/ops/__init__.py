@@ -1,0 +1,25 @@
+"""Every differentiable op, one ``Function`` subclass each, grouped by kind.
+
+| file         | ops                                                                  |
+|--------------|----------------------------------------------------------------------|
+| binary.py    | Add, Sub, Mul, Div, Pow, Matmul                                      |
+| unary.py     | Neg, Cast, Exp, Log, Sqrt, Abs, Sigmoid, Tanh, Relu, LeakyRelu,      |
+|              | Softmax, LogSoftmax                                                  |
+| reduce.py    | Sum, Mean, Max, Logsumexp                                            |
+| movement.py  | Reshape, Transpose, Expand, Getitem, ScatterAdd, Concatenate, Stack  |
+| select.py    | Where, Maximum, Minimum, Clip                                        |
+"""
+
+from tinygrad_nb.ops.binary import Add, Div, Matmul, Mul, Pow, Sub
+from tinygrad_nb.ops.movement import Concatenate, Expand, Getitem, Reshape, ScatterAdd, Stack, Transpose
+from tinygrad_nb.ops.reduce import Logsumexp, Max, Mean, Sum
+from tinygrad_nb.ops.select import Clip, Maximum, Minimum, Where
+from tinygrad_nb.ops.unary import Abs, Cast, Exp, LeakyRelu, Log, LogSoftmax, Neg, Relu, Sigmoid, Softmax, Sqrt, Tanh
+
+__all__ = [
+    "Add", "Sub", "Mul", "Div", "Pow", "Matmul",
+    "Neg", "Cast", "Exp", "Log", "Sqrt", "Abs", "Sigmoid", "Tanh", "Relu", "LeakyRelu", "Softmax", "LogSoftmax",
+    "Sum", "Mean", "Max", "Logsumexp",
+    "Reshape", "Transpose", "Expand", "Getitem", "ScatterAdd", "Concatenate", "Stack",
+    "Where", "Maximum", "Minimum", "Clip",
+]

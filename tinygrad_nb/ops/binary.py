@@ -1,0 +1,87 @@
+"""Binary arithmetic: ``+ - * / ** @``. Each op: forward, then its derivative.
+
+Gradients may come back in the broadcast shape; the engine reduces them to each input's
+shape (``b1`` of shape (n[1], 1) gets db1 summed over the m columns).
+"""
+
+from __future__ import annotations
+
+from tinygrad_nb.function import Function, ShapeError, describe
+from tinygrad_nb.ops import dual
+
+
+class Add(Function):
+    symbol = "+"
+
+    def forward(self, a, b):
+        return a + b
+
+    def backward(self, g, out, a, b):
+        return g, g
+
+
+class Sub(Function):
+    symbol = "-"
+
+    def forward(self, a, b):
+        return a - b
+
+    def backward(self, g, out, a, b):
+        return g, (-g if self.needs_input_grad[1] else None)
+
+
+class Mul(Function):
+    symbol = "*"
+
+    def forward(self, a, b):
+        return a * b
+
+    def backward(self, g, out, a, b):
+        ga, gb = self.needs_input_grad
+        return (g * b if ga else None), (g * a if gb else None)
+
+
+class Div(Function):
+    symbol = "/"
+
+    def forward(self, a, b):
+        return a / b
+
+    def backward(self, g, out, a, b):  # d(a/b)/db = -a/b^2 = -out/b
+        ga, gb = self.needs_input_grad
+        return (g / b if ga else None), (-g * out / b if gb else None)
+
+
+class Pow(Function):
+    symbol = "**"
+
+    def forward(self, a, b):
+        return a**b
+
+    def backward(self, g, out, a, b):  # d(a^b)/da = b a^(b-1);  d(a^b)/db = a^b ln a
+        ga, gb = self.needs_input_grad
+        return (g * b * a ** (b - 1) if ga else None), (g * out * dual.log(a) if gb else None)
+
+
+class Matmul(Function):
+    """Z = W @ A for 2-D operands: (n[l], n[l-1]) @ (n[l-1], m) -> (n[l], m)."""
+
+    symbol = "@"
+
+    @classmethod
+    def apply(cls, a, b):
+        if a.ndim != 2 or b.ndim != 2:
+            raise ShapeError(f"matmul: {describe(a)} @ {describe(b)}: both operands must be 2-D matrices "
+                             "(course layout: W is (n[l], n[l-1]), A is (n[l-1], m))")
+        if a.shape[1] != b.shape[0]:
+            raise ShapeError(f"matmul: {describe(a)} @ {describe(b)}: inner dimensions "
+                             f"{a.shape[1]} and {b.shape[0]} differ")
+        return super().apply(a, b)
+
+    def forward(self, a, b):
+        return a @ b
+
+    def backward(self, g, out, a, b):  # dW = dZ A^T;  dA_prev = W^T dZ
+        ga, gb = self.needs_input_grad
+        return (g @ b.T if ga else None), (a.T @ g if gb else None)
+

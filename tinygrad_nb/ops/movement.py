@@ -1,0 +1,80 @@
+"""Ops that move elements without arithmetic. Each op: forward, then backward (the inverse move)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tinygrad_nb.function import Function
+from tinygrad_nb.ops import dual
+
+
+class Reshape(Function):
+    def forward(self, x, shape):
+        self.in_shape = x.shape
+        return x.reshape(shape)
+
+    def backward(self, g, out, x):
+        return (g.reshape(self.in_shape),)
+
+
+class Transpose(Function):
+    def forward(self, x, axes):
+        axes = tuple(range(x.ndim))[::-1] if axes is None else axes
+        self.inverse = tuple(int(i) for i in np.argsort(axes))
+        return x.transpose(axes)
+
+    def backward(self, g, out, x):
+        return (g.transpose(self.inverse),)
+
+
+class Expand(Function):
+    """Broadcast to a larger shape; the backward is the engine's reduction to the input's shape."""
+
+    def forward(self, x, shape):
+        return np.broadcast_to(x, shape)
+
+    def backward(self, g, out, x):
+        return (g,)
+
+
+class Getitem(Function):
+    def forward(self, x, index):
+        self.index, self.in_shape = index, x.shape
+        return np.asarray(x[index])
+
+    def backward(self, g, out, x):  # repeated integer indices add up
+        return (dual.scatter(g, self.index, self.in_shape),)
+
+
+class ScatterAdd(Function):
+    """zeros(shape) with g added at index: the backward of ``Getitem``, itself differentiable."""
+
+    def forward(self, g, index, shape):
+        self.index = index
+        return dual.scatter_array(g, index, shape)
+
+    def backward(self, gg, out, g):
+        return (gg[self.index],)
+
+
+class Concatenate(Function):
+    def forward(self, *xs, axis):
+        self.axis = axis % xs[0].ndim if xs and xs[0].ndim else axis
+        self.bounds = np.cumsum([0] + [x.shape[self.axis] for x in xs]) if xs[0].ndim else None
+        return np.concatenate(xs, axis=axis)
+
+    def backward(self, g, out, *xs):
+        lead = (slice(None),) * self.axis
+        return tuple(g[lead + (slice(int(lo), int(hi)),)] if need else None
+                     for lo, hi, need in zip(self.bounds[:-1], self.bounds[1:], self.needs_input_grad))
+
+
+class Stack(Function):
+    def forward(self, *xs, axis):
+        out = np.stack(xs, axis=axis)
+        self.axis = axis % out.ndim
+        return out
+
+    def backward(self, g, out, *xs):
+        lead = (slice(None),) * self.axis
+        return tuple(g[lead + (i,)] if need else None for i, need in enumerate(self.needs_input_grad))

@@ -1,0 +1,87 @@
+"""Reductions over ``axis`` (None, an int or a tuple) with ``keepdims``. Each op: forward, then backward.
+
+The backward first gives the incoming gradient back its reduced axes (``kept_shape``),
+then spreads it over the input: evenly for ``sum`` and ``mean``, to the maxima for
+``max`` (ties split the gradient evenly), by softmax weights for ``logsumexp``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tinygrad_nb.function import Function
+from tinygrad_nb.ops import dual
+from tinygrad_nb.ops.unary import _finite_max
+
+
+def reduced_axes(ndim: int, axis) -> set[int]:
+    """The axes ``axis`` (None, an int or a tuple, negatives allowed) names, as non-negative ints."""
+    if axis is None:
+        return set(range(ndim))
+    axes = axis if isinstance(axis, tuple) else (axis,)
+    for a in axes:
+        if not isinstance(a, (int, np.integer)) or not -ndim <= a < ndim:
+            raise ValueError(f"axis {a!r} is out of range for a tensor with {ndim} dimensions")
+    return {int(a) % ndim for a in axes}
+
+
+def kept_shape(shape: tuple[int, ...], axis) -> tuple[int, ...]:
+    """``shape`` with every reduced axis set to 1 (the shape ``keepdims=True`` gives)."""
+    axes = reduced_axes(len(shape), axis)
+    return tuple(1 if i in axes else s for i, s in enumerate(shape))
+
+
+def dropped_shape(shape: tuple[int, ...], axis) -> tuple[int, ...]:
+    """``shape`` without the reduced axes (the shape ``keepdims=False`` gives)."""
+    axes = reduced_axes(len(shape), axis)
+    return tuple(s for i, s in enumerate(shape) if i not in axes)
+
+
+class _Reduce(Function):
+    def _setup(self, x, axis):
+        self.in_shape = x.shape
+        self.kept = kept_shape(x.shape, axis)
+
+
+class Sum(_Reduce):
+    def forward(self, x, axis, keepdims):
+        self._setup(x, axis)
+        return np.asarray(x.sum(axis=axis, keepdims=keepdims))
+
+    def backward(self, g, out, x):
+        return (dual.expand(g.reshape(self.kept), self.in_shape),)
+
+
+class Mean(_Reduce):
+    def forward(self, x, axis, keepdims):
+        self._setup(x, axis)
+        self.count = x.size // max(int(np.prod(self.kept)), 1) if x.size else 0
+        return np.asarray(x.mean(axis=axis, keepdims=keepdims))
+
+    def backward(self, g, out, x):
+        return (dual.expand(g.reshape(self.kept) / self.count, self.in_shape),)
+
+
+class Max(_Reduce):
+    def forward(self, x, axis, keepdims):
+        self._setup(x, axis)
+        m = x.max(axis=axis, keepdims=True)
+        mask = x == m
+        self.weights = (mask / mask.sum(axis=axis, keepdims=True)).astype(x.dtype)  # ties share evenly
+        return m if keepdims else m.reshape(dropped_shape(x.shape, axis))
+
+    def backward(self, g, out, x):
+        return (g.reshape(self.kept) * self.weights,)
+
+
+class Logsumexp(_Reduce):
+    """log(sum(exp(x))) computed as m + log(sum(exp(x - m))): finite for |x| up to 1e4 and beyond."""
+
+    def forward(self, x, axis, keepdims):
+        self._setup(x, axis)
+        m = _finite_max(x, axis)
+        out = m + np.log(np.exp(x - m).sum(axis=axis, keepdims=True))
+        return out if keepdims else out.reshape(dropped_shape(x.shape, axis))
+
+    def backward(self, g, out, x):  # d lse / dx = softmax(x) = exp(x - lse)
+        return (g.reshape(self.kept) * dual.exp(x - out.reshape(self.kept)),)

@@ -1,0 +1,53 @@
+"""Ops that pick between values elementwise. Each op: forward, then backward.
+
+The masks are constants (their derivative is zero almost everywhere), so they are
+computed once in ``forward``. At a tie, ``maximum`` and ``minimum`` split the gradient
+evenly; ``clip`` passes the gradient where lo <= x <= hi (bounds included).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tinygrad_nb.function import Function
+
+
+class Where(Function):
+    def forward(self, a, b, cond):
+        self.cond = cond
+        return np.where(cond, a, b)
+
+    def backward(self, g, out, a, b):
+        ga, gb = self.needs_input_grad
+        return (g * self.cond if ga else None), (g * ~self.cond if gb else None)
+
+
+class Maximum(Function):
+    def forward(self, a, b):
+        self.share_a = ((a > b) + 0.5 * (a == b)).astype(np.result_type(a, b))
+        return np.maximum(a, b)
+
+    def backward(self, g, out, a, b):
+        ga, gb = self.needs_input_grad
+        return (g * self.share_a if ga else None), (g * (1 - self.share_a) if gb else None)
+
+
+class Minimum(Function):
+    def forward(self, a, b):
+        self.share_a = ((a < b) + 0.5 * (a == b)).astype(np.result_type(a, b))
+        return np.minimum(a, b)
+
+    def backward(self, g, out, a, b):
+        ga, gb = self.needs_input_grad
+        return (g * self.share_a if ga else None), (g * (1 - self.share_a) if gb else None)
+
+
+class Clip(Function):
+    def forward(self, x, lo, hi):
+        lo_ok = True if lo is None else x >= lo
+        hi_ok = True if hi is None else x <= hi
+        self.inside = np.logical_and(lo_ok, hi_ok)
+        return np.clip(x, lo, hi)
+
+    def backward(self, g, out, x):
+        return (g * self.inside,)

@@ -1,0 +1,354 @@
+"""``Tensor``: a NumPy array that remembers how it was computed.
+
+Every operation on Tensors that require grad records a node (see ``function.py``);
+``backward()`` walks those nodes in reverse topological order (see ``engine.py``).
+In the course's layout data is (n_x, m), one example per column.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+_FLOAT_KINDS = "f"
+
+
+def _as_array(data: Any, dtype: Any = None) -> np.ndarray:
+    """Convert user data to a float NumPy array: numbers, lists and int/bool arrays become float64."""
+    if isinstance(data, Tensor):
+        arr = data.data
+    elif isinstance(data, np.ndarray):
+        arr = data
+    elif isinstance(data, (int, float, bool, np.number, np.bool_, list, tuple)):
+        try:
+            arr = np.asarray(data)
+        except ValueError as e:  # ragged nested lists
+            raise TypeError(f"Tensor expects a rectangular nested list of numbers: {e}") from e
+    else:
+        raise TypeError(f"Tensor expects a number, a (nested) list of numbers or a numpy.ndarray, "
+                        f"got {type(data).__name__}")
+    if dtype is not None:
+        dtype = np.dtype(dtype)
+        if dtype.kind not in _FLOAT_KINDS:
+            raise TypeError(f"Tensor dtype must be a float type (float16, float32, float64), got {dtype}")
+        return arr.astype(dtype, copy=False)
+    if arr.dtype.kind in "biu":
+        return arr.astype(np.float64)
+    if arr.dtype.kind not in _FLOAT_KINDS:
+        raise TypeError(f"Tensor expects numeric data, got an array of dtype {arr.dtype}")
+    return arr
+
+
+class Tensor:
+    """A NumPy array (``.data``) with a gradient (``.grad``) and a place in the computation graph.
+
+    Args:
+        data: a number, a nested list or a ``numpy.ndarray``. Integers and booleans
+            become float64; float32 stays float32. An ndarray of a float dtype is shared,
+            not copied (as ``torch.from_numpy``).
+        requires_grad: record operations on this tensor and fill ``.grad`` on backward.
+        name: a course name such as ``"W1"`` or ``"X"``; shown in errors and graphs.
+        dtype: force a float dtype.
+
+    Example (course layout, W1 is (n[1], n[0]), X is (n[0], m))::
+
+        W1 = Tensor(np.random.randn(3, 4), requires_grad=True, name="W1")
+        Z1 = W1 @ Tensor(X) + b1
+    """
+
+    __slots__ = ("data", "grad", "requires_grad", "name", "_ctx", "_hooks", "_retains_grad", "__weakref__")
+    __array_ufunc__ = None  # ndarray <op> Tensor defers to Tensor's reflected operator
+
+    def __init__(self, data: Any, requires_grad: bool = False, name: str | None = None, dtype: Any = None):
+        if not isinstance(requires_grad, bool):
+            raise TypeError(f"requires_grad must be a bool, got {type(requires_grad).__name__}")
+        if name is not None and not isinstance(name, str):
+            raise TypeError(f"name must be a str, got {type(name).__name__}")
+        self.data: np.ndarray = _as_array(data, dtype)
+        self.grad: Tensor | None = None
+        self.requires_grad = requires_grad
+        self.name = name
+        self._ctx = None
+        self._hooks: list | None = None
+        self._retains_grad = False
+
+    @classmethod
+    def _wrap(cls, data: np.ndarray, name: str | None = None) -> Tensor:
+        """A constant Tensor around an array the framework made itself (no checks, no copy)."""
+        t = object.__new__(cls)
+        t.data, t.grad, t.requires_grad, t.name = data, None, False, name
+        t._ctx, t._hooks, t._retains_grad = None, None, False
+        return t
+
+    # ----- array-like properties ------------------------------------------------------------
+    shape = property(lambda self: self.data.shape, doc="The shape, as a tuple (e.g. (n[l], m)).")
+    ndim = property(lambda self: self.data.ndim, doc="The number of dimensions.")
+    dtype = property(lambda self: self.data.dtype, doc="The NumPy dtype (float64 unless chosen).")
+    size = property(lambda self: self.data.size, doc="The number of elements.")
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for tensors the user made (parameters, inputs); False for results of recorded ops."""
+        return self._ctx is None
+
+    def numpy(self) -> np.ndarray:
+        """The underlying NumPy array (shared, not copied)."""
+        return self.data
+
+    def item(self) -> float:
+        """The value of a one-element tensor as a Python float (e.g. the cost J)."""
+        if self.data.size != 1:
+            raise ValueError(f"item: only a one-element tensor converts to a Python number, got shape {self.shape}")
+        return self.data.item()
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        return self.data if dtype is None else self.data.astype(dtype, copy=False)
+
+    def __len__(self) -> int:
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return len(self.data)
+
+    def __float__(self) -> float:
+        return self.item()
+
+    def __bool__(self) -> bool:
+        return bool(self.data)
+
+    def __repr__(self) -> str:
+        body = np.array2string(self.data, separator=", ", prefix="Tensor(", threshold=50, edgeitems=2)
+        extras = []
+        if self.name:
+            extras.append(f"name={self.name!r}")
+        if self.data.dtype != np.float64:
+            extras.append(f"dtype={self.data.dtype}")
+        if self._ctx is not None:
+            extras.append(f"grad_fn={self._ctx.op_name}")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        return f"Tensor({body}{''.join(', ' + e for e in extras)})"
+
+    # ----- autograd -------------------------------------------------------------------------
+    def backward(self, grad: Any = None, retain_graph: bool = False, create_graph: bool = False) -> None:
+        """Compute the gradient of this tensor with respect to every leaf that requires grad.
+
+        Results accumulate into each leaf's ``.grad`` (zero them between steps). ``grad`` is
+        dJ/dself; it may be omitted only when this tensor holds one element (the cost J).
+        The graph's saved arrays are freed afterwards unless ``retain_graph=True``; with
+        ``create_graph=True`` the gradients are themselves differentiable Tensors.
+        """
+        from tinygrad_nb import engine
+
+        engine.backward(self, grad, retain_graph=retain_graph, create_graph=create_graph)
+
+    def detach(self) -> Tensor:
+        """The same data as a new leaf that is cut from the graph (no grad flows through it)."""
+        return Tensor._wrap(self.data, self.name)
+
+    def retain_grad(self) -> Tensor:
+        """Keep this intermediate's gradient in ``.grad`` on backward (to look at dZ[l], say)."""
+        if not self.requires_grad:
+            raise RuntimeError(f"retain_grad: {self.name or 'this tensor'} does not require grad")
+        self._retains_grad = True
+        return self
+
+    def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> Callable[[], None]:
+        """Call ``hook(grad)`` when this tensor's gradient is computed; a returned Tensor replaces it.
+
+        Returns a function that removes the hook.
+        """
+        if not callable(hook):
+            raise TypeError(f"register_hook expects a callable, got {type(hook).__name__}")
+        if not self.requires_grad:
+            raise RuntimeError(f"register_hook: {self.name or 'this tensor'} does not require grad")
+        if self._hooks is None:
+            self._hooks = []
+        self._hooks.append(hook)
+        return lambda: self._hooks.remove(hook) if hook in self._hooks else None
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Set ``requires_grad`` on a leaf in place and return it."""
+        if not self.is_leaf:
+            raise RuntimeError("requires_grad_: only leaf tensors can be changed; use detach() first")
+        self.requires_grad = requires_grad
+        return self
+
+    # ----- arithmetic -----------------------------------------------------------------------
+    def _other(self, other: Any) -> Tensor:
+        """The other operand as a Tensor. Python numbers and int/bool arrays take this tensor's dtype."""
+        if isinstance(other, Tensor):
+            return other
+        if isinstance(other, (int, float)) and not isinstance(other, bool):
+            return Tensor._wrap(np.asarray(other, dtype=self.data.dtype))
+        if isinstance(other, np.ndarray) and other.dtype.kind in "biu":
+            return Tensor._wrap(other.astype(self.data.dtype))
+        try:
+            return Tensor._wrap(_as_array(other))
+        except TypeError:
+            raise TypeError(f"expected a Tensor, a number or a numpy.ndarray as operand, "
+                            f"got {type(other).__name__}") from None
+
+    def __add__(self, other: Any) -> Tensor:
+        return _ops.Add.apply(self, self._other(other))
+
+    def __radd__(self, other: Any) -> Tensor:
+        return _ops.Add.apply(self._other(other), self)
+
+    def __sub__(self, other: Any) -> Tensor:
+        return _ops.Sub.apply(self, self._other(other))
+
+    def __rsub__(self, other: Any) -> Tensor:
+        return _ops.Sub.apply(self._other(other), self)
+
+    def __mul__(self, other: Any) -> Tensor:
+        return _ops.Mul.apply(self, self._other(other))
+
+    def __rmul__(self, other: Any) -> Tensor:
+        return _ops.Mul.apply(self._other(other), self)
+
+    def __truediv__(self, other: Any) -> Tensor:
+        return _ops.Div.apply(self, self._other(other))
+
+    def __rtruediv__(self, other: Any) -> Tensor:
+        return _ops.Div.apply(self._other(other), self)
+
+    def __pow__(self, other: Any) -> Tensor:
+        return _ops.Pow.apply(self, self._other(other))
+
+    def __rpow__(self, other: Any) -> Tensor:
+        return _ops.Pow.apply(self._other(other), self)
+
+    def __matmul__(self, other: Any) -> Tensor:
+        return _ops.Matmul.apply(self, self._other(other))
+
+    def __rmatmul__(self, other: Any) -> Tensor:
+        return _ops.Matmul.apply(self._other(other), self)
+
+    def __neg__(self) -> Tensor:
+        return _ops.Neg.apply(self)
+
+    # Comparisons give constant boolean tensors (for masks and predictions); == keeps identity.
+    def __lt__(self, other: Any) -> Tensor:
+        return Tensor._wrap(self.data < self._other(other).data)
+
+    def __le__(self, other: Any) -> Tensor:
+        return Tensor._wrap(self.data <= self._other(other).data)
+
+    def __gt__(self, other: Any) -> Tensor:
+        return Tensor._wrap(self.data > self._other(other).data)
+
+    def __ge__(self, other: Any) -> Tensor:
+        return Tensor._wrap(self.data >= self._other(other).data)
+
+    __hash__ = object.__hash__
+
+    # ----- elementwise functions ------------------------------------------------------------
+    def exp(self) -> Tensor:
+        """e**x elementwise."""
+        return _ops.Exp.apply(self)
+
+    def log(self) -> Tensor:
+        """Natural logarithm elementwise."""
+        return _ops.Log.apply(self)
+
+    def sqrt(self) -> Tensor:
+        """Square root elementwise."""
+        return _ops.Sqrt.apply(self)
+
+    def abs(self) -> Tensor:
+        """|x| elementwise; its derivative at 0 is taken as 0."""
+        return _ops.Abs.apply(self)
+
+    def sigmoid(self) -> Tensor:
+        """A = 1 / (1 + e^-Z), stable for any Z; sigma'(Z) = A (1 - A)."""
+        return _ops.Sigmoid.apply(self)
+
+    def tanh(self) -> Tensor:
+        """A = tanh(Z); tanh'(Z) = 1 - A^2."""
+        return _ops.Tanh.apply(self)
+
+    def relu(self) -> Tensor:
+        """A = max(Z, 0); relu'(Z) = 1 where Z > 0, else 0 (relu'(0) = 0, as the course)."""
+        return _ops.Relu.apply(self)
+
+    def leaky_relu(self, slope: float = 0.01) -> Tensor:
+        """A = Z where Z > 0, else slope * Z; the derivative at 0 is ``slope``."""
+        return _ops.LeakyRelu.apply(self, slope=float(slope))
+
+    def softmax(self, axis: int = 0) -> Tensor:
+        """exp(Z) / sum(exp(Z)) along ``axis`` (axis 0: over the classes of each example column)."""
+        return _ops.Softmax.apply(self, axis=axis)
+
+    def log_softmax(self, axis: int = 0) -> Tensor:
+        """log(softmax(Z)) along ``axis``, computed stably."""
+        return _ops.LogSoftmax.apply(self, axis=axis)
+
+    def logsumexp(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
+        """log(sum(exp(x))) along ``axis``, computed stably."""
+        return _ops.Logsumexp.apply(self, axis=axis, keepdims=keepdims)
+
+    def clip(self, lo: float | None = None, hi: float | None = None) -> Tensor:
+        """Limit values to [lo, hi]; the gradient passes where lo <= x <= hi."""
+        if lo is None and hi is None:
+            raise ValueError("clip: give lo, hi or both")
+        return _ops.Clip.apply(self, lo=lo, hi=hi)
+
+    def astype(self, dtype: Any) -> Tensor:
+        """This tensor in another float dtype; the gradient is cast back."""
+        dtype = np.dtype(dtype)
+        if dtype.kind not in _FLOAT_KINDS:
+            raise TypeError(f"astype: expected a float dtype, got {dtype}")
+        return self if dtype == self.dtype else _ops.Cast.apply(self, dtype=dtype)
+
+    # ----- reductions -----------------------------------------------------------------------
+    def sum(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
+        """Sum over ``axis`` (all axes when None), e.g. ``dZ.sum(axis=1, keepdims=True)`` for db."""
+        return _ops.Sum.apply(self, axis=axis, keepdims=keepdims)
+
+    def mean(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
+        """Mean over ``axis`` (all axes when None)."""
+        return _ops.Mean.apply(self, axis=axis, keepdims=keepdims)
+
+    def max(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
+        """Maximum over ``axis``; tied maxima share the gradient evenly."""
+        return _ops.Max.apply(self, axis=axis, keepdims=keepdims)
+
+    # ----- movement -------------------------------------------------------------------------
+    def reshape(self, *shape: int | Sequence[int]) -> Tensor:
+        """The same elements in a new shape (C order, as ``x.reshape(m, -1).T`` in the course)."""
+        new = tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
+        return _ops.Reshape.apply(self, shape=new)
+
+    def transpose(self, *axes: int | Sequence[int]) -> Tensor:
+        """Permute axes (reverse them when none are given)."""
+        if len(axes) == 1 and (axes[0] is None or isinstance(axes[0], (tuple, list))):
+            axes = axes[0]
+        return _ops.Transpose.apply(self, axes=tuple(axes) if axes else None)
+
+    @property
+    def T(self) -> Tensor:  # noqa: N802 - NumPy's name
+        """The transpose (axes reversed): ``W.T`` is (n[l-1], n[l])."""
+        return _ops.Transpose.apply(self, axes=None)
+
+    def expand(self, shape: Sequence[int]) -> Tensor:
+        """Broadcast to ``shape`` without copying; the gradient is summed back."""
+        return _ops.Expand.apply(self, shape=tuple(shape))
+
+    def __getitem__(self, index: Any) -> Tensor:
+        return _ops.Getitem.apply(self, index=_normalise_index(index))
+
+
+def _normalise_index(index: Any) -> Any:
+    """Tensors and lists inside an index become integer arrays."""
+    def one(i):
+        if isinstance(i, Tensor):
+            return i.data.astype(np.intp) if i.dtype.kind == "f" else i.data
+        if isinstance(i, list):
+            return np.asarray(i)
+        return i
+    return tuple(one(i) for i in index) if isinstance(index, tuple) else one(index)
+
+
+from tinygrad_nb import ops as _ops  # noqa: E402  (ops build on Tensor; Tensor's methods call them)
