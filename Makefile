@@ -6,12 +6,18 @@ BIN := $(VENV)/bin
 export OPENBLAS_NUM_THREADS ?= 1
 export MKL_NUM_THREADS ?= 1
 
-.PHONY: test lint demo bench clean
+.PHONY: test lint demo clean
 
-$(BIN)/.installed-dev: pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+# One stamp per extra: a stamp older than pyproject.toml (or a missing .venv) reinstalls.
+$(BIN)/.installed-%: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet -e ".[$*]"
 	touch $@
+
+DEMO_OUT ?= runs/demo
+
+demo: $(BIN)/.installed-demo
+	$(BIN)/tinygrad-nb train --out $(DEMO_OUT)
 
 test: $(BIN)/.installed-dev
 	$(BIN)/python -m pytest
@@ -20,4 +26,4 @@ lint: $(BIN)/.installed-dev
 	$(BIN)/ruff check .
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis build dist *.egg-info
+	rm -rf $(VENV) .pytest_cache .hypothesis build dist *.egg-info runs

@@ -1,0 +1,28 @@
+"""nn: networks in the course's layout, built on tinygrad_nb.
+
+>>> import numpy as np
+>>> import nn
+>>> model = nn.MLP([2, 4, 1], hidden="tanh", rng=1)
+>>> sorted(model.state_dict())
+['W1', 'W2', 'b1', 'b2']
+>>> model(np.zeros((2, 3))).shape
+(1, 3)
+"""
+
+from nn import datasets, init, optim
+from nn.containers import MLP, Sequential
+from nn.layers import Dropout, Identity, LeakyReLU, Linear, ReLU, Sigmoid, Softmax, Tanh
+from nn.losses import binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, l2_penalty, mse
+from nn.module import Module
+from nn.reference import ClosedFormReport, check_against_closed_form, closed_form_backward, closed_form_forward
+from nn.serialization import load, save
+from nn.training import accuracy, fit, predict
+
+__all__ = [
+    "Module", "Linear", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "Softmax", "Identity", "Dropout",
+    "Sequential", "MLP", "init", "optim", "datasets",
+    "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "mse", "l2_penalty",
+    "fit", "predict", "accuracy",
+    "check_against_closed_form", "closed_form_forward", "closed_form_backward", "ClosedFormReport",
+    "save", "load",
+]

@@ -1,0 +1,25 @@
+"""Shared by the examples: the embedded default data, or the course's cat files given with --data."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from nn import datasets
+
+
+def add_data_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data", help="path to train_catvnoncat.h5 (its test file is read from beside it)")
+
+
+def train_and_test(data: str | None, default: str = "digits"):
+    """(train, test) from the course's .h5 files when ``data`` is given, else from the embedded default."""
+    if data:
+        train = datasets.load_course_h5(data)
+        test_path = Path(data).with_name(Path(data).name.replace("train", "test"))
+        test = datasets.load_course_h5(test_path) if test_path.is_file() and test_path != Path(data) else None
+        return train, test
+    if default == "planar":
+        return datasets.planar(), None
+    split = datasets.digits(binary=True)
+    return split.train, split.test

@@ -1,0 +1,82 @@
+"""Weight initialisers. Each returns a NumPy array of ``shape`` = (n[l], n[l-1]) drawn from ``rng``.
+
+``rng`` is an int seed, a ``numpy.random.RandomState`` or a ``numpy.random.Generator``.
+An int seed means ``RandomState(seed)``, the generator the course uses, so
+``deep((20, 12288), 1)`` equals the course's ``np.random.seed(1); np.random.randn(20, 12288) / sqrt(12288)``.
+Draw layers in order (W1, then W2, ...) from one RandomState to get the course's parameters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+RNG = int | np.random.RandomState | np.random.Generator | None
+
+
+def as_rng(rng: RNG) -> np.random.RandomState | np.random.Generator:
+    """An int seed or None becomes a RandomState; generators pass through."""
+    if rng is None or isinstance(rng, (int, np.integer)) and not isinstance(rng, bool):
+        return np.random.RandomState(rng)
+    if isinstance(rng, (np.random.RandomState, np.random.Generator)):
+        return rng
+    raise TypeError(f"rng must be an int seed, a numpy RandomState or Generator, got {type(rng).__name__}")
+
+
+def standard_normal(shape: tuple[int, ...], rng: RNG) -> np.ndarray:
+    """N(0, 1) draws: ``randn`` for a RandomState (the course's draws), ``standard_normal`` for a Generator."""
+    r = as_rng(rng)
+    return r.randn(*shape) if isinstance(r, np.random.RandomState) else r.standard_normal(shape)
+
+
+def _check(shape: tuple[int, ...]) -> tuple[int, int]:
+    if len(shape) != 2 or not all(isinstance(n, (int, np.integer)) and n > 0 for n in shape):
+        raise ValueError(f"initialisers take a weight shape (n[l], n[l-1]) of positive ints, got {shape}")
+    return int(shape[0]), int(shape[1])
+
+
+def zeros(shape: tuple[int, ...], rng: RNG = None) -> np.ndarray:
+    """All zeros (the course's b[l]; for W it makes every unit learn the same thing)."""
+    return np.zeros(shape)
+
+
+def small_random(shape: tuple[int, ...], rng: RNG = None, scale: float = 0.01) -> np.ndarray:
+    """randn(n[l], n[l-1]) * 0.01: the course's 2-layer initialisation."""
+    _check(shape)
+    return standard_normal(shape, rng) * scale
+
+
+def deep(shape: tuple[int, ...], rng: RNG = None) -> np.ndarray:
+    """randn(n[l], n[l-1]) / sqrt(n[l-1]): the course's L-layer initialisation."""
+    _, n_prev = _check(shape)
+    return standard_normal(shape, rng) / np.sqrt(n_prev)
+
+
+def he(shape: tuple[int, ...], rng: RNG = None) -> np.ndarray:
+    """randn(n[l], n[l-1]) * sqrt(2 / n[l-1]): He et al., for ReLU layers."""
+    _, n_prev = _check(shape)
+    return standard_normal(shape, rng) * np.sqrt(2.0 / n_prev)
+
+
+def xavier(shape: tuple[int, ...], rng: RNG = None) -> np.ndarray:
+    """randn(n[l], n[l-1]) * sqrt(2 / (n[l-1] + n[l])): Glorot and Bengio, for tanh and sigmoid layers."""
+    n, n_prev = _check(shape)
+    return standard_normal(shape, rng) * np.sqrt(2.0 / (n + n_prev))
+
+
+INITIALISERS: dict[str, Callable[..., np.ndarray]] = {
+    "zeros": zeros, "small_random": small_random, "deep": deep, "he": he, "xavier": xavier,
+}
+
+
+def get(init: str | Callable[..., np.ndarray]) -> Callable[..., np.ndarray]:
+    """An initialiser by name (``"deep"``, ``"he"``, ...) or a callable ``f(shape, rng) -> array``."""
+    if callable(init):
+        return init
+    if init not in INITIALISERS:
+        raise ValueError(f"unknown initialiser {init!r}; expected one of {sorted(INITIALISERS)} or a callable")
+    return INITIALISERS[init]
+
+
+__all__ = ["zeros", "small_random", "deep", "he", "xavier", "get", "as_rng", "standard_normal"]

@@ -1,0 +1,204 @@
+"""Layers: ``Linear``, the activations g, ``Dropout``.
+
+Course layout throughout: A[l-1] is (n[l-1], m), one example per column; W[l] is
+(n[l], n[l-1]); b[l] is (n[l], 1); Z[l] = W[l] A[l-1] + b[l]; A[l] = g(Z[l]).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from nn import init as initialisers
+from nn.module import Module
+from tinygrad_nb import Tensor
+
+
+def as_input(A: Any, name: str = "X") -> Tensor:
+    """Accept a Tensor or a NumPy array as a layer's input; arrays become a constant Tensor named ``name``."""
+    if isinstance(A, Tensor):
+        return A
+    if isinstance(A, np.ndarray):
+        return Tensor(A, name=name)
+    raise TypeError(f"expected the input as a Tensor or a numpy.ndarray of shape (n_x, m), got {type(A).__name__}")
+
+
+class Linear(Module):
+    """Z[l] = W[l] A[l-1] + b[l], with W[l] of shape (n_out, n_in) and b[l] of shape (n_out, 1).
+
+    Args:
+        n_in: n[l-1], the rows of the input A[l-1] (n[l-1], m).
+        n_out: n[l], the units of this layer.
+        init: an initialiser name from ``nn.init`` or a callable ``f(shape, rng)``; b starts at zero.
+        rng: an int seed, a RandomState or a Generator (the course: ``RandomState(1)``).
+        index: the layer number l; a Sequential sets it, naming W{l}, b{l}, Z{l}.
+    """
+
+    def __init__(self, n_in: int, n_out: int, init: str | Callable[..., np.ndarray] = "deep",
+                 rng: initialisers.RNG = None, index: int | None = None):
+        super().__init__()
+        for label, n in (("n_in", n_in), ("n_out", n_out)):
+            if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n <= 0:
+                raise ValueError(f"Linear: {label} must be a positive int, got {n!r}")
+        self.n_in, self.n_out = int(n_in), int(n_out)
+        self.init_name = init if isinstance(init, str) else getattr(init, "__name__", "custom")
+        W = np.asarray(initialisers.get(init)((self.n_out, self.n_in), initialisers.as_rng(rng)), dtype=np.float64)
+        if W.shape != (self.n_out, self.n_in):
+            raise ValueError(f"Linear: the initialiser returned shape {W.shape}, expected {(self.n_out, self.n_in)}")
+        self.W = Tensor(W, requires_grad=True)
+        self.b = Tensor(np.zeros((self.n_out, 1)), requires_grad=True)
+        self.set_index(index)
+
+    def set_index(self, index: int | None) -> None:
+        """Number this layer l (1..L): its parameters become W{l}, b{l} and its output Z{l}."""
+        object.__setattr__(self, "index", index)
+        suffix = "" if index is None else str(index)
+        self.W.name, self.b.name = f"W{suffix}", f"b{suffix}"
+
+    def forward(self, A_prev: Any) -> Tensor:
+        prev = "X" if self.index in (None, 1) else f"A{self.index - 1}"
+        A_prev = as_input(A_prev, prev)
+        if A_prev.ndim != 2 or A_prev.shape[0] != self.n_in:
+            label = "Linear" if self.index is None else f"Linear {self.index}"
+            raise ValueError(f"{label} expects {prev} with {self.n_in} rows, got {A_prev.shape} "
+                             f"(course layout: (n[l-1], m), one example per column)")
+        Z = self.W @ A_prev + self.b
+        Z.name = "Z" if self.index is None else f"Z{self.index}"
+        return Z
+
+    def config(self) -> dict[str, Any]:
+        return {"type": "Linear", "n_in": self.n_in, "n_out": self.n_out}
+
+    def extra_repr(self) -> str:
+        names = f"{self.W.name} {self.W.shape}, {self.b.name} {self.b.shape}"
+        return f"n_in={self.n_in}, n_out={self.n_out}: {names}"
+
+
+class Activation(Module):
+    """A[l] = g(Z[l]) elementwise; ``kind`` names g for the closed-form reference and the graph."""
+
+    kind: str = ""
+
+    def forward(self, Z: Any) -> Tensor:
+        return self.g(as_input(Z, "Z"))
+
+    def g(self, Z: Tensor) -> Tensor:
+        raise NotImplementedError
+
+
+class Sigmoid(Activation):
+    """A = 1 / (1 + e^-Z); the course's output unit for binary classification."""
+
+    kind = "sigmoid"
+
+    def g(self, Z: Tensor) -> Tensor:
+        return Z.sigmoid()
+
+
+class Tanh(Activation):
+    """A = tanh(Z); the course's hidden unit in the planar example."""
+
+    kind = "tanh"
+
+    def g(self, Z: Tensor) -> Tensor:
+        return Z.tanh()
+
+
+class ReLU(Activation):
+    """A = max(Z, 0); relu'(0) = 0 as the course's relu_backward."""
+
+    kind = "relu"
+
+    def g(self, Z: Tensor) -> Tensor:
+        return Z.relu()
+
+
+class LeakyReLU(Activation):
+    """A = Z where Z > 0, else slope * Z."""
+
+    kind = "leaky_relu"
+
+    def __init__(self, slope: float = 0.01):
+        super().__init__()
+        if not isinstance(slope, (int, float)) or isinstance(slope, bool) or not 0 <= slope < 1:
+            raise ValueError(f"LeakyReLU: slope must be a number in [0, 1), got {slope!r}")
+        self.slope = float(slope)
+
+    def g(self, Z: Tensor) -> Tensor:
+        return Z.leaky_relu(self.slope)
+
+    def config(self) -> dict[str, Any]:
+        return {"type": "LeakyReLU", "slope": self.slope}
+
+    def extra_repr(self) -> str:
+        return f"slope={self.slope}"
+
+
+class Softmax(Activation):
+    """A = softmax(Z) over ``axis`` (0: over the classes of each example column)."""
+
+    kind = "softmax"
+
+    def __init__(self, axis: int = 0):
+        super().__init__()
+        self.axis = axis
+
+    def g(self, Z: Tensor) -> Tensor:
+        return Z.softmax(self.axis)
+
+    def config(self) -> dict[str, Any]:
+        return {"type": "Softmax", "axis": self.axis}
+
+
+class Identity(Activation):
+    """A = Z (a linear output, e.g. for regression or for logits)."""
+
+    kind = "identity"
+
+    def g(self, Z: Tensor) -> Tensor:
+        return Z
+
+
+class Dropout(Module):
+    """Inverted dropout: keep each unit with probability ``keep_prob`` and divide by it; off in eval mode.
+
+    The mask D[l] is drawn from ``rng`` each forward pass, as the course's
+    ``D = np.random.rand(*A.shape) < keep_prob; A = A * D / keep_prob``.
+    """
+
+    def __init__(self, keep_prob: float = 0.5, rng: initialisers.RNG = None):
+        super().__init__()
+        if not isinstance(keep_prob, (int, float)) or isinstance(keep_prob, bool) or not 0 < keep_prob <= 1:
+            raise ValueError(f"Dropout: keep_prob must be in (0, 1], got {keep_prob!r}")
+        self.keep_prob = float(keep_prob)
+        self.rng = initialisers.as_rng(rng)
+
+    def forward(self, A: Any) -> Tensor:
+        A = as_input(A, "A")
+        if not self.training or self.keep_prob == 1.0:
+            return A
+        r = self.rng.rand(*A.shape) if isinstance(self.rng, np.random.RandomState) else self.rng.random(A.shape)
+        out = A * ((r < self.keep_prob) / self.keep_prob).astype(A.dtype)
+        out.name = A.name
+        return out
+
+    def config(self) -> dict[str, Any]:
+        return {"type": "Dropout", "keep_prob": self.keep_prob}
+
+    def extra_repr(self) -> str:
+        return f"keep_prob={self.keep_prob}"
+
+
+ACTIVATIONS: dict[str, type[Activation]] = {
+    "sigmoid": Sigmoid, "tanh": Tanh, "relu": ReLU, "leaky_relu": LeakyReLU, "softmax": Softmax,
+    "identity": Identity, "linear": Identity,
+}
+
+
+def activation(name: str, slope: float = 0.01) -> Activation:
+    """An activation module by name: sigmoid, tanh, relu, leaky_relu, softmax, identity (or linear)."""
+    if name not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {name!r}; expected one of {sorted(ACTIVATIONS)}")
+    return LeakyReLU(slope) if name == "leaky_relu" else ACTIVATIONS[name]()

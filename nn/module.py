@@ -1,0 +1,137 @@
+"""``Module``: the base of every layer and model, as in PyTorch.
+
+A Tensor assigned to a module attribute with ``requires_grad=True`` is a parameter; a
+Module assigned to an attribute is a child. ``parameters()``, ``state_dict()``,
+``zero_grad()``, ``train()`` and ``eval()`` walk both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import numpy as np
+
+from tinygrad_nb import Tensor
+
+
+class Module:
+    """Base class: subclasses define ``forward`` and assign parameters and sub-modules as attributes."""
+
+    training: bool
+
+    def __init__(self) -> None:
+        object.__setattr__(self, "_parameters", {})
+        object.__setattr__(self, "_modules", {})
+        object.__setattr__(self, "training", True)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if "_parameters" not in self.__dict__:
+            raise RuntimeError(f"{type(self).__name__}.__init__ must call super().__init__() before setting {name}")
+        self._parameters.pop(name, None)
+        self._modules.pop(name, None)
+        if isinstance(value, Tensor) and value.requires_grad:
+            self._parameters[name] = value
+        elif isinstance(value, Module):
+            self._modules[name] = value
+        object.__setattr__(self, name, value)
+
+    # ----- running ----------------------------------------------------------------------------
+    def forward(self, *args: Any) -> Tensor:
+        """Compute the output from the input (A[l-1] -> A[l] for a layer)."""
+        raise NotImplementedError(f"{type(self).__name__} must define forward()")
+
+    def __call__(self, *args: Any) -> Tensor:
+        return self.forward(*args)
+
+    def train(self, mode: bool = True) -> Module:
+        """Switch this module and its children to training mode (dropout on). Returns self."""
+        for m in self.modules():
+            object.__setattr__(m, "training", mode)
+        return self
+
+    def eval(self) -> Module:
+        """Switch to evaluation mode (dropout off). Returns self."""
+        return self.train(False)
+
+    # ----- parameters -------------------------------------------------------------------------
+    def modules(self) -> Iterator[Module]:
+        """This module and every descendant, depth first."""
+        yield self
+        for child in self._modules.values():
+            yield from child.modules()
+
+    def named_parameters(self) -> Iterator[tuple[str, Tensor]]:
+        """(name, parameter) pairs; in a Sequential or MLP the names are the course's W1, b1, ..., WL, bL."""
+        yield from self._parameters.items()
+        for child_name, child in self._modules.items():
+            for name, p in child.named_parameters():
+                yield f"{child_name}.{name}", p
+
+    def parameters(self) -> list[Tensor]:
+        """Every parameter, in order (W1, b1, W2, b2, ... for a network)."""
+        return [p for _, p in self.named_parameters()]
+
+    def zero_grad(self) -> None:
+        """Forget every parameter's gradient (sets ``.grad`` to None)."""
+        for p in self.parameters():
+            p.grad = None
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """The course's ``parameters`` dict: {"W1": array (n[1], n[0]), "b1": array (n[1], 1), ...} (copies)."""
+        return {name: p.data.copy() for name, p in self.named_parameters()}
+
+    def load_state_dict(self, state: Mapping[str, Any], strict: bool = True) -> None:
+        """Copy arrays from ``state`` (e.g. the course's ``parameters`` dict) into the parameters.
+
+        Every key is checked first: a missing key (with ``strict``), an unexpected key (with
+        ``strict``), a shape or a type that does not fit raises one ValueError naming each bad
+        key, and then no parameter has changed.
+        """
+        if not isinstance(state, Mapping):
+            raise TypeError(f"load_state_dict expects a dict of arrays, got {type(state).__name__}")
+        own = dict(self.named_parameters())
+        problems, updates = [], {}
+        for name, value in state.items():
+            if name not in own:
+                if strict:
+                    problems.append(f"unexpected key {name!r}")
+                continue
+            arr = value.data if isinstance(value, Tensor) else value
+            if not isinstance(arr, np.ndarray) or arr.dtype.kind not in "fiu":
+                problems.append(f"{name!r} must be a numeric numpy array, got {type(value).__name__}")
+            elif arr.shape != own[name].shape:
+                problems.append(f"{name!r} has shape {arr.shape}, the model needs {own[name].shape}")
+            else:
+                updates[name] = arr
+        if strict:
+            problems += [f"missing key {name!r}" for name in own if name not in state]
+        if problems:
+            raise ValueError(f"load_state_dict: {'; '.join(problems)}")
+        for name, arr in updates.items():
+            own[name].data = arr.astype(own[name].dtype, copy=True)
+
+    def astype(self, dtype: Any) -> Module:
+        """Convert every parameter to a float dtype (float32 for speed, float64 for gradient checks)."""
+        dtype = np.dtype(dtype)
+        if dtype.kind != "f":
+            raise TypeError(f"astype: expected a float dtype, got {dtype}")
+        for p in self.parameters():
+            p.data = p.data.astype(dtype)
+            p.grad = None
+        return self
+
+    # ----- persistence hooks and display ------------------------------------------------------
+    def config(self) -> dict[str, Any]:
+        """The constructor arguments that rebuild this module (saved as JSON by ``nn.save``)."""
+        return {"type": type(self).__name__}
+
+    def extra_repr(self) -> str:
+        """The part inside the parentheses of ``repr``."""
+        return ""
+
+    def __repr__(self) -> str:
+        if not self._modules:
+            return f"{type(self).__name__}({self.extra_repr()})"
+        lines = [f"  ({name}): {repr(m).replace(chr(10), chr(10) + '  ')}" for name, m in self._modules.items()]
+        return f"{type(self).__name__}(\n" + "\n".join(lines) + "\n)"

@@ -1,0 +1,171 @@
+"""The closed-form reference: the course's formulas written directly in NumPy, and the check
+that autograd agrees with them.
+
+Forward, for l = 1..L:  Z[l] = W[l] A[l-1] + b[l],  A[l] = g[l](Z[l]),  A[0] = X.
+Backward, with a sigmoid output and the cross-entropy cost:
+
+    dZ[L]   = A[L] - Y
+    dW[l]   = 1/m dZ[l] A[l-1]^T
+    db[l]   = 1/m sum(dZ[l], axis=1, keepdims=True)
+    dA[l-1] = W[l]^T dZ[l]
+    dZ[l]   = dA[l] * g'(Z[l])          for l < L
+
+Here the cost is J = -1/m sum(...), so dZ, dA are derivatives of J itself and the 1/m
+sits in dZ[L]: the course's dW = 1/m dZ A^T is this module's dZ A^T with dZ = (A - Y)/m.
+Both conventions give the same dW and db; ``closed_form_gradients`` returns the course's
+(dZ[l] without the 1/m) and ``check_against_closed_form`` compares like with like.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from nn.containers import Sequential
+from nn.layers import Activation, Dropout, LeakyReLU, Linear
+from nn.losses import binary_cross_entropy
+from tinygrad_nb import Tensor, grad
+
+# g(Z) and g'(Z) for each hidden activation, written as the course writes them.
+G = {
+    "sigmoid": lambda Z, s: 1 / (1 + np.exp(-Z)),
+    "tanh": lambda Z, s: np.tanh(Z),
+    "relu": lambda Z, s: np.maximum(0, Z),
+    "leaky_relu": lambda Z, s: np.where(Z > 0, Z, s * Z),
+}
+G_PRIME = {
+    "sigmoid": lambda Z, s: (1 / (1 + np.exp(-Z))) * (1 - 1 / (1 + np.exp(-Z))),
+    "tanh": lambda Z, s: 1 - np.tanh(Z) ** 2,
+    "relu": lambda Z, s: (Z > 0).astype(Z.dtype),  # relu_backward: dZ[Z <= 0] = 0
+    "leaky_relu": lambda Z, s: np.where(Z > 0, 1.0, s),
+}
+
+
+def closed_form_forward(parameters: Mapping[str, np.ndarray], X: np.ndarray, activations: list[str],
+                        slope: float = 0.01) -> tuple[np.ndarray, list[dict[str, np.ndarray]]]:
+    """L_model_forward: A[L] and the caches {A_prev, W, b, Z} of each layer l = 1..L."""
+    A, caches = X, []
+    for l, g in enumerate(activations, start=1):
+        W, b = parameters[f"W{l}"], parameters[f"b{l}"]
+        Z = W @ A + b
+        caches.append({"A_prev": A, "W": W, "b": b, "Z": Z})
+        A = G[g](Z, slope)
+    return A, caches
+
+
+def closed_form_backward(AL: np.ndarray, Y: np.ndarray, caches: list[dict[str, np.ndarray]],
+                         activations: list[str], slope: float = 0.01) -> dict[str, np.ndarray]:
+    """L_model_backward for a sigmoid output and cross-entropy: {dZl, dWl, dbl, dA(l-1)} for l = L..1."""
+    m = Y.shape[1]
+    L = len(caches)
+    grads: dict[str, np.ndarray] = {}
+    dZ = AL - Y
+    for l in range(L, 0, -1):
+        cache = caches[l - 1]
+        if l < L:
+            dZ = grads[f"dA{l}"] * G_PRIME[activations[l - 1]](cache["Z"], slope)
+        grads[f"dZ{l}"] = dZ
+        grads[f"dW{l}"] = 1 / m * dZ @ cache["A_prev"].T
+        grads[f"db{l}"] = 1 / m * np.sum(dZ, axis=1, keepdims=True)
+        grads[f"dA{l - 1}"] = cache["W"].T @ dZ
+    return grads
+
+
+@dataclass(frozen=True)
+class ClosedFormReport:
+    """Relative differences ||autograd - formula|| / (||autograd|| + ||formula||), one row per quantity."""
+
+    rows: list[tuple[str, tuple[int, ...], float]]
+
+    @property
+    def max_difference(self) -> float:
+        """The largest relative difference of all rows."""
+        return max(d for _, _, d in self.rows)
+
+    def passed(self, tolerance: float = 1e-10) -> bool:
+        """True when every relative difference is at most ``tolerance``."""
+        return self.max_difference <= tolerance
+
+    def as_dict(self) -> dict[str, float]:
+        """{"dZ2": 1.2e-16, "dW2": ..., ...}."""
+        return {name: d for name, _, d in self.rows}
+
+    def __str__(self) -> str:
+        lines = [f"{'quantity':<10}{'shape':<16}{'relative difference':>20}"]
+        lines += [f"{name:<10}{str(shape):<16}{d:>20.3e}" for name, shape, d in self.rows]
+        return "\n".join(lines)
+
+
+def _relative(a: np.ndarray, b: np.ndarray) -> float:
+    denom = np.linalg.norm(a) + np.linalg.norm(b)
+    return float(np.linalg.norm(a - b) / denom) if denom else 0.0
+
+
+def model_activations(model: Sequential) -> tuple[list[str], float]:
+    """The g of each layer l = 1..L for a Sequential of [Linear, activation] pairs ending in sigmoid."""
+    if not isinstance(model, Sequential):
+        raise TypeError(f"check_against_closed_form needs a Sequential or MLP, got {type(model).__name__}")
+    layers = [m for m in model.layers if not isinstance(m, Dropout)]
+    last = layers[-1]
+    if not (isinstance(last, Activation) and last.kind == "sigmoid"):
+        raise ValueError("the closed form dZ[L] = A[L] - Y needs a sigmoid output, the model ends in "
+                         f"{type(last).__name__}")
+    acts, slope = [], 0.01
+    for i in range(0, len(layers), 2):
+        pair = layers[i:i + 2]
+        if len(pair) != 2 or not isinstance(pair[0], Linear) or not isinstance(pair[1], Activation) \
+                or pair[1].kind not in G:
+            raise ValueError("check_against_closed_form needs [Linear, activation] pairs with activations in "
+                             f"{sorted(G)}; got {[type(m).__name__ for m in layers]}")
+        acts.append(pair[1].kind)
+        if isinstance(pair[1], LeakyReLU):
+            slope = pair[1].slope
+    return acts, slope
+
+
+def check_against_closed_form(model: Sequential, X: np.ndarray, Y: np.ndarray,
+                              verbose: bool = True) -> ClosedFormReport:
+    """Run autograd and the course's formulas on the same model and data; compare dZ, dW, db, dA per layer.
+
+    Autograd's gradients come from ``tinygrad_nb.grad`` on the cross-entropy cost, so the
+    model's ``.grad`` is not touched. Dropout layers are switched off for the check.
+    Prints the table when ``verbose``; returns a ``ClosedFormReport``.
+    """
+    activations, slope = model_activations(model)
+    params = model.state_dict()
+    was_training = model.training
+    model.eval()
+    try:
+        X0 = Tensor(np.asarray(X, dtype=next(iter(params.values())).dtype), requires_grad=True, name="X")
+        Zs, As = [], [X0]
+        A = X0
+        for lin in model.linears():
+            Z = lin(A)
+            A = model.layers[model.layers.index(lin) + 1](Z)
+            Zs.append(Z)
+            As.append(A)
+        J = binary_cross_entropy(A, Y)
+        lins = model.linears()
+        targets = Zs + As[:-1] + [lin.W for lin in lins] + [lin.b for lin in lins]
+        auto = [g.data for g in grad(J, targets)]
+    finally:
+        model.train(was_training)
+    L = len(lins)
+    m = np.asarray(Y).shape[1]
+    dZ_auto, dA_auto = auto[:L], auto[L:2 * L]
+    dW_auto, db_auto = auto[2 * L:3 * L], auto[3 * L:]
+    AL, caches = closed_form_forward(params, X0.data, activations, slope)
+    ref = closed_form_backward(AL, np.asarray(Y, dtype=AL.dtype), caches, activations, slope)
+    rows = []
+    for l in range(L, 0, -1):
+        rows.append((f"dZ{l}", dZ_auto[l - 1].shape, _relative(dZ_auto[l - 1] * m, ref[f"dZ{l}"])))
+        rows.append((f"dW{l}", dW_auto[l - 1].shape, _relative(dW_auto[l - 1], ref[f"dW{l}"])))
+        rows.append((f"db{l}", db_auto[l - 1].shape, _relative(db_auto[l - 1], ref[f"db{l}"])))
+        rows.append((f"dA{l - 1}", dA_auto[l - 1].shape, _relative(dA_auto[l - 1] * m, ref[f"dA{l - 1}"])))
+    report = ClosedFormReport(rows)
+    if verbose:
+        print(report)
+    return report
+

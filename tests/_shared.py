@@ -1,0 +1,14 @@
+"""Where the course's cat files live for tests: ../shared/datasets beside the project root."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+DATASETS = Path(os.environ.get("TINYGRAD_NB_DATASETS", Path(__file__).resolve().parents[2] / "shared" / "datasets"))
+TRAIN, TEST = DATASETS / "train_catvnoncat.h5", DATASETS / "test_catvnoncat.h5"
+
+needs_cat_data = pytest.mark.skipif(
+    not (TRAIN.is_file() and TEST.is_file()),
+    reason=f"the course's cat files are not at {DATASETS} (set TINYGRAD_NB_DATASETS to their folder)",
+)

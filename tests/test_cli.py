@@ -1,0 +1,44 @@
+"""The command line: train writes model.h5 and costs.json; check; predict; bad input exits 2 cleanly."""
+
+import json
+import subprocess
+import sys
+
+from tinygrad_nb.cli import main
+
+
+def test_train_on_planar_writes_the_model_and_costs(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["train", "--dataset", "planar", "--hidden", "tanh", "--lr", "1.2", "--iterations", "300",
+                 "--out", str(out), "--no-progress"]) == 0
+    printed = capsys.readouterr().out
+    assert "Cost after iteration 0:" in printed and "train accuracy:" in printed
+    costs = json.loads((out / "costs.json").read_text())
+    assert len(costs["costs"]) == 3 and costs["layer_dims"] == [2, 4, 1]
+    assert (out / "model.h5").is_file()
+    predictions = tmp_path / "p.json"
+    assert main(["predict", "--model", str(out / "model.h5"), "--data", "planar", "--out", str(predictions)]) == 0
+    assert len(json.loads(predictions.read_text())["predictions"]) == 400
+
+
+def test_train_digits_default_briefly(tmp_path, capsys):
+    assert main(["train", "--iterations", "50", "--out", str(tmp_path), "--no-progress"]) == 0
+    assert "test accuracy:" in capsys.readouterr().out
+
+
+def test_check_prints_the_table_and_passes(capsys):
+    assert main(["check", "--hidden", "tanh"]) == 0
+    out = capsys.readouterr().out
+    assert "dZ3" in out and "dA0" in out and "PASS" in out
+
+
+def test_bad_dataset_is_one_clear_line_and_writes_nothing(tmp_path, capsys):
+    assert main(["train", "--dataset", str(tmp_path / "missing.h5"), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert "error: load_course_h5: no file at" in err and "Traceback" not in err
+    assert not (tmp_path / "o").exists()
+
+
+def test_python_dash_m_entry_point():
+    result = subprocess.run([sys.executable, "-m", "tinygrad_nb", "--help"], capture_output=True, text=True)
+    assert result.returncode == 0 and "train" in result.stdout

@@ -1,0 +1,29 @@
+"""The examples run end to end on the embedded defaults (short runs) and on the cat files when present."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from _shared import TRAIN, needs_cat_data
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+
+def run(script, *args):
+    result = subprocess.run([sys.executable, str(EXAMPLES / script), *args], capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+@pytest.mark.parametrize("script", ["logistic_regression.py", "planar_shallow.py", "deep_network.py"])
+def test_example_runs_on_embedded_default(script):
+    out = run(script, "--iterations", "30")
+    assert "Cost after iteration 0:" in out and "train_accuracy:" in out
+
+
+@needs_cat_data
+def test_deep_example_on_cat_data_prints_the_courses_first_cost():
+    out = run("deep_network.py", "--data", str(TRAIN), "--iterations", "1")
+    assert "Cost after iteration 0: 0.77174932842" in out and "test_accuracy:" in out
