@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 export OPENBLAS_NUM_THREADS ?= 1
 export MKL_NUM_THREADS ?= 1
 
-.PHONY: test lint demo clean
+.PHONY: test lint demo figures clean
 
 # One stamp per extra: a stamp older than pyproject.toml (or a missing .venv) reinstalls.
 $(BIN)/.installed-%: pyproject.toml
@@ -18,6 +18,10 @@ DEMO_OUT ?= runs/demo
 
 demo: $(BIN)/.installed-demo
 	$(BIN)/tinygrad-nb train --out $(DEMO_OUT)
+	@echo "pictures: $(DEMO_OUT)/graph.svg $(DEMO_OUT)/costs.png"
+
+figures: $(BIN)/.installed-dev
+	$(BIN)/python scripts/readme_figures.py
 
 test: $(BIN)/.installed-dev
 	$(BIN)/python -m pytest

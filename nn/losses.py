@@ -30,6 +30,12 @@ def _labels(Y: Any, A: Tensor, op: str, binary: bool = True) -> np.ndarray:
     return y.astype(A.dtype, copy=False)
 
 
+def _cost(J: Tensor) -> Tensor:
+    """Name the cost J, as the course does (gradients then read dJ, graphs show J)."""
+    J.name = "J"
+    return J
+
+
 def _check_m(A: Tensor, op: str) -> int:
     if not isinstance(A, Tensor):
         raise TypeError(f"{op}: expected A (or Z) as a Tensor, got {type(A).__name__}")
@@ -72,13 +78,13 @@ def dual_sigmoid(Z: Any) -> Any:
 def binary_cross_entropy(A: Tensor, Y: Any) -> Tensor:
     """The course's cost for a sigmoid output A (1, m) and labels Y (1, m) in {0, 1}."""
     _check_m(A, "binary_cross_entropy")
-    return BinaryCrossEntropy.apply(A, Y=_labels(Y, A, "binary_cross_entropy"))
+    return _cost(BinaryCrossEntropy.apply(A, Y=_labels(Y, A, "binary_cross_entropy")))
 
 
 def binary_cross_entropy_with_logits(Z: Tensor, Y: Any) -> Tensor:
     """Binary cross-entropy of sigmoid(Z), computed from Z: finite for any Z."""
     _check_m(Z, "binary_cross_entropy_with_logits")
-    return BinaryCrossEntropyWithLogits.apply(Z, Y=_labels(Y, Z, "binary_cross_entropy_with_logits"))
+    return _cost(BinaryCrossEntropyWithLogits.apply(Z, Y=_labels(Y, Z, "binary_cross_entropy_with_logits")))
 
 
 def cross_entropy(Z: Tensor, Y: Any) -> Tensor:
@@ -97,13 +103,13 @@ def cross_entropy(Z: Tensor, Y: Any) -> Tensor:
         one_hot[labels.astype(np.intp), np.arange(m)] = 1
         y = one_hot
     y = _labels(y, Z, "cross_entropy", binary=False)
-    return -(Z.log_softmax(axis=0) * y).sum() / m
+    return _cost(-(Z.log_softmax(axis=0) * y).sum() / m)
 
 
 def mse(A: Tensor, Y: Any) -> Tensor:
     """Mean squared error: 1/(n m) sum((A - Y)^2) over all n[L] x m entries."""
     _check_m(A, "mse")
-    return ((A - _labels(Y, A, "mse", binary=False)) ** 2).mean()
+    return _cost(((A - _labels(Y, A, "mse", binary=False)) ** 2).mean())
 
 
 def l2_penalty(weights: Iterable[Tensor], lambd: float, m: int) -> Tensor:

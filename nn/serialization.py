@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +24,7 @@ import numpy as np
 from nn.containers import MLP, Sequential
 from nn.layers import ACTIVATIONS, Dropout, LeakyReLU, Linear, Softmax
 from nn.module import Module
+from tinygrad_nb.atomic import atomic_path
 
 FORMAT = "tinygrad-nb"
 FORMAT_VERSION = 1
@@ -49,30 +49,17 @@ def save(model: Module, path: str | os.PathLike) -> Path:
     h5py = _h5py()
     if not isinstance(model, Module):
         raise TypeError(f"save expects an nn.Module, got {type(model).__name__}")
-    path = Path(path)
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise FileNotFoundError(f"save: the folder {folder} does not exist; create it first")
-    if not os.access(folder, os.W_OK):
-        raise PermissionError(f"save: the folder {folder} is not writable")
     architecture = json.dumps(model.config())
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
     try:
-        with h5py.File(tmp, "w") as f:
+        with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
             f.attrs["format"] = FORMAT
             f.attrs["format_version"] = FORMAT_VERSION
             f.attrs["architecture"] = architecture
             for name, p in model.named_parameters():
                 f.require_group(_group_of(name)).create_dataset(name, data=p.data)
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
-    return path
+    except (FileNotFoundError, PermissionError) as e:
+        raise type(e)(f"save: {e}") from e
+    return Path(path)
 
 
 def read_file(path: str | os.PathLike) -> tuple[dict[str, Any], dict[str, np.ndarray]]:

@@ -1,4 +1,4 @@
-"""The command line: ``tinygrad-nb train | check | predict`` (also ``python -m tinygrad_nb``).
+"""The command line: ``tinygrad-nb train | check | graph | predict`` (also ``python -m tinygrad_nb``).
 
 This is the application layer: it sits on top of tinygrad_nb, nn and viz.
 """
@@ -7,15 +7,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from tinygrad_nb.atomic import atomic_path
 
 DEFAULT_HIDDEN = {"digits": "32,16", "planar": "4", "h5": "20,7,5"}
 
@@ -51,15 +51,8 @@ def load_data(dataset: str, task: str, seed: int, test_path: str | None = None):
 
 def write_json_atomically(path: Path, payload: Any) -> None:
     """Write JSON to a temporary file beside ``path`` and move it into place."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(payload, f, indent=2)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(payload, indent=2))
 
 
 def make_optimizer(name: str, params, lr: float):
@@ -115,8 +108,67 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def _pictures(model, train, costs, args, out: Path) -> list[Path]:
-    """The graph and the cost plot, when viz is available (later: viz issue)."""
-    return []
+    """graph.svg (the forward and backward graph of one step on the train set) and costs.png."""
+    try:
+        import viz
+    except ImportError as e:
+        print(f"note: no pictures ({e}); install them with: pip install 'tinygrad-nb[viz,render]'")
+        return []
+    written = [viz.plot_costs(costs, out / "costs.png", learning_rate=args.lr, record_every=args.print_every)]
+    J = _cost_of_one_step(model, train.X, train.Y, multiclass=model.output == "softmax")
+    written.append(_render_quietly(viz, viz.draw_graph(J, show="both"), out / "graph.svg"))
+    return written
+
+
+def _cost_of_one_step(model, X, Y, multiclass: bool):
+    """J on (X, Y) with backward run and the graph kept, so that the drawing shows gradient norms."""
+    import nn
+    from tinygrad_nb import Tensor
+
+    A = model(Tensor(X, name="X"))
+    J = nn.cross_entropy(A.log(), Y) if multiclass else nn.binary_cross_entropy(A, Y)
+    model.zero_grad()
+    J.backward(retain_graph=True)
+    return J
+
+
+def _render_quietly(viz, graph, path: Path) -> Path:
+    """Render, turning a missing renderer into one printed line instead of a warning trace."""
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", viz.RendererNotFoundWarning)
+        written = viz.render(graph, path)
+    for w in caught:
+        print(f"note: {w.message}")
+    return written
+
+
+def cmd_graph(args: argparse.Namespace) -> int:
+    import nn
+    import viz
+
+    if (args.model is None) == (args.layers is None):
+        raise ValueError("graph: give exactly one of --model model.h5 or --layers 12288,20,7,5,1")
+    model = nn.load(args.model) if args.model else nn.MLP(args.layers, hidden=args.hidden, rng=args.seed)
+    if not isinstance(model, nn.Sequential):
+        raise ValueError(f"graph: expected a Sequential or MLP model, got {type(model).__name__}")
+    rng = np.random.RandomState(args.seed)
+    n_x, n_y = model.layer_dims[0], model.layer_dims[-1]
+    X = rng.rand(n_x, args.m)
+    if n_y == 1:
+        Y = (rng.rand(1, args.m) > 0.5).astype(np.float64)
+    else:
+        Y = rng.randint(0, n_y, size=(1, args.m)).astype(np.float64)
+    J = _cost_of_one_step(model, X, Y, multiclass=n_y > 1)
+    start = time.perf_counter()
+    graph = viz.draw_graph(J, show=args.show, max_nodes=args.max_nodes)
+    path = _render_quietly(viz, graph, Path(args.out))
+    nodes = graph.source.count("[label=")
+    print(f"drew {nodes} nodes for layer_dims {model.layer_dims} (m = {args.m}) in "
+          f"{time.perf_counter() - start:.3f} s")
+    print(f"wrote {path}")
+    return 0
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -155,7 +207,7 @@ def build_parser() -> argparse.ArgumentParser:
                                      description="Train and check networks in the course's notation.")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    t = sub.add_parser("train", help="train an MLP and write model.h5, costs.json and pictures")
+    t = sub.add_parser("train", help="train an MLP; write model.h5, costs.json, costs.png and graph.svg")
     t.add_argument("--dataset", default="digits", help="digits (default), planar, or path/to/train_catvnoncat.h5")
     t.add_argument("--test-data", help="test .h5 file (default: the train path with 'train' -> 'test')")
     t.add_argument("--task", choices=["binary", "multiclass"], default="binary", help="digits: odd/even or 0-9")
@@ -180,6 +232,17 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--seed", type=int, default=1)
     c.add_argument("--tolerance", type=float, default=1e-10)
     c.set_defaults(func=cmd_check)
+
+    g = sub.add_parser("graph", help="draw a model's forward and backward graph")
+    g.add_argument("--model", help="a saved model.h5")
+    g.add_argument("--layers", type=_dims, help="layer_dims instead of a model, e.g. 12288,20,7,5,1")
+    g.add_argument("--hidden", default="relu", choices=["relu", "tanh", "sigmoid", "leaky_relu"])
+    g.add_argument("--m", type=int, default=209, help="examples in the drawn batch (shapes show (n[l], m))")
+    g.add_argument("--show", default="both", choices=["forward", "backward", "both"])
+    g.add_argument("--max-nodes", type=int, default=500)
+    g.add_argument("--seed", type=int, default=1)
+    g.add_argument("--out", default="graph.svg", help=".svg, .png, .pdf or .dot")
+    g.set_defaults(func=cmd_graph)
 
     p = sub.add_parser("predict", help="predict with a saved model.h5")
     p.add_argument("--model", required=True)

@@ -1,0 +1,37 @@
+"""Make the pictures the README shows, from live models (run: make figures).
+
+- docs/img/graph_both.svg: LINEAR -> RELU -> LINEAR -> SIGMOID on 4 planar points, forward and backward
+  side by side with the caches between them (the course's "forward and backward functions" figure).
+- docs/img/costs.png: the learning curve of the shallow planar network (4 tanh units, alpha = 1.2).
+- docs/img/planar_boundary.png: that network's decision boundary.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+import nn
+import viz
+from tinygrad_nb import Tensor
+
+OUT = Path(__file__).resolve().parents[1] / "docs" / "img"
+
+
+def main() -> None:
+    OUT.mkdir(parents=True, exist_ok=True)
+    data = nn.datasets.planar()
+    model = nn.MLP([2, 3, 1], hidden="relu", rng=np.random.RandomState(1))
+    J = nn.binary_cross_entropy(model(Tensor(data.X[:, :4], name="X")), data.Y[:, :4])
+    J.backward(retain_graph=True)
+    print("wrote", viz.render(viz.draw_graph(J, show="both"), OUT / "graph_both.svg"))
+
+    shallow = nn.MLP([2, 4, 1], hidden="tanh", init="small_random", rng=2)
+    costs = nn.fit(shallow, data.X, data.Y, lr=1.2, num_iterations=5000, print_every=1000, record_every=100)
+    print("wrote", viz.plot_costs(costs, OUT / "costs.png", learning_rate=1.2, record_every=100))
+    print("wrote", viz.plot_decision_boundary(shallow, data.X, data.Y, OUT / "planar_boundary.png"))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,280 @@
+"""``draw_graph``: a Tensor's DAG as a graphviz drawing in the course's notation.
+
+Tensors are record nodes ``{name | shape}`` (X, W1, b1, Z1, A1, ..., J); ops are ellipses.
+Parameters, inputs, intermediates and the output have their own colour and shape, and
+each Linear + activation block is the cluster "layer l". The backward view draws dZ1,
+dW1, db1, dA0 with their shapes (and norms once backward has run). Node ids come from
+the walk order, never from ``id()``, so the same model draws the same DOT every time.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import graphviz
+import numpy as np
+
+from tinygrad_nb import Tensor, grad
+
+STYLE = {  # kind: (fill colour, node shape)
+    "parameter": ("#fde68a", "record"),
+    "input": ("#bfdbfe", "record"),
+    "intermediate": ("#e5e7eb", "record"),
+    "output": ("#fca5a5", "record"),
+    "gradient": ("#bbf7d0", "record"),
+    "op": ("#ffffff", "ellipse"),
+    "summary": ("#f5f5f5", "note"),
+}
+LAYER_NAME = re.compile(r"^[WbZAD](\d+)$")
+OP_SYMBOL = {"add": "+", "sub": "-", "mul": "*", "div": "/", "pow": "**", "matmul": "@", "neg": "-"}
+
+
+def escape_record(text: str) -> str:
+    """Escape the characters that break a DOT record label: { } | < > \\ and quotes."""
+    return re.sub(r'([{}|<>\\"])', r"\\\1", text)
+
+
+@dataclass
+class _Node:
+    """A tensor of the walked graph with its stable id and what is known of it."""
+
+    tensor: Tensor
+    key: str
+    layer: int | None = None
+    inputs: list[_Node] = field(default_factory=list)  # parents (empty for leaves)
+
+
+def walk(output: Tensor) -> list[_Node]:
+    """Every tensor the output depends on, inputs first, iteratively; ids t0, t1, ... in that order."""
+    if not isinstance(output, Tensor):
+        raise TypeError(f"draw_graph expects a Tensor, got {type(output).__name__}")
+    order: list[Tensor] = []
+    seen: set[int] = set()
+    stack: list[tuple[Tensor, bool]] = [(output, False)]
+    while stack:
+        t, done = stack.pop()
+        if done:
+            order.append(t)
+            continue
+        if id(t) in seen:
+            continue
+        seen.add(id(t))
+        stack.append((t, True))
+        if t._ctx is not None:
+            if t._ctx.parents is None:
+                raise RuntimeError("draw_graph: this graph was freed by backward(); draw it before backward, "
+                                   "or call backward(retain_graph=True)")
+            stack.extend((p, False) for p in reversed(t._ctx.parents) if id(p) not in seen)
+    nodes: dict[int, _Node] = {}
+    for i, t in enumerate(order):
+        node = _Node(t, f"t{i}")
+        if t._ctx is not None:
+            node.inputs = [nodes[id(p)] for p in t._ctx.parents]
+        node.layer = _layer_of(node)
+        nodes[id(t)] = node
+    return list(nodes.values())
+
+
+def _layer_of(node: _Node) -> int | None:
+    """Layer l from a course name (W1, Z1, A1), or from a parameter W{l}/b{l} among the op's inputs."""
+    match = LAYER_NAME.match(node.tensor.name or "")
+    if match:
+        return int(match.group(1))
+    layers = [p.layer for p in node.inputs if p.tensor.is_leaf and p.tensor.requires_grad and p.layer]
+    return max(layers) if layers else None
+
+
+def kind_of(node: _Node, output: Tensor) -> str:
+    t = node.tensor
+    if t is output:
+        return "output"
+    if t.is_leaf:
+        return "parameter" if t.requires_grad else "input"
+    return "intermediate"
+
+
+def _shape(t: Tensor) -> str:
+    return str(tuple(t.shape))
+
+
+class GraphDrawing(graphviz.Digraph):
+    """A ``graphviz.Digraph`` that shows itself inline in Jupyter as SVG with whichever renderer exists."""
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None, **kwargs: Any) -> dict[str, str]:
+        from viz.rendering import svg_text
+
+        return {"image/svg+xml": svg_text(self)}
+
+
+def draw_graph(output: Tensor, *, show: str = "forward", group_layers: bool = True, max_nodes: int = 500,
+               show_values: bool = False) -> GraphDrawing:
+    """Draw the computation graph that produced ``output``.
+
+    Args:
+        output: the tensor to draw from (the cost J, or A[L]).
+        show: "forward" (tensors and ops), "backward" (the gradients dZ1, dW1, ... with their
+            shapes, and norms once backward has run) or "both" (side by side, with the caches
+            the backward pass reads drawn between them).
+        group_layers: draw each Linear + activation block as the cluster "layer l".
+        max_nodes: past this many nodes the middle of the graph is collapsed into one summary node.
+        show_values: add each tensor's value (small tensors) or mean to its label.
+    """
+    if show not in ("forward", "backward", "both"):
+        raise ValueError(f"show must be 'forward', 'backward' or 'both', got {show!r}")
+    if not isinstance(max_nodes, int) or max_nodes < 4:
+        raise ValueError(f"max_nodes must be an int >= 4, got {max_nodes!r}")
+    nodes = walk(output)
+    kept, summary = _collapse(nodes, max_nodes)
+    g = GraphDrawing(name="tinygrad_nb", graph_attr={"rankdir": "LR", "fontname": "Helvetica", "fontsize": "11",
+                                                      "compound": "true", "newrank": "true"},
+                     node_attr={"fontname": "Helvetica", "fontsize": "10", "style": "filled"},
+                     edge_attr={"arrowsize": "0.6"})
+    _legend(g, show)
+    if show in ("forward", "both"):
+        _forward(g, nodes, kept, summary, output, group_layers, show_values)
+    if show in ("backward", "both"):
+        _backward(g, nodes, kept, summary, output, group_layers, caches=show == "both")
+    return g
+
+
+def _collapse(nodes: list[_Node], max_nodes: int) -> tuple[set[str], str | None]:
+    """The keys to draw and a summary label for the rest (the middle of the walk order), if any."""
+    tensor_and_op_count = sum(2 if n.tensor._ctx is not None else 1 for n in nodes)
+    if tensor_and_op_count <= max_nodes:
+        return {n.key for n in nodes}, None
+    half = max_nodes // 4  # each kept tensor usually brings an op node with it
+    kept_nodes = nodes[:half] + nodes[-half:]
+    middle = nodes[half:-half]
+    ops = Counter(n.tensor._ctx.op_name for n in middle if n.tensor._ctx is not None)
+    listing = ", ".join(f"{name} x{count:,}" for name, count in ops.most_common(4))
+    return {n.key for n in kept_nodes}, f"{len(middle):,} more tensors\\n({listing})"
+
+
+def _tensor_label(t: Tensor, prefix: str = "", show_values: bool = False, norm: float | None = None) -> str:
+    """``{W1|(20, 12288)}``; with prefix "d": ``{dW1|(20, 12288)|||dW1|| = 0.3}``."""
+    name = prefix + t.name if t.name else ("grad" if prefix else "")
+    parts = [escape_record(p) for p in (name, _shape(t)) if p]
+    if norm is not None:
+        parts.append(escape_record(f"||{name}|| = {norm:.3g}"))
+    if show_values:
+        value = np.array2string(t.data, precision=3, threshold=6) if t.size <= 6 else f"mean {t.data.mean():.3g}"
+        parts.append(escape_record(value))
+    return "{" + "|".join(parts) + "}"
+
+
+def _cluster_for(g: graphviz.Digraph, layer: int | None, group_layers: bool, suffix: str):
+    if not group_layers or layer is None:
+        return _NoCluster(g)
+    return g.subgraph(name=f"cluster_layer{layer}_{suffix}")
+
+
+class _NoCluster:
+    def __init__(self, g: graphviz.Digraph):
+        self.g = g
+
+    def __enter__(self) -> graphviz.Digraph:
+        return self.g
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def _by_layer(nodes: list[_Node], kept: set[str]) -> dict[int | None, list[_Node]]:
+    groups: dict[int | None, list[_Node]] = {}
+    for n in nodes:
+        if n.key in kept:
+            groups.setdefault(n.layer, []).append(n)
+    return groups
+
+
+def _forward(g, nodes, kept, summary, output, group_layers, show_values) -> None:
+    with g.subgraph(name="cluster_forward") as fwd:
+        fwd.attr(label="forward pass", style="dashed", color="#9ca3af")
+        for layer, members in _by_layer(nodes, kept).items():
+            with _cluster_for(fwd, layer, group_layers, "f") as c:
+                if group_layers and layer is not None:
+                    c.attr(label=f"layer {layer}", style="rounded,filled", fillcolor="#f8fafc", color="#64748b")
+                for n in members:
+                    fill, shape = STYLE[kind_of(n, output)]
+                    c.node(n.key, _tensor_label(n.tensor, show_values=show_values), shape=shape, fillcolor=fill)
+                    if n.tensor._ctx is not None:
+                        op = n.tensor._ctx.op_name
+                        c.node(f"op_{n.key}", OP_SYMBOL.get(op, op), shape="ellipse", fillcolor=STYLE["op"][0])
+        if summary:
+            fwd.node("summary_f", summary, shape="note", fillcolor=STYLE["summary"][0])
+    edges: set[tuple[str, str]] = set()
+    for n in nodes:
+        if n.key not in kept or n.tensor._ctx is None:
+            continue
+        g.edge(f"op_{n.key}", n.key)
+        for p in n.inputs:
+            edges.add((p.key if p.key in kept else "summary_f", f"op_{n.key}"))
+    edges |= {(p, "summary_f") for p in _feeding_summary(nodes, kept)}
+    for tail, head in sorted(edges):
+        g.edge(tail, head)
+
+
+def _feeding_summary(nodes: list[_Node], kept: set[str]) -> set[str]:
+    """Keys of kept tensors that a collapsed (not kept) op reads."""
+    return {p.key for c in nodes if c.key not in kept for p in c.inputs if p.key in kept}
+
+
+def _gradient_norms(output: Tensor, nodes: list[_Node]) -> dict[str, float]:
+    """||dT|| for every tensor, when backward has run on this (retained) graph and J is a scalar."""
+    trainable = [n for n in nodes if n.tensor.requires_grad]
+    if output.size != 1 or not any(n.tensor.is_leaf and n.tensor.grad is not None for n in trainable):
+        return {}
+    grads = grad(output, [n.tensor for n in trainable], retain_graph=True, allow_unused=True)
+    return {n.key: float(np.linalg.norm(gr.data)) for n, gr in zip(trainable, grads) if gr is not None}
+
+
+def _backward(g, nodes, kept, summary, output, group_layers, caches) -> None:
+    norms = _gradient_norms(output, nodes)
+    with g.subgraph(name="cluster_backward") as bwd:
+        bwd.attr(label="backward pass", style="dashed", color="#9ca3af")
+        for layer, members in _by_layer(nodes, kept).items():
+            with _cluster_for(bwd, layer, group_layers, "b") as c:
+                if group_layers and layer is not None:
+                    c.attr(label=f"layer {layer} (backward)", style="rounded,filled", fillcolor="#f0fdf4",
+                           color="#16a34a")
+                for n in members:
+                    if not n.tensor.requires_grad:
+                        continue
+                    label = _tensor_label(n.tensor, prefix="d", norm=norms.get(n.key))
+                    c.node(f"d_{n.key}", label, shape="record", fillcolor=STYLE["gradient"][0])
+                    if n.tensor._ctx is not None:
+                        op = n.tensor._ctx.op_name
+                        c.node(f"dop_{n.key}", f"{op}'", shape="ellipse", fillcolor=STYLE["op"][0])
+        if summary:
+            bwd.node("summary_b", summary, shape="note", fillcolor=STYLE["summary"][0])
+    # Edges are declared in forward direction with dir=back, so the backward pass is laid out under the
+    # forward pass, mirrored (dJ on the right, dW1 on the left) as in the course's figure.
+    edges: set[tuple[str, str]] = set()
+    for n in nodes:
+        if n.key not in kept or n.tensor._ctx is None or not n.tensor.requires_grad:
+            continue
+        g.edge(f"dop_{n.key}", f"d_{n.key}", dir="back", color="#16a34a")
+        for p in n.inputs:
+            if p.tensor.requires_grad:
+                edges.add((f"d_{p.key}" if p.key in kept else "summary_b", f"dop_{n.key}"))
+            if caches and p.key in kept and p.tensor.name:  # the cache (A_prev, W, b, Z) this step reads
+                g.edge(p.key, f"dop_{n.key}", style="dotted", color="#6b7280", constraint="false")
+    edges |= {(f"d_{p}", "summary_b") for p in _feeding_summary(nodes, kept)
+              if next(n for n in nodes if n.key == p).tensor.requires_grad}
+    for tail, head in sorted(edges):
+        g.edge(tail, head, dir="back", color="#16a34a")
+
+
+def _legend(g: graphviz.Digraph, show: str) -> None:
+    with g.subgraph(name="cluster_legend") as leg:
+        leg.attr(label="legend", style="dashed", color="#d1d5db", fontsize="9")
+        kinds = ["parameter", "input", "intermediate", "output", "op"]
+        if show != "forward":
+            kinds.append("gradient")
+        for kind in kinds:
+            fill, shape = STYLE[kind]
+            leg.node(f"legend_{kind}", kind, shape="box" if shape == "record" else shape, fillcolor=fill,
+                     fontsize="9")

@@ -1,0 +1,102 @@
+"""``render``: write a graph as .dot, and as .svg, .png or .pdf with whichever Graphviz exists.
+
+Renderers, in order: the ``dot`` program on PATH, then the pygraphviz wheel (the ``render``
+extra, which bundles Graphviz). With neither, the .dot is kept and one warning says how to
+install either.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import warnings
+from pathlib import Path
+
+import graphviz
+
+from tinygrad_nb import Tensor
+from tinygrad_nb.atomic import atomic_path
+
+FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf"}
+INSTALL_HINT = ("no Graphviz renderer found, so only the .dot file was written. Install one of: "
+                "the Graphviz program (`apt-get install graphviz`, `brew install graphviz`), or the "
+                "pygraphviz wheel that bundles it (`pip install 'tinygrad-nb[render]'`).")
+
+
+class RendererNotFoundWarning(RuntimeWarning):
+    """Neither ``dot`` nor pygraphviz is available: only the .dot file was written."""
+
+
+def _dot_program() -> str | None:
+    return shutil.which("dot")
+
+
+def _pygraphviz():
+    try:
+        import pygraphviz
+    except ImportError:
+        return None
+    return pygraphviz
+
+
+def renderer_available() -> bool:
+    """True when ``dot`` or pygraphviz can turn DOT into pictures here."""
+    return _dot_program() is not None or _pygraphviz() is not None
+
+
+def render_source(source: str, fmt: str, path: Path) -> bool:
+    """Render DOT ``source`` to ``path`` in ``fmt`` with ``dot`` or pygraphviz; False when neither exists."""
+    dot = _dot_program()
+    if dot is not None:
+        result = subprocess.run([dot, f"-T{fmt}", "-o", str(path)], input=source.encode(), capture_output=True)
+        if result.returncode != 0:
+            raise RuntimeError(f"render: dot failed: {result.stderr.decode(errors='replace').strip()}")
+        return True
+    pgv = _pygraphviz()
+    if pgv is None:
+        return False
+    pgv.AGraph(string=source).draw(str(path), format=fmt, prog="dot")
+    return True
+
+
+def render(graph: Tensor | graphviz.Digraph, path: str | os.PathLike) -> Path:
+    """Write ``graph`` (a Digraph, or a Tensor drawn with ``draw_graph``) to ``path``.
+
+    The .dot source is always written beside it (``graph.svg`` -> ``graph.dot``). A .svg,
+    .png or .pdf suffix is rendered too. Returns the path of the picture, or of the .dot
+    when no renderer exists (with a ``RendererNotFoundWarning`` saying how to install one).
+    """
+    if isinstance(graph, Tensor):
+        from viz.graph import draw_graph
+
+        graph = draw_graph(graph)
+    if not isinstance(graph, graphviz.Digraph):
+        raise TypeError(f"render expects a Tensor or a graphviz.Digraph, got {type(graph).__name__}")
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in FORMATS and suffix != ".dot":
+        raise ValueError(f"render: unsupported suffix {path.suffix!r}; use .dot, .svg, .png or .pdf")
+    dot_path = path.with_suffix(".dot")
+    with atomic_path(dot_path) as tmp:
+        tmp.write_text(graph.source)
+    if suffix == ".dot":
+        return dot_path
+    if not renderer_available():
+        warnings.warn(INSTALL_HINT, RendererNotFoundWarning, stacklevel=2)
+        return dot_path
+    with atomic_path(path) as tmp:
+        render_source(graph.source, FORMATS[suffix], tmp)
+    return path
+
+
+def svg_text(graph: graphviz.Digraph) -> str:
+    """The SVG of ``graph`` as text (for Jupyter); a short message when no renderer exists."""
+    dot = _dot_program()
+    if dot is not None:
+        return subprocess.run([dot, "-Tsvg"], input=graph.source.encode(), capture_output=True,
+                              check=True).stdout.decode()
+    pgv = _pygraphviz()
+    if pgv is not None:
+        return pgv.AGraph(string=graph.source).draw(format="svg", prog="dot").decode()
+    return f'<svg xmlns="http://www.w3.org/2000/svg"><text y="20">{INSTALL_HINT}</text></svg>'
