@@ -1,13 +1,13 @@
 """Layering: tinygrad_nb imports only NumPy (cli and testing aside); nn never imports viz."""
 
 import ast
+import sys
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-STDLIB_OK = {"__future__", "collections", "contextlib", "dataclasses", "threading", "typing", "math", "itertools",
-             "functools"}
+STDLIB_OK = set(sys.stdlib_module_names)
 
 
 def imports(path: Path) -> set[str]:
