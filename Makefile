@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 export OPENBLAS_NUM_THREADS ?= 1
 export MKL_NUM_THREADS ?= 1
 
-.PHONY: test lint demo figures clean
+.PHONY: test lint demo figures bench clean
 
 # One stamp per extra: a stamp older than pyproject.toml (or a missing .venv) reinstalls.
 $(BIN)/.installed-%: pyproject.toml

@@ -13,7 +13,7 @@ import numpy as np
 
 from nn import init as initialisers
 from nn.module import Module
-from tinygrad_nb import Tensor
+from tinygrad_nb import Tensor, linear
 
 
 def as_input(A: Any, name: str = "X") -> Tensor:
@@ -56,17 +56,22 @@ class Linear(Module):
         object.__setattr__(self, "index", index)
         suffix = "" if index is None else str(index)
         self.W.name, self.b.name = f"W{suffix}", f"b{suffix}"
+        object.__setattr__(self, "_output_name", f"Z{suffix}")
 
     def forward(self, A_prev: Any) -> Tensor:
-        prev = "X" if self.index in (None, 1) else f"A{self.index - 1}"
-        A_prev = as_input(A_prev, prev)
-        if A_prev.ndim != 2 or A_prev.shape[0] != self.n_in:
+        A_prev = A_prev if isinstance(A_prev, Tensor) else as_input(A_prev, self._input_name())
+        shape = A_prev.data.shape
+        if len(shape) != 2 or shape[0] != self.n_in:
             label = "Linear" if self.index is None else f"Linear {self.index}"
+            prev = self._input_name()
             raise ValueError(f"{label} expects {prev} with {self.n_in} rows, got {A_prev.shape} "
-                             f"(course layout: (n[l-1], m), one example per column)")
-        Z = self.W @ A_prev + self.b
-        Z.name = "Z" if self.index is None else f"Z{self.index}"
+                             "(course layout: (n[l-1], m), one example per column)")
+        Z = linear(self.W, A_prev, self.b)
+        Z.name = self._output_name
         return Z
+
+    def _input_name(self) -> str:
+        return "X" if self.index in (None, 1) else f"A{self.index - 1}"
 
     def config(self) -> dict[str, Any]:
         return {"type": "Linear", "n_in": self.n_in, "n_out": self.n_out}

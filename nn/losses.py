@@ -24,8 +24,8 @@ def _labels(Y: Any, A: Tensor, op: str, binary: bool = True) -> np.ndarray:
         raise ValueError(f"{op}: Y has shape {y.shape} but A has shape {A.shape}; both must be (n[L], m)")
     if y.dtype.kind not in "biuf":
         raise TypeError(f"{op}: Y must be numeric, got dtype {y.dtype}")
-    if binary and not np.isin(y, (0, 1)).all():
-        bad = y[~np.isin(y, (0, 1))].ravel()[:3]
+    if binary and not ((y == 0) | (y == 1)).all():
+        bad = y[(y != 0) & (y != 1)].ravel()[:3]
         raise ValueError(f"{op}: Y must hold only 0 and 1 (binary labels), found {bad.tolist()}")
     return y.astype(A.dtype, copy=False)
 

@@ -33,8 +33,8 @@ def test_outputs_are_named_Z_and_A_so_gradients_read_dZ():
     assert A2.name == "A2"
     Z2 = A2._ctx.parents[0]
     assert Z2.name == "Z2"
-    A1 = Z2._ctx.parents[0]._ctx.parents[1]  # Z2 = (W2 @ A1) + b2
-    assert A1.name == "A1" and A1._ctx.parents[0].name == "Z1"
+    W2, A1, b2 = Z2._ctx.parents  # Z2 = linear(W2, A1, b2)
+    assert (W2.name, A1.name, b2.name) == ("W2", "A1", "b2") and A1._ctx.parents[0].name == "Z1"
 
 
 def test_state_dict_is_a_copy_and_load_state_dict_round_trips():

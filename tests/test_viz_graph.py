@@ -30,7 +30,7 @@ def test_forward_nodes_carry_course_names_and_shapes():
     assert "{W1|(4, 3)}" in src and "{Z1|(4, 5)}" in src and "{J|()}" in src
     assert "subgraph cluster_layer1_f" in src and "subgraph cluster_layer2_f" in src
     assert 'label="layer 1"' in src and "legend" in src
-    assert src.count("label=matmul") == 0 and src.count('label="@"') == 2  # ops by symbol
+    assert src.count("label=linear") == 2 and src.count("label=sigmoid") == 1  # one op per Z = W A + b
 
 
 def test_kinds_have_distinct_colours():

@@ -12,7 +12,7 @@
 
 from tinygrad_nb.engine import grad
 from tinygrad_nb.function import Function, ShapeError
-from tinygrad_nb.functional import concatenate, maximum, minimum, stack, where
+from tinygrad_nb.functional import concatenate, linear, maximum, minimum, stack, where
 from tinygrad_nb.grad_mode import enable_grad, is_grad_enabled, no_grad
 from tinygrad_nb.gradcheck import GradcheckResult, gradcheck
 from tinygrad_nb.tensor import Tensor
@@ -23,5 +23,5 @@ __all__ = [
     "Tensor", "Function", "ShapeError",
     "grad", "gradcheck", "GradcheckResult",
     "no_grad", "enable_grad", "is_grad_enabled",
-    "concatenate", "stack", "where", "maximum", "minimum",
+    "linear", "concatenate", "stack", "where", "maximum", "minimum",
 ]

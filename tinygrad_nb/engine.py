@@ -1,14 +1,20 @@
 """The engine: reverse-mode differentiation over the recorded graph. It knows no specific op.
 
-1. ``topological_order`` sorts the nodes that lead to the outputs, iteratively (no
-   recursion, so a chain of 100,000 ops is fine), following only edges that require grad.
-2. ``_backprop`` visits them in reverse, calls each node's ``Function.backward`` and
-   accumulates the gradients of its inputs, reduced to each input's shape.
-3. Unless ``retain_graph``, each node drops its inputs and saved arrays once used.
+Every recorded result carries its creation number ``_seq``; an op's output is always
+created after its inputs, so decreasing ``_seq`` is a reverse topological order.
+``_backprop`` keeps the tensors that have received a gradient in a heap keyed by ``_seq``
+and repeatedly takes the latest one: by then every consumer has sent it its share. It
+calls that node's ``Function.backward``, reduces each input gradient to the input's shape
+(the one place where broadcasting is undone), adds it to what the input has received and,
+unless ``retain_graph``, frees the node. The walk is a loop, never a recursion (a chain of
+100,000 ops is fine), visits only tensors that require grad and reach the output, and
+costs O(log width) per node, where width is the number of tensors waiting at once.
 """
 
 from __future__ import annotations
 
+import heapq
+import itertools
 from collections.abc import Sequence
 from typing import Any
 
@@ -35,28 +41,6 @@ def reduce_to_shape(g: Any, shape: tuple[int, ...]) -> Any:
     return g.reshape(shape)
 
 
-def topological_order(roots: Sequence[Tensor]) -> list[Tensor]:
-    """Every tensor that requires grad and leads to ``roots``, inputs before the ops that use them."""
-    order: list[Tensor] = []
-    visited: set[int] = set()
-    stack: list[tuple[Tensor, bool]] = [(r, False) for r in roots]
-    while stack:
-        node, children_done = stack.pop()
-        if children_done:
-            order.append(node)
-            continue
-        if id(node) in visited:
-            continue
-        visited.add(id(node))
-        stack.append((node, True))
-        ctx = node._ctx
-        if ctx is not None:
-            if ctx.parents is None:
-                raise RuntimeError(FREED_GRAPH_MESSAGE.format(name=node.name or f"a {ctx.op_name} result"))
-            stack.extend((p, False) for p in ctx.parents if p.requires_grad and id(p) not in visited)
-    return order
-
-
 def _root_grad(root: Tensor, grad: Any) -> np.ndarray:
     if grad is None:
         if root.data.size != 1:
@@ -70,46 +54,53 @@ def _root_grad(root: Tensor, grad: Any) -> np.ndarray:
 
 
 def _backprop(roots: Sequence[Tensor], root_grads: Sequence[Any], *, retain_graph: bool, create_graph: bool,
-              targets: dict[int, Tensor] | None = None) -> dict[int, Any]:
+              targets: set[Tensor] | None = None) -> dict[Tensor, Any]:
     """Propagate ``root_grads`` backwards. Accumulate into leaves' ``.grad`` when ``targets`` is None,
-    else return {id(target): gradient} and leave every ``.grad`` alone."""
-    order = topological_order(roots)
-    if targets is not None:
-        order = _prune_to_targets(order, targets)
-    pending: dict[int, Any] = {}
+    else return {target: gradient} and leave every ``.grad`` alone."""
+    pending: dict[Tensor, Any] = {}  # gradient received so far, for each tensor waiting in the heap
+    heap: list[tuple[int, int, Tensor]] = []  # (-_seq, tie-break, tensor): the latest-created first
+    tiebreak = itertools.count()
     for r, g in zip(roots, root_grads):
-        pending[id(r)] = pending[id(r)] + g if id(r) in pending else g
-    found: dict[int, Any] = {}
+        if r in pending:
+            pending[r] = pending[r] + g
+        else:
+            pending[r] = g
+            heapq.heappush(heap, (-r._seq, next(tiebreak), r))
+    found: dict[Tensor, Any] = {}
     handed_out = {id(g) for g in root_grads}
-    for node in reversed(order):
-        g = pending.pop(id(node), None)
+    while heap:
+        node = heapq.heappop(heap)[2]
+        g = pending.pop(node)
+        if node._hooks:
+            g = _run_hooks(node, g, create_graph)
         fn = node._ctx
-        if g is not None:
-            if node._hooks:
-                g = _run_hooks(node, g, create_graph)
-            if targets is not None:
-                if id(node) in targets:
-                    found[id(node)] = g
-            elif fn is None or node._retains_grad:
-                _accumulate(node, g, create_graph, handed_out)
-            if fn is not None:
-                _propagate(fn, node, g, pending, create_graph)
-        if fn is not None and not retain_graph:
-            fn.parents = None
-    return found
-
-
-def _propagate(fn, node: Tensor, g: Any, pending: dict[int, Any], create_graph: bool) -> None:
-    if create_graph:
-        grads = fn.backward(g, node, *fn.parents)
-    else:
-        grads = fn.backward(g, node.data, *[p.data for p in fn.parents])
-    for parent, needed, pg in zip(fn.parents, fn.needs_input_grad, grads):
-        if not needed or pg is None:
+        if targets is not None:
+            if node in targets:
+                found[node] = g
+        elif fn is None or node._retains_grad:
+            _accumulate(node, g, create_graph, handed_out)
+        if fn is None:
             continue
-        pg = reduce_to_shape(pg, parent.shape)
-        key = id(parent)
-        pending[key] = pg if key not in pending else pending[key] + pg
+        parents = fn.parents
+        if parents is None:
+            raise RuntimeError(FREED_GRAPH_MESSAGE.format(name=node.name or f"a {fn.op_name} result"))
+        if create_graph:
+            grads = fn.backward(g, node, *parents)
+        else:
+            grads = fn.backward(g, node.data, *[p.data for p in parents])
+        for parent, needed, pg in zip(parents, fn.needs_input_grad, grads):
+            if needed and pg is not None:
+                if pg.shape != parent.data.shape:
+                    pg = reduce_to_shape(pg, parent.data.shape)
+                prev = pending.get(parent)
+                if prev is None:
+                    pending[parent] = pg
+                    heapq.heappush(heap, (-parent._seq, next(tiebreak), parent))
+                else:
+                    pending[parent] = prev + pg
+        if not retain_graph:
+            fn.parents = None  # frees the graph: the inputs, and the arrays the node saved
+    return found
 
 
 def _accumulate(node: Tensor, g: Any, create_graph: bool, handed_out: set[int]) -> None:
@@ -118,8 +109,8 @@ def _accumulate(node: Tensor, g: Any, create_graph: bool, handed_out: set[int]) 
     if create_graph:
         node.grad = g if node.grad is None else node.grad + g
         return
-    if g.dtype != node.dtype:
-        g = g.astype(node.dtype)
+    if g.dtype is not node.data.dtype and g.dtype != node.data.dtype:
+        g = g.astype(node.data.dtype)
     if node.grad is None:
         private = g.flags.writeable and g.flags.owndata and id(g) not in handed_out
         node.grad = Tensor._wrap(g if private else g.copy())
@@ -137,18 +128,6 @@ def _run_hooks(node: Tensor, g: Any, create_graph: bool) -> Any:
                 raise ValueError(f"register_hook: the hook returned shape {new.shape}, expected {node.shape}")
             g = new
     return g
-
-
-def _prune_to_targets(order: list[Tensor], targets: dict[int, Tensor]) -> list[Tensor]:
-    """Keep only nodes on a path to some target (inputs come first in ``order``)."""
-    leads: set[int] = set()
-    kept = []
-    for node in order:
-        ctx = node._ctx
-        if id(node) in targets or (ctx is not None and any(id(p) in leads for p in ctx.parents)):
-            leads.add(id(node))
-            kept.append(node)
-    return kept
 
 
 def backward(root: Tensor, grad: Any = None, *, retain_graph: bool = False, create_graph: bool = False) -> None:
@@ -193,10 +172,10 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor], 
     retain = create_graph if retain_graph is None else retain_graph
     with enable_grad() if create_graph else no_grad():
         found = _backprop(roots, [Tensor._wrap(g) for g in root_grads] if create_graph else root_grads,
-                          retain_graph=retain, create_graph=create_graph, targets={id(t): t for t in ins})
+                          retain_graph=retain, create_graph=create_graph, targets=set(ins))
     result: list[Tensor | None] = []
     for t in ins:
-        g = found.get(id(t))
+        g = found.get(t)
         if g is None and not allow_unused:
             raise RuntimeError(f"grad: the outputs do not depend on input {describe(t)}; "
                                "pass allow_unused=True to get None for it")

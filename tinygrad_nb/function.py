@@ -22,11 +22,14 @@ computed that nobody needs (for an input X, dA[0] = W[1]^T dZ[1] is never formed
 
 from __future__ import annotations
 
+import itertools
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from tinygrad_nb.grad_mode import _state
+
+_sequence = itertools.count(1)  # creation order of recorded results: a topological order of the graph
 
 if TYPE_CHECKING:
     from tinygrad_nb.tensor import Tensor
@@ -66,8 +69,6 @@ class Function:
     @classmethod
     def apply(cls, *inputs: Tensor, **attrs: Any) -> Tensor:
         """Run ``forward`` on the inputs' data and, when grad is on and an input needs it, record the node."""
-        from tinygrad_nb.tensor import Tensor
-
         fn = cls()
         try:
             data = fn.forward(*[t.data for t in inputs], **attrs)
@@ -75,14 +76,15 @@ class Function:
             raise
         except ValueError as e:  # NumPy's own message, prefixed with what the user wrote
             raise ShapeError(f"{fn.op_name}: {fn.describe_inputs(inputs)}: {e}") from e
-        out = Tensor._wrap(data)
+        out = type(inputs[0])._wrap(data)  # the Tensor class, without a circular import
         if _state.enabled:
-            needs = tuple(t.requires_grad for t in inputs)
+            needs = tuple([t.requires_grad for t in inputs])
             if True in needs:
                 fn.parents = inputs
                 fn.needs_input_grad = needs
                 out.requires_grad = True
                 out._ctx = fn
+                out._seq = next(_sequence)
         return out
 
     def describe_inputs(self, inputs: tuple[Tensor, ...]) -> str:

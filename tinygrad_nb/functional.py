@@ -1,4 +1,4 @@
-"""Functions of several tensors: ``concatenate``, ``stack``, ``where``, ``maximum``, ``minimum``."""
+"""Functions of several tensors: ``linear``, ``concatenate``, ``stack``, ``where``, ``maximum``, ``minimum``."""
 
 from __future__ import annotations
 
@@ -15,6 +15,11 @@ def _tensors(op: str, xs: Sequence[Any]) -> tuple[Tensor, ...]:
     if isinstance(xs, (Tensor, np.ndarray)) or not isinstance(xs, Sequence) or len(xs) == 0:
         raise TypeError(f"{op}: expected a non-empty list of tensors, got {type(xs).__name__}")
     return tuple(x if isinstance(x, Tensor) else Tensor(x) for x in xs)
+
+
+def linear(W: Tensor, A_prev: Any, b: Tensor) -> Tensor:
+    """Z = W A_prev + b in one op: W (n[l], n[l-1]), A_prev (n[l-1], m), b (n[l], 1) -> Z (n[l], m)."""
+    return ops.Linear.apply(W, A_prev if isinstance(A_prev, Tensor) else W._other(A_prev), b)
 
 
 def concatenate(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:

@@ -58,7 +58,7 @@ class Tensor:
         Z1 = W1 @ Tensor(X) + b1
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "name", "_ctx", "_hooks", "_retains_grad", "__weakref__")
+    __slots__ = ("data", "grad", "requires_grad", "name", "_ctx", "_hooks", "_retains_grad", "_seq", "__weakref__")
     __array_ufunc__ = None  # ndarray <op> Tensor defers to Tensor's reflected operator
 
     def __init__(self, data: Any, requires_grad: bool = False, name: str | None = None, dtype: Any = None):
@@ -73,13 +73,14 @@ class Tensor:
         self._ctx = None
         self._hooks: list | None = None
         self._retains_grad = False
+        self._seq = 0  # leaves come first in creation order; recorded results get increasing numbers
 
     @classmethod
     def _wrap(cls, data: np.ndarray, name: str | None = None) -> Tensor:
         """A constant Tensor around an array the framework made itself (no checks, no copy)."""
         t = object.__new__(cls)
         t.data, t.grad, t.requires_grad, t.name = data, None, False, name
-        t._ctx, t._hooks, t._retains_grad = None, None, False
+        t._ctx, t._hooks, t._retains_grad, t._seq = None, None, False, 0
         return t
 
     # ----- array-like properties ------------------------------------------------------------

@@ -3,6 +3,7 @@
 | file         | ops                                                                  |
 |--------------|----------------------------------------------------------------------|
 | binary.py    | Add, Sub, Mul, Div, Pow, Matmul                                      |
+| linear.py    | Linear (Z = W A_prev + b, the course's linear_forward/backward)      |
 | unary.py     | Neg, Cast, Exp, Log, Sqrt, Abs, Sigmoid, Tanh, Relu, LeakyRelu,      |
 |              | Softmax, LogSoftmax                                                  |
 | reduce.py    | Sum, Mean, Max, Logsumexp                                            |
@@ -11,13 +12,14 @@
 """
 
 from tinygrad_nb.ops.binary import Add, Div, Matmul, Mul, Pow, Sub
+from tinygrad_nb.ops.linear import Linear
 from tinygrad_nb.ops.movement import Concatenate, Expand, Getitem, Reshape, ScatterAdd, Stack, Transpose
 from tinygrad_nb.ops.reduce import Logsumexp, Max, Mean, Sum
 from tinygrad_nb.ops.select import Clip, Maximum, Minimum, Where
 from tinygrad_nb.ops.unary import Abs, Cast, Exp, LeakyRelu, Log, LogSoftmax, Neg, Relu, Sigmoid, Softmax, Sqrt, Tanh
 
 __all__ = [
-    "Add", "Sub", "Mul", "Div", "Pow", "Matmul",
+    "Add", "Sub", "Mul", "Div", "Pow", "Matmul", "Linear",
     "Neg", "Cast", "Exp", "Log", "Sqrt", "Abs", "Sigmoid", "Tanh", "Relu", "LeakyRelu", "Softmax", "LogSoftmax",
     "Sum", "Mean", "Max", "Logsumexp",
     "Reshape", "Transpose", "Expand", "Getitem", "ScatterAdd", "Concatenate", "Stack",

@@ -1,0 +1,192 @@
+"""Training-step benchmarks: tinygrad-nb against handwritten NumPy (and PyTorch when installed).
+
+Run ``make bench`` (or ``python benchmarks/bench.py``). Everything is measured in this one
+process, so the ratios compare like with like. Each number is the median over ``--repeats``
+samples taken round-robin across the implementations after a warm-up (a sample times enough
+steps to last about 20 ms); BLAS runs on one thread (OPENBLAS_NUM_THREADS=1, set below
+before NumPy loads). Writes the table as JSON (``--json``).
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("MKL_NUM_THREADS", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import argparse  # noqa: E402
+import gc  # noqa: E402
+import json  # noqa: E402
+import platform  # noqa: E402
+import statistics  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+import tracemalloc  # noqa: E402
+from collections.abc import Callable  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import reference_numpy as ref  # noqa: E402
+import torch_steps  # noqa: E402
+
+import nn  # noqa: E402
+from tinygrad_nb import Tensor  # noqa: E402
+
+WORKLOADS = {
+    "cat": ([12288, 20, 7, 5, 1], 209, "relu"),
+    "planar": ([2, 4, 1], 400, "tanh"),
+    "deep-narrow": ([32] * 21 + [1], 64, "relu"),
+    "wide": ([784, 1024, 1024, 1], 512, "relu"),
+}
+
+
+def data(dims: list[int], m: int, dtype) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.RandomState(0)
+    X = rng.rand(dims[0], m).astype(dtype)
+    Y = (rng.rand(1, m) > 0.5).astype(dtype)
+    return X, Y
+
+
+def framework_step(dims, m, hidden, dtype) -> Callable[[], None]:
+    """The way a user writes it: nn.MLP + binary_cross_entropy + optim.SGD."""
+    model = nn.MLP(dims, hidden=hidden, init="deep", rng=1).astype(dtype)
+    opt = nn.optim.SGD(model.parameters(), lr=0.0075)
+    X, Y = data(dims, m, dtype)
+    X = Tensor(X, name="X")
+
+    def step():
+        J = nn.binary_cross_entropy(model(X), Y)
+        opt.zero_grad()
+        J.backward()
+        opt.step()
+
+    return step
+
+
+def time_steps(steps: dict[str, Callable[[], None]], repeats: int, warmup: int) -> dict[str, float]:
+    """Median seconds per step of each implementation, sampled round-robin so that the machine's
+    noise falls on all of them alike. A sample runs enough steps to last about 20 ms."""
+    batch = {}
+    for name, step in steps.items():
+        for _ in range(warmup):
+            step()
+        t0 = time.perf_counter()
+        step()
+        batch[name] = max(1, int(0.02 / max(time.perf_counter() - t0, 1e-6)))
+    samples: dict[str, list[float]] = {name: [] for name in steps}
+    for _ in range(repeats):
+        for name, step in steps.items():
+            n = batch[name]
+            t0 = time.perf_counter()
+            for _ in range(n):
+                step()
+            samples[name].append((time.perf_counter() - t0) / n)
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
+def peak_memory(make_step: Callable[[], Callable[[], None]]) -> int:
+    """Peak bytes traced by tracemalloc during one step (after one warm-up step)."""
+    step = make_step()
+    step()
+    gc.collect()
+    tracemalloc.start()
+    tracemalloc.reset_peak()
+    base = tracemalloc.get_traced_memory()[0]
+    step()
+    peak = tracemalloc.get_traced_memory()[1] - base
+    tracemalloc.stop()
+    return peak
+
+
+def chain_backward(n: int) -> float:
+    x = Tensor(np.ones(1), requires_grad=True)
+    y = x
+    for _ in range(n):
+        y = y * 1.0
+    J = y.sum()
+    t0 = time.perf_counter()
+    J.backward()
+    return time.perf_counter() - t0
+
+
+def memory_growth(steps: int) -> float:
+    """Traced memory after ``steps`` planar steps minus after the first 100, in KiB."""
+    step = framework_step(*WORKLOADS["planar"], np.float64)
+    for _ in range(100):
+        step()
+    gc.collect()
+    tracemalloc.start()
+    base = tracemalloc.get_traced_memory()[0]
+    for _ in range(steps):
+        step()
+    gc.collect()  # finds nothing when the graph has no reference cycles; here only for a fair reading
+    growth = tracemalloc.get_traced_memory()[0] - base
+    tracemalloc.stop()
+    return growth / 1024
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeats", type=int, default=15)
+    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--only", nargs="*", choices=list(WORKLOADS), help="run only these workloads")
+    parser.add_argument("--chain", type=int, default=100_000, help="ops in the backward chain (0 to skip)")
+    parser.add_argument("--memory-steps", type=int, default=10_000, help="planar steps for the growth check")
+    parser.add_argument("--json", default="benchmarks/results.json")
+    args = parser.parse_args(argv)
+
+    has_torch = torch_steps.available()
+    print(f"tinygrad-nb training step, median of {args.repeats} after {args.warmup} warm-up steps; "
+          f"OPENBLAS_NUM_THREADS={os.environ['OPENBLAS_NUM_THREADS']}")
+    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python "
+          f"{platform.python_version()}, NumPy {np.__version__}"
+          + (f", PyTorch {torch_steps.version()}" if has_torch else ", PyTorch not installed"))
+    results: dict = {"threads": os.environ["OPENBLAS_NUM_THREADS"], "workloads": {}}
+    header = f"{'workload':<12}{'impl':<26}{'ms/step':>10}{'x tight':>10}{'peak MiB':>10}"
+    print(header)
+    print("-" * len(header))
+    for name in args.only or WORKLOADS:
+        dims, m, hidden = WORKLOADS[name]
+        rows: dict[str, dict] = {}
+        impls: dict[str, Callable[[], Callable[[], None]]] = {
+            "numpy tight (reference)": lambda: ref.tight_step(dims, m, hidden, np.float64, data),
+            "numpy course (dA0 too)": lambda: ref.course_step(dims, m, hidden, np.float64, data),
+            "tinygrad-nb float64": lambda: framework_step(dims, m, hidden, np.float64),
+            "tinygrad-nb float32": lambda: framework_step(dims, m, hidden, np.float32),
+            "numpy tight float32": lambda: ref.tight_step(dims, m, hidden, np.float32, data),
+        }
+        if has_torch:
+            impls["pytorch float64"] = lambda: torch_steps.step(dims, m, hidden, "float64", data)
+            impls["pytorch float32"] = lambda: torch_steps.step(dims, m, hidden, "float32", data)
+        medians = time_steps({impl: make() for impl, make in impls.items()}, args.repeats, args.warmup)
+        tight = medians["numpy tight (reference)"]
+        for impl, make in impls.items():
+            seconds, peak = medians[impl], peak_memory(make)
+            rows[impl] = {"ms": seconds * 1e3, "ratio": seconds / tight, "peak_mib": peak / 2**20}
+            print(f"{name:<12}{impl:<26}{seconds * 1e3:>10.3f}{seconds / tight:>10.2f}{peak / 2**20:>10.2f}")
+        results["workloads"][name] = rows
+    if args.chain:
+        t = chain_backward(args.chain)
+        results["chain_backward_s"] = t
+        line = f"backward of a {args.chain:,}-op chain: tinygrad-nb {t:.3f} s"
+        if has_torch:
+            tt = torch_steps.chain_backward(args.chain)
+            results["chain_backward_torch_s"] = tt
+            line += f", PyTorch {tt:.3f} s ({t / tt:.2f}x)"
+        print(line)
+    if args.memory_steps:
+        growth = memory_growth(args.memory_steps)
+        results["memory_growth_kib"] = growth
+        print(f"traced memory growth over {args.memory_steps:,} planar steps: {growth:.1f} KiB")
+    Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.json).write_text(json.dumps(results, indent=2))
+    print(f"wrote {args.json}")
+    return results
+
+
+if __name__ == "__main__":
+    main()

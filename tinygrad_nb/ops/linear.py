@@ -1,0 +1,36 @@
+"""The course's linear step as one op: its forward and its ``linear_backward`` side by side.
+
+Z = W A_prev + b  for W (n[l], n[l-1]), A_prev (n[l-1], m), b (n[l], 1).
+Backward (with the 1/m already inside dZ, since J is the mean cost):
+    dW = dZ A_prev^T,   db = sum(dZ, axis=1, keepdims=True),   dA_prev = W^T dZ.
+One op instead of ``W @ A_prev + b`` halves the bookkeeping of a layer (the training
+step's hot path) and needs no broadcast reduction for b.
+"""
+
+from __future__ import annotations
+
+from tinygrad_nb.function import Function, ShapeError, describe
+
+
+class Linear(Function):
+    @classmethod
+    def apply(cls, W, A_prev, b):
+        w, a = W.data.shape, A_prev.data.shape
+        if len(w) != 2 or len(a) != 2:
+            raise ShapeError(f"linear: {describe(W)} @ {describe(A_prev)}: both must be 2-D matrices")
+        if w[1] != a[0]:
+            raise ShapeError(f"linear: {describe(W)} @ {describe(A_prev)}: inner dimensions {w[1]} and {a[0]} differ")
+        if b.data.shape != (w[0], 1):
+            raise ShapeError(f"linear: {describe(b)} must have shape ({w[0]}, 1) to match {describe(W)}")
+        return super().apply(W, A_prev, b)
+
+    def forward(self, W, A_prev, b):
+        Z = W @ A_prev
+        Z += b  # in place: Z is new, so this saves one temporary of shape (n[l], m)
+        return Z
+
+    def backward(self, dZ, Z, W, A_prev, b):
+        need_W, need_A, need_b = self.needs_input_grad
+        return ((dZ @ A_prev.T if need_W else None),
+                (W.T @ dZ if need_A else None),
+                (dZ.sum(axis=1, keepdims=True) if need_b else None))
