@@ -24,6 +24,7 @@ import sys  # noqa: E402
 import time  # noqa: E402
 import tracemalloc  # noqa: E402
 from collections.abc import Callable  # noqa: E402
+from functools import partial  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -153,15 +154,15 @@ def main(argv: list[str] | None = None) -> dict:
         dims, m, hidden = WORKLOADS[name]
         rows: dict[str, dict] = {}
         impls: dict[str, Callable[[], Callable[[], None]]] = {
-            "numpy tight (reference)": lambda: ref.tight_step(dims, m, hidden, np.float64, data),
-            "numpy course (dA0 too)": lambda: ref.course_step(dims, m, hidden, np.float64, data),
-            "tinygrad-nb float64": lambda: framework_step(dims, m, hidden, np.float64),
-            "tinygrad-nb float32": lambda: framework_step(dims, m, hidden, np.float32),
-            "numpy tight float32": lambda: ref.tight_step(dims, m, hidden, np.float32, data),
+            "numpy tight (reference)": partial(ref.tight_step, dims, m, hidden, np.float64, data),
+            "numpy course (dA0 too)": partial(ref.course_step, dims, m, hidden, np.float64, data),
+            "tinygrad-nb float64": partial(framework_step, dims, m, hidden, np.float64),
+            "tinygrad-nb float32": partial(framework_step, dims, m, hidden, np.float32),
+            "numpy tight float32": partial(ref.tight_step, dims, m, hidden, np.float32, data),
         }
         if has_torch:
-            impls["pytorch float64"] = lambda: torch_steps.step(dims, m, hidden, "float64", data)
-            impls["pytorch float32"] = lambda: torch_steps.step(dims, m, hidden, "float32", data)
+            impls["pytorch float64"] = partial(torch_steps.step, dims, m, hidden, "float64", data)
+            impls["pytorch float32"] = partial(torch_steps.step, dims, m, hidden, "float32", data)
         medians = time_steps({impl: make() for impl, make in impls.items()}, args.repeats, args.warmup)
         tight = medians["numpy tight (reference)"]
         for impl, make in impls.items():
