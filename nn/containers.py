@@ -36,6 +36,12 @@ class Sequential(Module):
         linears = [m for m in self.modules() if isinstance(m, Linear)]
         for l, lin in enumerate(linears, start=1):
             lin.set_index(l)
+        plan, l = [], 0  # (module, name for its output): the activation after Linear l outputs A{l}
+        for m in self.layers:
+            if isinstance(m, Linear):
+                l = m.index
+            plan.append((m, f"A{l}" if isinstance(m, Activation) and l else None))
+        object.__setattr__(self, "_plan", plan)
         dims = [(lin.n_in, lin.n_out) for lin in linears]
         for l in range(1, len(dims)):
             if dims[l][0] != dims[l - 1][1]:
@@ -67,14 +73,11 @@ class Sequential(Module):
                 yield from m.named_parameters()
 
     def forward(self, X: Any) -> Tensor:
-        A = as_input(X, "X")
-        l = 0
-        for m in self.layers:
-            A = m(A)
-            if isinstance(m, Linear):
-                l = m.index
-            elif isinstance(m, Activation) and l:
-                A.name = f"A{l}"
+        A = X if isinstance(X, Tensor) else as_input(X, "X")
+        for m, output_name in self._plan:
+            A = m.forward(A)
+            if output_name:
+                A.name = output_name
         return A
 
     def config(self) -> dict[str, Any]:

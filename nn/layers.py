@@ -13,7 +13,7 @@ import numpy as np
 
 from nn import init as initialisers
 from nn.module import Module
-from tinygrad_nb import Tensor, linear
+from tinygrad_nb import Tensor, ops
 
 
 def as_input(A: Any, name: str = "X") -> Tensor:
@@ -66,7 +66,7 @@ class Linear(Module):
             prev = self._input_name()
             raise ValueError(f"{label} expects {prev} with {self.n_in} rows, got {A_prev.shape} "
                              "(course layout: (n[l-1], m), one example per column)")
-        Z = linear(self.W, A_prev, self.b)
+        Z = ops.Linear.apply(self.W, A_prev, self.b)
         Z.name = self._output_name
         return Z
 
@@ -87,7 +87,7 @@ class Activation(Module):
     kind: str = ""
 
     def forward(self, Z: Any) -> Tensor:
-        return self.g(as_input(Z, "Z"))
+        return self.g(Z if isinstance(Z, Tensor) else as_input(Z, "Z"))
 
     def g(self, Z: Tensor) -> Tensor:
         raise NotImplementedError

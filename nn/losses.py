@@ -7,6 +7,7 @@ like every other op.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from typing import Any
 
@@ -24,10 +25,17 @@ def _labels(Y: Any, A: Tensor, op: str, binary: bool = True) -> np.ndarray:
         raise ValueError(f"{op}: Y has shape {y.shape} but A has shape {A.shape}; both must be (n[L], m)")
     if y.dtype.kind not in "biuf":
         raise TypeError(f"{op}: Y must be numeric, got dtype {y.dtype}")
-    if binary and not ((y == 0) | (y == 1)).all():
+    y = y.astype(A.dtype, copy=False)
+    if binary:
+        _check_binary(y, 1 - y, op)
+    return y
+
+
+def _check_binary(y: np.ndarray, one_minus_y: np.ndarray, op: str) -> None:
+    """Y (1 - Y) is 0 exactly where Y is 0 or 1 (NaN and Inf fail too)."""
+    if (y * one_minus_y).any():
         bad = y[(y != 0) & (y != 1)].ravel()[:3]
         raise ValueError(f"{op}: Y must hold only 0 and 1 (binary labels), found {bad.tolist()}")
-    return y.astype(A.dtype, copy=False)
 
 
 def _cost(J: Tensor) -> Tensor:
@@ -45,16 +53,24 @@ def _check_m(A: Tensor, op: str) -> int:
 
 
 class BinaryCrossEntropy(Function):
-    """J = -1/m sum(Y log A + (1 - Y) log(1 - A)); dJ/dA = -1/m (Y/A - (1-Y)/(1-A)), the course's dAL."""
+    """J = -1/m sum(Y log A + (1 - Y) log(1 - A)) for labels Y in {0, 1}.
 
-    def forward(self, A, Y):
-        self.Y, self.m = Y, A.shape[1]
-        with np.errstate(divide="ignore"):  # A exactly 0 or 1 with the wrong label: J = inf, as the math says
-            return np.asarray(-(Y * np.log(A) + (1 - Y) * np.log(1 - A)).sum() / self.m)
+    With binary labels each term is log A (Y = 1) or log(1 - A) (Y = 0), that is
+    log |(1 - Y) - A|: the probability the model gives the true label. Logs are floored at
+    -100 (as PyTorch's BCELoss), so a confident wrong answer costs 100, not inf.
+    dJ/dA, the course's dAL / m: -1/m (Y/A - (1 - Y)/(1 - A)) = 1 / (m ((1 - Y) - A)).
+    """
+
+    def forward(self, A, one_minus_Y):
+        self.one_minus_Y, self.m = one_minus_Y, A.shape[1]
+        p_true = np.abs(one_minus_Y - A)
+        return np.asarray(-np.log(np.maximum(p_true, LOG_FLOOR)).sum() / self.m)
 
     def backward(self, g, out, A):
-        Y = self.Y
-        return (g * ((1 - Y) / (1 - A) - Y / A) / self.m,)
+        return (g / (self.m * (self.one_minus_Y - A)),)
+
+
+LOG_FLOOR = math.exp(-100.0)  # a Python float: keeps float32 costs float32
 
 
 class BinaryCrossEntropyWithLogits(Function):
@@ -78,7 +94,10 @@ def dual_sigmoid(Z: Any) -> Any:
 def binary_cross_entropy(A: Tensor, Y: Any) -> Tensor:
     """The course's cost for a sigmoid output A (1, m) and labels Y (1, m) in {0, 1}."""
     _check_m(A, "binary_cross_entropy")
-    return _cost(BinaryCrossEntropy.apply(A, Y=_labels(Y, A, "binary_cross_entropy")))
+    y = _labels(Y, A, "binary_cross_entropy", binary=False)
+    one_minus_y = 1 - y
+    _check_binary(y, one_minus_y, "binary_cross_entropy")
+    return _cost(BinaryCrossEntropy.apply(A, one_minus_Y=one_minus_y))
 
 
 def binary_cross_entropy_with_logits(Z: Tensor, Y: Any) -> Tensor:

@@ -59,6 +59,15 @@ class SGD(Optimizer):
         self.momentum = float(momentum)
         self.velocity: list[np.ndarray | None] = [None] * len(self.params)
 
+    def step(self) -> None:
+        if self.momentum:
+            super().step()
+            return
+        lr = self.lr
+        for p in self.params:  # plain gradient descent, the hot path: W := W - lr dW
+            if p.grad is not None:
+                p.data -= lr * p.grad.data
+
     def update(self, i: int, p: Tensor, g: np.ndarray) -> None:
         if self.momentum:
             v = self.velocity[i]

@@ -2,19 +2,19 @@
 
 Every recorded result carries its creation number ``_seq``; an op's output is always
 created after its inputs, so decreasing ``_seq`` is a reverse topological order.
-``_backprop`` keeps the tensors that have received a gradient in a heap keyed by ``_seq``
-and repeatedly takes the latest one: by then every consumer has sent it its share. It
+``_backprop`` keeps the recorded results that have received a gradient in a heap keyed by
+``_seq`` and repeatedly takes the latest one: by then every consumer has sent it its share. It
 calls that node's ``Function.backward``, reduces each input gradient to the input's shape
 (the one place where broadcasting is undone), adds it to what the input has received and,
-unless ``retain_graph``, frees the node. The walk is a loop, never a recursion (a chain of
-100,000 ops is fine), visits only tensors that require grad and reach the output, and
-costs O(log width) per node, where width is the number of tensors waiting at once.
+unless ``retain_graph``, frees the node. Leaves (parameters) have no inputs, so they wait
+in a plain list and get their ``.grad`` at the end. The walk is a loop, never a recursion
+(a chain of 100,000 ops is fine), visits only tensors that require grad and reach the
+output, and costs O(log width) per node, where width is the number of results waiting at once.
 """
 
 from __future__ import annotations
 
 import heapq
-import itertools
 from collections.abc import Sequence
 from typing import Any
 
@@ -57,30 +57,36 @@ def _backprop(roots: Sequence[Tensor], root_grads: Sequence[Any], *, retain_grap
               targets: set[Tensor] | None = None) -> dict[Tensor, Any]:
     """Propagate ``root_grads`` backwards. Accumulate into leaves' ``.grad`` when ``targets`` is None,
     else return {target: gradient} and leave every ``.grad`` alone."""
-    pending: dict[Tensor, Any] = {}  # gradient received so far, for each tensor waiting in the heap
-    heap: list[tuple[int, int, Tensor]] = []  # (-_seq, tie-break, tensor): the latest-created first
-    tiebreak = itertools.count()
-    for r, g in zip(roots, root_grads):
-        if r in pending:
-            pending[r] = pending[r] + g
+    pending: dict[Tensor, Any] = {}  # the gradient each waiting tensor has received so far
+    heap: list[tuple[int, Tensor]] = []  # recorded results waiting, latest-created first (_seq is unique)
+    leaves: list[Tensor] = []  # leaves have no inputs: they are finished after every recorded result
+
+    def send(t: Tensor, g: Any) -> None:
+        prev = pending.get(t)
+        if prev is not None:
+            pending[t] = prev + g
+            return
+        pending[t] = g
+        if t._ctx is None:
+            leaves.append(t)
         else:
-            pending[r] = g
-            heapq.heappush(heap, (-r._seq, next(tiebreak), r))
+            heapq.heappush(heap, (-t._seq, t))
+
+    for r, g in zip(roots, root_grads):
+        send(r, g)
     found: dict[Tensor, Any] = {}
     handed_out = {id(g) for g in root_grads}
     while heap:
-        node = heapq.heappop(heap)[2]
+        node = heapq.heappop(heap)[1]
+        fn = node._ctx
         g = pending.pop(node)
         if node._hooks:
             g = _run_hooks(node, g, create_graph)
-        fn = node._ctx
         if targets is not None:
             if node in targets:
                 found[node] = g
-        elif fn is None or node._retains_grad:
+        elif node._retains_grad:
             _accumulate(node, g, create_graph, handed_out)
-        if fn is None:
-            continue
         parents = fn.parents
         if parents is None:
             raise RuntimeError(FREED_GRAPH_MESSAGE.format(name=node.name or f"a {fn.op_name} result"))
@@ -92,14 +98,18 @@ def _backprop(roots: Sequence[Tensor], root_grads: Sequence[Any], *, retain_grap
             if needed and pg is not None:
                 if pg.shape != parent.data.shape:
                     pg = reduce_to_shape(pg, parent.data.shape)
-                prev = pending.get(parent)
-                if prev is None:
-                    pending[parent] = pg
-                    heapq.heappush(heap, (-parent._seq, next(tiebreak), parent))
-                else:
-                    pending[parent] = prev + pg
+                send(parent, pg)
         if not retain_graph:
             fn.parents = None  # frees the graph: the inputs, and the arrays the node saved
+    for leaf in leaves:
+        g = pending.pop(leaf)
+        if leaf._hooks:
+            g = _run_hooks(leaf, g, create_graph)
+        if targets is not None:
+            if leaf in targets:
+                found[leaf] = g
+        else:
+            _accumulate(leaf, g, create_graph, handed_out)
     return found
 
 
@@ -112,7 +122,7 @@ def _accumulate(node: Tensor, g: Any, create_graph: bool, handed_out: set[int]) 
     if g.dtype is not node.data.dtype and g.dtype != node.data.dtype:
         g = g.astype(node.data.dtype)
     if node.grad is None:
-        private = g.flags.writeable and g.flags.owndata and id(g) not in handed_out
+        private = g.base is None and id(g) not in handed_out  # not a view, not given to another tensor
         node.grad = Tensor._wrap(g if private else g.copy())
         handed_out.add(id(node.grad.data))
     else:
