@@ -13,7 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_nb import Function, Tensor
+from tinygrad_nb import Function, InputError, Tensor
+from tinygrad_nb.ops import dual
 
 
 def _labels(Y: Any, A: Tensor, op: str, binary: bool = True) -> np.ndarray:
@@ -64,10 +65,25 @@ class BinaryCrossEntropy(Function):
     def forward(self, A, one_minus_Y):
         self.one_minus_Y, self.m = one_minus_Y, A.shape[1]
         p_true = np.abs(one_minus_Y - A)
+        low, high = p_true.min(), p_true.max()
+        if not (high <= 1 and low >= 0):  # also catches NaN
+            raise InputError(f"binary_cross_entropy: A must hold probabilities in [0, 1] (a sigmoid output); "
+                             f"got values in [{np.nanmin(A):.4g}, {np.nanmax(A):.4g}]"
+                             + (" and NaN" if np.isnan(A).any() else ""))
+        self.at_floor = low < LOG_FLOOR  # a prediction of exactly 0 or 1 for the wrong label
         return np.asarray(-np.log(np.maximum(p_true, LOG_FLOOR)).sum() / self.m)
 
     def backward(self, g, out, A):
-        return (g / (self.m * (self.one_minus_Y - A)),)
+        d = self.one_minus_Y - A  # -A where Y = 1, 1 - A where Y = 0
+        if self.at_floor:  # keep |d| >= the floor, so dA stays finite (as the cost does)
+            raw = dual.data(d)
+            sign = np.where(self.one_minus_Y > 0, LOG_FLOOR, -LOG_FLOOR)
+            d = d + np.where(np.abs(raw) < LOG_FLOOR, sign - raw, 0.0).astype(raw.dtype)
+        return (g / (self.m * d),)
+
+    def explain(self, out, ins):
+        A = ins[0]
+        return [(0, f"-(Y/{A} - (1-Y)/(1-{A}))")]
 
 
 LOG_FLOOR = math.exp(-100.0)  # a Python float: keeps float32 costs float32
@@ -81,14 +97,10 @@ class BinaryCrossEntropyWithLogits(Function):
         return np.asarray((np.maximum(Z, 0) - Z * Y + np.log1p(np.exp(-np.abs(Z)))).sum() / self.m)
 
     def backward(self, g, out, Z):
-        return (g * (dual_sigmoid(Z) - self.Y) / self.m,)
+        return (g * (dual.sigmoid(Z) - self.Y) / self.m,)
 
-
-def dual_sigmoid(Z: Any) -> Any:
-    """sigmoid on an array or a Tensor (for the backward above, which runs in both modes)."""
-    if isinstance(Z, Tensor):
-        return Z.sigmoid()
-    return 0.5 * (1 + np.tanh(0.5 * Z))
+    def explain(self, out, ins):
+        return [(0, f"sigmoid({ins[0]}) - Y")]
 
 
 def binary_cross_entropy(A: Tensor, Y: Any) -> Tensor:

@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TextIO
 
 import numpy as np
 
 from tinygrad_nb.function import describe
-from tinygrad_nb.grad_mode import enable_grad, no_grad
+from tinygrad_nb.grad_mode import _state, enable_grad, no_grad
 from tinygrad_nb.tensor import Tensor
 
 FREED_GRAPH_MESSAGE = (
@@ -94,6 +94,8 @@ def _backprop(roots: Sequence[Tensor], root_grads: Sequence[Any], *, retain_grap
             grads = fn.backward(g, node, *parents)
         else:
             grads = fn.backward(g, node.data, *[p.data for p in parents])
+        if _state.anomaly or _state.explain:
+            _observe(fn, node, grads, pending)
         for parent, needed, pg in zip(parents, fn.needs_input_grad, grads):
             if needed and pg is not None:
                 if pg.shape != parent.data.shape:
@@ -111,6 +113,18 @@ def _backprop(roots: Sequence[Tensor], root_grads: Sequence[Any], *, retain_grap
         else:
             _accumulate(leaf, g, create_graph, handed_out)
     return found
+
+
+def _observe(fn, node: Tensor, grads: tuple, pending: dict[Tensor, Any]) -> None:
+    """The debugging hooks of one backward step: anomaly checks and the explain trace."""
+    if _state.anomaly:
+        from tinygrad_nb.anomaly import on_backward
+
+        on_backward(fn, node, grads)
+    if _state.explain:
+        from tinygrad_nb.chain_rule import print_step
+
+        print_step(fn, node, grads, pending, _state.explain)
 
 
 def _accumulate(node: Tensor, g: Any, create_graph: bool, handed_out: set[int]) -> None:
@@ -140,14 +154,28 @@ def _run_hooks(node: Tensor, g: Any, create_graph: bool) -> Any:
     return g
 
 
-def backward(root: Tensor, grad: Any = None, *, retain_graph: bool = False, create_graph: bool = False) -> None:
-    """``root.backward()``: accumulate dJ/dleaf into every leaf's ``.grad``."""
+def backward(root: Tensor, grad: Any = None, *, retain_graph: bool = False, create_graph: bool = False,
+             explain: bool | TextIO = False) -> None:
+    """``root.backward()``: accumulate dJ/dleaf into every leaf's ``.grad``.
+
+    ``explain=True`` (or a file) prints each chain-rule step as it runs (see ``chain_rule``).
+    """
+    if explain:
+        from tinygrad_nb.chain_rule import explain as explain_mode
+
+        with explain_mode(None if explain is True else explain):
+            backward(root, grad, retain_graph=retain_graph, create_graph=create_graph)
+        return
     if not isinstance(root, Tensor):
         raise TypeError(f"backward expects a Tensor, got {type(root).__name__}")
     if not root.requires_grad:
         raise RuntimeError(f"backward: {describe(root)} does not require grad: no input it was computed "
                            "from has requires_grad=True (or it was computed under no_grad)")
     g = _root_grad(root, grad)
+    if _state.explain:
+        from tinygrad_nb.chain_rule import print_header
+
+        print_header(root, _state.explain)
     with enable_grad() if create_graph else no_grad():
         _backprop([root], [Tensor._wrap(g) if create_graph else g],
                   retain_graph=retain_graph or create_graph, create_graph=create_graph)

@@ -35,7 +35,11 @@ if TYPE_CHECKING:
     from tinygrad_nb.tensor import Tensor
 
 
-class ShapeError(ValueError):
+class InputError(ValueError):
+    """An op was given input it cannot use; the message says what was expected and what was given."""
+
+
+class ShapeError(InputError):
     """An op was given operands whose shapes do not fit; the message names op, tensors and shapes."""
 
 
@@ -66,16 +70,28 @@ class Function:
     def backward(self, g: Any, out: Any, *xs: Any) -> tuple[Any, ...]:
         raise NotImplementedError
 
+    def explain(self, out: str, ins: list[str]) -> list[tuple[int, str]]:
+        """The chain-rule step in words for explain mode: (input index, right-hand side) pairs.
+
+        ``out`` and ``ins`` are course names (Z2, A1, ...). Ops the course covers override
+        this with the course's formula; the default is the chain rule itself.
+        """
+        return [(i, f"d{out} * \u2202{out}/\u2202{x}") for i, x in enumerate(ins)]
+
     @classmethod
     def apply(cls, *inputs: Tensor, **attrs: Any) -> Tensor:
         """Run ``forward`` on the inputs' data and, when grad is on and an input needs it, record the node."""
         fn = cls()
         try:
             data = fn.forward(*[t.data for t in inputs], **attrs)
-        except ShapeError:
+        except InputError:
             raise
         except ValueError as e:  # NumPy's own message, prefixed with what the user wrote
             raise ShapeError(f"{fn.op_name}: {fn.describe_inputs(inputs)}: {e}") from e
+        if _state.anomaly:
+            from tinygrad_nb.anomaly import on_forward
+
+            on_forward(fn, inputs, data)
         out = type(inputs[0])._wrap(data)  # the Tensor class, without a circular import
         if _state.enabled:
             needs = tuple([t.requires_grad for t in inputs])

@@ -1,17 +1,21 @@
-"""Whether operations are recorded on the graph: ``no_grad`` and ``enable_grad``.
+"""Per-thread modes of the engine: recording (``no_grad``, ``enable_grad``), and the switches
+that ``detect_anomaly`` and ``explain`` turn on.
 
-Grad mode is per thread, as in PyTorch: a ``no_grad`` block in one thread does not
-switch recording off in another.
+Modes are per thread, as in PyTorch: a ``no_grad`` block in one thread does not switch
+recording off in another.
 """
 
 from __future__ import annotations
 
 import contextlib
 import threading
+from typing import Any
 
 
 class _GradState(threading.local):
-    enabled: bool = True
+    enabled: bool = True  # record operations on the graph
+    anomaly: bool = False  # check every forward and backward result for NaN and Inf
+    explain: Any = None  # a file to print each chain-rule step to, or None
 
 
 _state = _GradState()

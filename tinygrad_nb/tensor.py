@@ -132,17 +132,19 @@ class Tensor:
         return f"Tensor({body}{''.join(', ' + e for e in extras)})"
 
     # ----- autograd -------------------------------------------------------------------------
-    def backward(self, grad: Any = None, retain_graph: bool = False, create_graph: bool = False) -> None:
+    def backward(self, grad: Any = None, retain_graph: bool = False, create_graph: bool = False,
+                 explain: bool | Any = False) -> None:
         """Compute the gradient of this tensor with respect to every leaf that requires grad.
 
         Results accumulate into each leaf's ``.grad`` (zero them between steps). ``grad`` is
         dJ/dself; it may be omitted only when this tensor holds one element (the cost J).
         The graph's saved arrays are freed afterwards unless ``retain_graph=True``; with
         ``create_graph=True`` the gradients are themselves differentiable Tensors.
+        ``explain=True`` (or an open file) prints each chain-rule step in course notation.
         """
         from tinygrad_nb import engine
 
-        engine.backward(self, grad, retain_graph=retain_graph, create_graph=create_graph)
+        engine.backward(self, grad, retain_graph=retain_graph, create_graph=create_graph, explain=explain)
 
     def detach(self) -> Tensor:
         """The same data as a new leaf that is cut from the graph (no grad flows through it)."""
@@ -277,6 +279,14 @@ class Tensor:
     def leaky_relu(self, slope: float = 0.01) -> Tensor:
         """A = Z where Z > 0, else slope * Z; the derivative at 0 is ``slope``."""
         return _ops.LeakyRelu.apply(self, slope=float(slope))
+
+    def softplus(self) -> Tensor:
+        """log(1 + e^x), finite for any x; its derivative is sigmoid(x)."""
+        return _ops.Softplus.apply(self)
+
+    def log_sigmoid(self) -> Tensor:
+        """log(sigmoid(x)), finite for any x (log_sigmoid(-1e4) = -1e4, not -inf)."""
+        return _ops.LogSigmoid.apply(self)
 
     def softmax(self, axis: int = 0) -> Tensor:
         """exp(Z) / sum(exp(Z)) along ``axis`` (axis 0: over the classes of each example column)."""

@@ -5,7 +5,7 @@
 | binary.py    | Add, Sub, Mul, Div, Pow, Matmul                                      |
 | linear.py    | Linear (Z = W A_prev + b, the course's linear_forward/backward)      |
 | unary.py     | Neg, Cast, Exp, Log, Sqrt, Abs, Sigmoid, Tanh, Relu, LeakyRelu,      |
-|              | Softmax, LogSoftmax                                                  |
+|              | Softplus, LogSigmoid, Softmax, LogSoftmax                            |
 | reduce.py    | Sum, Mean, Max, Logsumexp                                            |
 | movement.py  | Reshape, Transpose, Expand, Getitem, ScatterAdd, Concatenate, Stack  |
 | select.py    | Where, Maximum, Minimum, Clip                                        |
@@ -16,11 +16,27 @@ from tinygrad_nb.ops.linear import Linear
 from tinygrad_nb.ops.movement import Concatenate, Expand, Getitem, Reshape, ScatterAdd, Stack, Transpose
 from tinygrad_nb.ops.reduce import Logsumexp, Max, Mean, Sum
 from tinygrad_nb.ops.select import Clip, Maximum, Minimum, Where
-from tinygrad_nb.ops.unary import Abs, Cast, Exp, LeakyRelu, Log, LogSoftmax, Neg, Relu, Sigmoid, Softmax, Sqrt, Tanh
+from tinygrad_nb.ops.unary import (
+                                   Abs,
+                                   Cast,
+                                   Exp,
+                                   LeakyRelu,
+                                   Log,
+                                   LogSigmoid,
+                                   LogSoftmax,
+                                   Neg,
+                                   Relu,
+                                   Sigmoid,
+                                   Softmax,
+                                   Softplus,
+                                   Sqrt,
+                                   Tanh,
+)
 
 __all__ = [
     "Add", "Sub", "Mul", "Div", "Pow", "Matmul", "Linear",
-    "Neg", "Cast", "Exp", "Log", "Sqrt", "Abs", "Sigmoid", "Tanh", "Relu", "LeakyRelu", "Softmax", "LogSoftmax",
+    "Neg", "Cast", "Exp", "Log", "Sqrt", "Abs", "Sigmoid", "Tanh", "Relu", "LeakyRelu", "Softplus", "LogSigmoid",
+    "Softmax", "LogSoftmax",
     "Sum", "Mean", "Max", "Logsumexp",
     "Reshape", "Transpose", "Expand", "Getitem", "ScatterAdd", "Concatenate", "Stack",
     "Where", "Maximum", "Minimum", "Clip",

@@ -19,6 +19,9 @@ class Add(Function):
     def backward(self, g, out, a, b):
         return g, g
 
+    def explain(self, out, ins):
+        return [(0, f"d{out}"), (1, f"d{out}")]
+
 
 class Sub(Function):
     symbol = "-"
@@ -28,6 +31,9 @@ class Sub(Function):
 
     def backward(self, g, out, a, b):
         return g, (-g if self.needs_input_grad[1] else None)
+
+    def explain(self, out, ins):
+        return [(0, f"d{out}"), (1, f"-d{out}")]
 
 
 class Mul(Function):
@@ -40,6 +46,9 @@ class Mul(Function):
         ga, gb = self.needs_input_grad
         return (g * b if ga else None), (g * a if gb else None)
 
+    def explain(self, out, ins):
+        return [(0, f"d{out} * {ins[1]}"), (1, f"d{out} * {ins[0]}")]
+
 
 class Div(Function):
     symbol = "/"
@@ -50,6 +59,9 @@ class Div(Function):
     def backward(self, g, out, a, b):  # d(a/b)/db = -a/b^2 = -out/b
         ga, gb = self.needs_input_grad
         return (g / b if ga else None), (-g * out / b if gb else None)
+
+    def explain(self, out, ins):
+        return [(0, f"d{out} / {ins[1]}"), (1, f"-d{out} * {out} / {ins[1]}")]
 
 
 class Pow(Function):
@@ -84,4 +96,7 @@ class Matmul(Function):
     def backward(self, g, out, a, b):  # dW = dZ A^T;  dA_prev = W^T dZ
         ga, gb = self.needs_input_grad
         return (g @ b.T if ga else None), (a.T @ g if gb else None)
+
+    def explain(self, out, ins):
+        return [(0, f"d{out} {ins[1]}^T"), (1, f"{ins[0]}^T d{out}")]
 

@@ -1,8 +1,8 @@
 """The few functions a backward rule needs that are not methods or operators.
 
 A rule such as ``g * (1 - out * out)`` runs unchanged on NumPy arrays (the ordinary
-backward) and on Tensors (``create_graph=True``). ``exp``, ``log``, ``expand`` and
-``scatter`` are the exceptions: these helpers pick the NumPy function or the
+backward) and on Tensors (``create_graph=True``). ``exp``, ``log``, ``sigmoid``,
+``expand`` and ``scatter`` are the exceptions: these helpers pick the NumPy function or the
 differentiable op by the type of their argument, so each rule is still written once.
 """
 
@@ -28,6 +28,15 @@ def exp(x: Any) -> Any:
 def log(x: Any) -> Any:
     """Natural log on an array or a Tensor."""
     return x.log() if isinstance(x, Tensor) else np.log(x)
+
+
+def sigmoid(x: Any) -> Any:
+    """The logistic function on an array (computed stably) or a Tensor."""
+    if isinstance(x, Tensor):
+        return x.sigmoid()
+    from tinygrad_nb.ops.unary import stable_sigmoid
+
+    return stable_sigmoid(x)
 
 
 def expand(x: Any, shape: tuple[int, ...]) -> Any:

@@ -34,3 +34,7 @@ class Linear(Function):
         return ((dZ @ A_prev.T if need_W else None),
                 (W.T @ dZ if need_A else None),
                 (dZ.sum(axis=1, keepdims=True) if need_b else None))
+
+    def explain(self, Z, ins):
+        W, A_prev, b = ins
+        return [(0, f"1/m d{Z} {A_prev}^T"), (2, f"1/m sum(d{Z}, axis=1, keepdims=True)"), (1, f"{W}^T d{Z}")]

@@ -42,6 +42,9 @@ class _Reduce(Function):
         self.in_shape = x.shape
         self.kept = kept_shape(x.shape, axis)
 
+    def explain(self, out, ins):
+        return [(0, f"d{out} spread over {ins[0]} by {self.op_name}")]
+
 
 class Sum(_Reduce):
     def forward(self, x, axis, keepdims):

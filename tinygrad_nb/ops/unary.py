@@ -19,6 +19,9 @@ class Neg(Function):
     def backward(self, g, out, x):
         return (-g,)
 
+    def explain(self, out, ins):
+        return [(0, f"-d{out}")]
+
 
 class Cast(Function):
     def forward(self, x, dtype):
@@ -36,6 +39,9 @@ class Exp(Function):
     def backward(self, g, out, x):
         return (g * out,)
 
+    def explain(self, out, ins):
+        return [(0, f"d{out} * {out}")]
+
 
 class Log(Function):
     def forward(self, x):
@@ -43,6 +49,9 @@ class Log(Function):
 
     def backward(self, g, out, x):
         return (g / x,)
+
+    def explain(self, out, ins):
+        return [(0, f"d{out} / {ins[0]}")]
 
 
 class Sqrt(Function):
@@ -62,18 +71,30 @@ class Abs(Function):
         return (g * self.sign,)
 
 
-class Sigmoid(Function):
+class _Activation(Function):
+    """An activation g: its backward is the course's dZ = dA * g'(Z)."""
+
+    def explain(self, out, ins):
+        return [(0, f"d{out} * {self.op_name}'({ins[0]})")]
+
+
+def stable_sigmoid(x: np.ndarray) -> np.ndarray:
+    """1 / (1 + e^-x) from e^-|x|: no overflow and full relative precision for any x."""
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1.0, e) / (1.0 + e)
+
+
+class Sigmoid(_Activation):
     """A = 1 / (1 + e^-Z), computed from e^-|Z| so that |Z| up to 1e4 neither overflows nor warns."""
 
     def forward(self, x):
-        e = np.exp(-np.abs(x))
-        return np.where(x >= 0, 1.0, e) / (1.0 + e)
+        return stable_sigmoid(x)
 
     def backward(self, g, out, x):  # sigma' = A (1 - A)
         return (g * out * (1 - out),)
 
 
-class Tanh(Function):
+class Tanh(_Activation):
     def forward(self, x):
         return np.tanh(x)
 
@@ -81,7 +102,7 @@ class Tanh(Function):
         return (g * (1 - out * out),)
 
 
-class Relu(Function):
+class Relu(_Activation):
     def forward(self, x):
         return np.maximum(x, 0)
 
@@ -89,13 +110,33 @@ class Relu(Function):
         return (g * (dual.data(out) > 0),)
 
 
-class LeakyRelu(Function):
+class LeakyRelu(_Activation):
     def forward(self, x, slope):
         self.slope_mask = np.where(x > 0, 1.0, slope).astype(x.dtype)  # leaky_relu'(0) = slope
         return x * self.slope_mask
 
     def backward(self, g, out, x):
         return (g * self.slope_mask,)
+
+
+class Softplus(Function):
+    """log(1 + e^x) = max(x, 0) + log1p(e^-|x|): finite for any x; its derivative is sigmoid(x)."""
+
+    def forward(self, x):
+        return np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x)))
+
+    def backward(self, g, out, x):
+        return (g * dual.sigmoid(x),)
+
+
+class LogSigmoid(Function):
+    """log(sigmoid(x)) = min(x, 0) - log1p(e^-|x|): finite for any x; its derivative is sigmoid(-x)."""
+
+    def forward(self, x):
+        return np.minimum(x, 0) - np.log1p(np.exp(-np.abs(x)))
+
+    def backward(self, g, out, x):
+        return (g * dual.sigmoid(-x),)
 
 
 class Softmax(Function):
