@@ -45,6 +45,10 @@ def check_data(X: Any, Y: Any, model: Module | None = None) -> tuple[np.ndarray,
     return x, y
 
 
+def _is_int(value: Any) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
 def _resolve_loss(loss: str | Loss) -> Loss:
     if callable(loss):
         return loss
@@ -76,12 +80,14 @@ def fit(model: Module, X: Any, Y: Any, *, loss: str | Loss = "binary_cross_entro
     """
     x, y = check_data(X, Y, model)
     cost_fn = _resolve_loss(loss)
-    if not isinstance(num_iterations, int) or num_iterations < 0:
+    if not _is_int(num_iterations) or num_iterations < 0:
         raise ValueError(f"num_iterations must be an int >= 0, got {num_iterations!r}")
-    if batch_size is not None and (not isinstance(batch_size, int) or batch_size <= 0):
+    if batch_size is not None and (not _is_int(batch_size) or batch_size <= 0):
         raise ValueError(f"batch_size must be a positive int or None, got {batch_size!r}")
-    if not isinstance(print_every, int) or print_every <= 0:
+    if not _is_int(print_every) or print_every <= 0:
         raise ValueError(f"print_every must be a positive int, got {print_every!r}")
+    if record_every is not None and (not _is_int(record_every) or record_every <= 0):
+        raise ValueError(f"record_every must be a positive int or None, got {record_every!r}")
     opt = optimizer if optimizer is not None else SGD(model.parameters(), lr)
     record_every = record_every or print_every
     weights = [p for name, p in model.named_parameters() if name.split(".")[-1].startswith("W")]

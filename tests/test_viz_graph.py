@@ -104,3 +104,11 @@ def test_freed_graph_and_bad_arguments():
         viz.draw_graph(two_layer_cost(), show="sideways")
     with pytest.raises(TypeError, match="expects a Tensor"):
         viz.draw_graph(np.ones(3))
+
+
+def test_backward_steps_are_numbered_in_the_engines_order():
+    src = viz.draw_graph(two_layer_cost(), show="backward").source
+    numbered = sorted((int(m.group(1)), m.group(2)) for m in re.finditer(r'label="(\d+)\. ([a-z_]+)\'"', src))
+    order = [op for _, op in numbered]
+    assert order == ["binary_cross_entropy", "sigmoid", "linear", "relu", "linear"]
+    assert 'label="1. binary_cross_entropy\'"' in src

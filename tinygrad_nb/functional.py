@@ -12,7 +12,7 @@ from tinygrad_nb.tensor import Tensor
 
 
 def _tensors(op: str, xs: Sequence[Any]) -> tuple[Tensor, ...]:
-    if isinstance(xs, (Tensor, np.ndarray)) or not isinstance(xs, Sequence) or len(xs) == 0:
+    if isinstance(xs, (Tensor, np.ndarray, str, bytes)) or not isinstance(xs, Sequence) or len(xs) == 0:
         raise TypeError(f"{op}: expected a non-empty list of tensors, got {type(xs).__name__}")
     return tuple(x if isinstance(x, Tensor) else Tensor(x) for x in xs)
 

@@ -116,8 +116,9 @@ def draw_graph(output: Tensor, *, show: str = "forward", group_layers: bool = Tr
     Args:
         output: the tensor to draw from (the cost J, or A[L]).
         show: "forward" (tensors and ops), "backward" (the gradients dZ1, dW1, ... with their
-            shapes, and norms once backward has run) or "both" (side by side, with the caches
-            the backward pass reads drawn between them).
+            shapes, and norms once backward has run; each backward step numbered in the order
+            the engine runs it, as explain mode prints it) or "both" (side by side, with the
+            caches the backward pass reads drawn between them).
         group_layers: draw each Linear + activation block as the cluster "layer l".
         max_nodes: past this many nodes the middle of the graph is collapsed into one summary node.
         show_values: add each tensor's value (small tensors) or mean to its label.
@@ -233,6 +234,10 @@ def _gradient_norms(output: Tensor, nodes: list[_Node]) -> dict[str, float]:
 
 def _backward(g, nodes, kept, summary, output, group_layers, caches) -> None:
     norms = _gradient_norms(output, nodes)
+    # The engine runs backward steps latest-created first: number them in that order (as explain mode prints).
+    steps = sorted((n for n in nodes if n.tensor._ctx is not None and n.tensor.requires_grad),
+                   key=lambda n: -n.tensor._seq)
+    step_of = {n.key: k for k, n in enumerate(steps, start=1)}
     with g.subgraph(name="cluster_backward") as bwd:
         bwd.attr(label="backward pass", style="dashed", color="#9ca3af")
         for layer, members in _by_layer(nodes, kept).items():
@@ -247,7 +252,8 @@ def _backward(g, nodes, kept, summary, output, group_layers, caches) -> None:
                     c.node(f"d_{n.key}", label, shape="record", fillcolor=STYLE["gradient"][0])
                     if n.tensor._ctx is not None:
                         op = n.tensor._ctx.op_name
-                        c.node(f"dop_{n.key}", f"{op}'", shape="ellipse", fillcolor=STYLE["op"][0])
+                        c.node(f"dop_{n.key}", f"{step_of[n.key]}. {op}'", shape="ellipse",
+                               fillcolor=STYLE["op"][0])
         if summary:
             bwd.node("summary_b", summary, shape="note", fillcolor=STYLE["summary"][0])
     # Edges are declared in forward direction with dir=back, so the backward pass is laid out under the
