@@ -27,3 +27,13 @@ def test_example_runs_on_embedded_default(script):
 def test_deep_example_on_cat_data_prints_the_courses_first_cost():
     out = run("deep_network.py", "--data", str(TRAIN), "--iterations", "1")
     assert "Cost after iteration 0: 0.77174932842" in out and "test_accuracy:" in out
+
+
+def test_readme_shows_the_real_output_of_when_things_go_wrong():
+    out = run("when_things_go_wrong.py")
+    readme = (EXAMPLES.parent / "README.md").read_text()
+    for line in out.splitlines():
+        if line.startswith("---"):
+            continue
+        shown = line.replace(str(EXAMPLES.parent) + "/", "")
+        assert shown in readme, f"README is out of date; the script now prints: {shown}"

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_nb.function import Function, describe
+from tinygrad_nb.function import Function
 from tinygrad_nb.grad_mode import _state
 
 _OWN_DIRS = tuple(os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep + d + os.sep
@@ -69,11 +69,25 @@ def _bad(a: Any) -> str | None:
     return "NaN" if np.isnan(a).any() else "Inf"
 
 
+def label(t: Any, depth: int = 2) -> str:
+    """A course name, or the expression that made an unnamed tensor: ``abs(W1)``."""
+    if t.name:
+        return t.name
+    ctx = t._ctx
+    if ctx is None or ctx.parents is None or depth == 0:
+        return "tensor"
+    return f"{ctx.op_name}({', '.join(label(p, depth - 1) for p in ctx.parents)})"
+
+
+def _with_shape(t: Any) -> str:
+    return f"{label(t)} {tuple(t.shape)}"
+
+
 def _inputs(inputs: tuple) -> str:
     parts = []
     for t in inputs:
         flag = _bad(t.data)
-        parts.append(describe(t) + (f" (already holds {flag})" if flag else ""))
+        parts.append(_with_shape(t) + (f" (already holds {flag})" if flag else ""))
     return ", ".join(parts)
 
 
@@ -92,7 +106,7 @@ def on_backward(fn: Function, node: Any, grads: tuple) -> None:
     for parent, g in zip(fn.parents, grads):
         flag = _bad(getattr(g, "data", g))
         if flag:
-            target = f"d{parent.name}" if parent.name else f"the gradient of input {describe(parent)}"
-            raise AnomalyError(f"detect_anomaly: {flag} in the backward pass of {fn.op_name}, computing {target}\n"
-                               f"  output: {describe(node)}, inputs: {_inputs(fn.parents)}\n"
+            raise AnomalyError(f"detect_anomaly: {flag} in the backward pass of {fn.op_name}, "
+                               f"computing {'d' + parent.name if parent.name else 'the gradient of ' + label(parent)}\n"
+                               f"  output: {_with_shape(node)}, inputs: {_inputs(fn.parents)}\n"
                                f"  created at {getattr(fn, 'created_at', '<created outside detect_anomaly>')}")
