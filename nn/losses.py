@@ -64,21 +64,21 @@ class BinaryCrossEntropy(Function):
 
     def forward(self, A, one_minus_Y):
         self.one_minus_Y, self.m = one_minus_Y, A.shape[1]
-        p_true = np.abs(one_minus_Y - A)
-        low, high = p_true.min(), p_true.max()
-        if not (high <= 1 and low >= 0):  # also catches NaN
+        d = one_minus_Y - A  # -A where Y = 1, 1 - A where Y = 0
+        p_true = np.abs(d)
+        if not p_true.max() <= 1:  # also catches NaN
+            finite = A[np.isfinite(A)]
+            seen = f"values in [{finite.min():.4g}, {finite.max():.4g}]" if finite.size else "no finite values"
             raise InputError(f"binary_cross_entropy: A must hold probabilities in [0, 1] (a sigmoid output); "
-                             f"got values in [{np.nanmin(A):.4g}, {np.nanmax(A):.4g}]"
-                             + (" and NaN" if np.isnan(A).any() else ""))
-        self.at_floor = low < LOG_FLOOR  # a prediction of exactly 0 or 1 for the wrong label
-        return np.asarray(-np.log(np.maximum(p_true, LOG_FLOOR)).sum() / self.m)
+                             f"got {seen}" + (", and NaN" if np.isnan(A).any() else ""))
+        p_safe = np.maximum(p_true, LOG_FLOOR)
+        self.d = d
+        if p_true.min() < LOG_FLOOR:  # A exactly 0 or 1 for the wrong label: floor |d| so that dA stays finite
+            self.d = np.copysign(p_safe, one_minus_Y - 0.5)  # the sign of d, which may be 0 here
+        return np.asarray(-np.log(p_safe).sum() / self.m)
 
     def backward(self, g, out, A):
-        d = self.one_minus_Y - A  # -A where Y = 1, 1 - A where Y = 0
-        if self.at_floor:  # keep |d| >= the floor, so dA stays finite (as the cost does)
-            raw = dual.data(d)
-            sign = np.where(self.one_minus_Y > 0, LOG_FLOOR, -LOG_FLOOR)
-            d = d + np.where(np.abs(raw) < LOG_FLOOR, sign - raw, 0.0).astype(raw.dtype)
+        d = self.d if isinstance(A, np.ndarray) else self.one_minus_Y - A  # Tensors under create_graph
         return (g / (self.m * d),)
 
     def explain(self, out, ins):
