@@ -5,11 +5,21 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+import nn
 from nn import datasets
 
 
 def add_data_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", help="path to train_catvnoncat.h5 (its test file is read from beside it)")
+
+
+def report(model, train, test) -> dict[str, float]:
+    """Print and return the train (and test) accuracy."""
+    result = {"train_accuracy": nn.accuracy(model, train.X, train.Y)}
+    if test is not None:
+        result["test_accuracy"] = nn.accuracy(model, test.X, test.Y)
+    print(", ".join(f"{k}: {v:.3f}" for k, v in result.items()))
+    return result
 
 
 def train_and_test(data: str | None, default: str = "digits"):

@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 
 import numpy as np
-from _data import add_data_argument, train_and_test
+from _data import add_data_argument, report, train_and_test
 
 import nn
 
@@ -35,10 +35,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         model = nn.MLP([n_x, *hidden, 1], init="deep", rng=np.random.RandomState(1))
     lr = args.lr if args.data else max(args.lr, 0.1)  # the digits are small: a larger step suits them
     nn.fit(model, train.X, train.Y, lr=lr, num_iterations=args.iterations)
-    result = {"train_accuracy": nn.accuracy(model, train.X, train.Y)}
-    if test is not None:
-        result["test_accuracy"] = nn.accuracy(model, test.X, test.Y)
-    print(", ".join(f"{k}: {v:.3f}" for k, v in result.items()))
+    result = report(model, train, test)
     return result
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 
 import numpy as np
-from _data import add_data_argument, train_and_test
+from _data import add_data_argument, report, train_and_test
 
 import nn
 
@@ -23,10 +23,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     train, test = train_and_test(args.data)
     model = nn.MLP([train.X.shape[0], 1], output="sigmoid", init="zeros")  # the course starts w = 0, b = 0
     nn.fit(model, train.X, train.Y, lr=args.lr, num_iterations=args.iterations)
-    result = {"train_accuracy": nn.accuracy(model, train.X, train.Y)}
-    if test is not None:
-        result["test_accuracy"] = nn.accuracy(model, test.X, test.Y)
-    print(", ".join(f"{k}: {v:.3f}" for k, v in result.items()))
+    result = report(model, train, test)
     print("w has shape", np.asarray(model.state_dict()["W1"]).T.shape, "(the course's w is W1^T)")
     return result
 

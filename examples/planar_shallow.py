@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 
-from _data import add_data_argument, train_and_test
+from _data import add_data_argument, report, train_and_test
 
 import nn
 
@@ -24,10 +24,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     lr = args.lr if not args.data else min(args.lr, 0.0075)
     model = nn.MLP([train.X.shape[0], args.hidden, 1], hidden="tanh", init="small_random", rng=2)
     nn.fit(model, train.X, train.Y, lr=lr, num_iterations=args.iterations, print_every=1000)
-    result = {"train_accuracy": nn.accuracy(model, train.X, train.Y)}
-    if test is not None:
-        result["test_accuracy"] = nn.accuracy(model, test.X, test.Y)
-    print(", ".join(f"{k}: {v:.3f}" for k, v in result.items()))
+    result = report(model, train, test)
     return result
 
 

@@ -13,6 +13,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from nn.hdf5 import open_for_reading
+
 
 class Dataset(NamedTuple):
     """X (n_x, m), Y (n_y, m) and the class names."""
@@ -35,18 +37,8 @@ def load_course_h5(path: str | os.PathLike) -> Dataset:
     X is the course's ``x.reshape(m, -1).T / 255.`` (C order: each column is one
     64x64x3 image flattened row by row).
     """
-    try:
-        import h5py
-    except ImportError as e:
-        raise ImportError("reading the course's .h5 files needs h5py: pip install 'tinygrad-nb[h5]'") from e
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"load_course_h5: no file at {path}")
-    try:
-        f = h5py.File(path, "r")
-    except OSError as e:
-        raise ValueError(f"load_course_h5: {path} is not a readable HDF5 file: {e}") from e
-    with f:
+    with open_for_reading(path, "load_course_h5") as f:
         prefix = next((p for p in ("train", "test") if f"{p}_set_x" in f and f"{p}_set_y" in f), None)
         if prefix is None:
             raise ValueError(f"load_course_h5: {path} lacks the course's keys train_set_x/train_set_y or "

@@ -22,20 +22,13 @@ from typing import Any
 import numpy as np
 
 from nn.containers import MLP, Sequential
+from nn.hdf5 import open_for_reading, require_h5py
 from nn.layers import ACTIVATIONS, Dropout, LeakyReLU, Linear, Softmax
 from nn.module import Module
 from tinygrad_nb.atomic import atomic_path
 
 FORMAT = "tinygrad-nb"
 FORMAT_VERSION = 1
-
-
-def _h5py():
-    try:
-        import h5py
-    except ImportError as e:
-        raise ImportError("saving and loading models needs h5py: pip install 'tinygrad-nb[h5]'") from e
-    return h5py
 
 
 def _group_of(name: str) -> str:
@@ -46,7 +39,7 @@ def _group_of(name: str) -> str:
 
 def save(model: Module, path: str | os.PathLike) -> Path:
     """Write ``model`` (architecture and parameters) to ``path`` atomically; returns the path."""
-    h5py = _h5py()
+    h5py = require_h5py("saving models")
     if not isinstance(model, Module):
         raise TypeError(f"save expects an nn.Module, got {type(model).__name__}")
     architecture = json.dumps(model.config())
@@ -64,15 +57,8 @@ def save(model: Module, path: str | os.PathLike) -> Path:
 
 def read_file(path: str | os.PathLike) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """The architecture dict and the {name: array} parameters stored in ``path``, checked for format."""
-    h5py = _h5py()
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"load: no model file at {path}")
-    try:
-        f = h5py.File(path, "r")
-    except OSError as e:
-        raise ValueError(f"load: {path} is not a readable HDF5 file (truncated or corrupt?): {e}") from e
-    with f:
+    with open_for_reading(path, "load", "model file") as f:
         if f.attrs.get("format") != FORMAT:
             raise ValueError(f"load: {path} is not a tinygrad-nb model (format attribute is "
                              f"{f.attrs.get('format')!r}, expected {FORMAT!r})")

@@ -72,21 +72,27 @@ def _backprop(roots: Sequence[Tensor], root_grads: Sequence[Any], *, retain_grap
         else:
             heapq.heappush(heap, (-t._seq, t))
 
-    for r, g in zip(roots, root_grads):
-        send(r, g)
     found: dict[Tensor, Any] = {}
     handed_out = {id(g) for g in root_grads}
+
+    def complete(t: Tensor, keep: bool) -> Any:
+        """t has all its gradient: run its hooks, then keep it in ``.grad`` (or ``found``) if asked."""
+        g = pending.pop(t)
+        if t._hooks:
+            g = _run_hooks(t, g, create_graph)
+        if targets is not None:
+            if t in targets:
+                found[t] = g
+        elif keep:
+            _accumulate(t, g, create_graph, handed_out)
+        return g
+
+    for r, g in zip(roots, root_grads):
+        send(r, g)
     while heap:
         node = heapq.heappop(heap)[1]
         fn = node._ctx
-        g = pending.pop(node)
-        if node._hooks:
-            g = _run_hooks(node, g, create_graph)
-        if targets is not None:
-            if node in targets:
-                found[node] = g
-        elif node._retains_grad:
-            _accumulate(node, g, create_graph, handed_out)
+        g = complete(node, keep=node._retains_grad)
         parents = fn.parents
         if parents is None:
             raise RuntimeError(FREED_GRAPH_MESSAGE.format(name=node.name or f"a {fn.op_name} result"))
@@ -104,14 +110,7 @@ def _backprop(roots: Sequence[Tensor], root_grads: Sequence[Any], *, retain_grap
         if not retain_graph:
             fn.parents = None  # frees the graph: the inputs, and the arrays the node saved
     for leaf in leaves:
-        g = pending.pop(leaf)
-        if leaf._hooks:
-            g = _run_hooks(leaf, g, create_graph)
-        if targets is not None:
-            if leaf in targets:
-                found[leaf] = g
-        else:
-            _accumulate(leaf, g, create_graph, handed_out)
+        complete(leaf, keep=True)
     return found
 
 
