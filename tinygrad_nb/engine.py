@@ -75,9 +75,8 @@ def _backprop(roots: Sequence[Tensor], root_grads: Sequence[Any], *, retain_grap
     found: dict[Tensor, Any] = {}
     handed_out = {id(g) for g in root_grads}
 
-    def complete(t: Tensor, keep: bool) -> Any:
-        """t has all its gradient: run its hooks, then keep it in ``.grad`` (or ``found``) if asked."""
-        g = pending.pop(t)
+    def complete(t: Tensor, g: Any, keep: bool) -> Any:
+        """t has all its gradient g: run its hooks, then keep it in ``.grad`` (or ``found``) if asked."""
         if t._hooks:
             g = _run_hooks(t, g, create_graph)
         if targets is not None:
@@ -89,10 +88,13 @@ def _backprop(roots: Sequence[Tensor], root_grads: Sequence[Any], *, retain_grap
 
     for r, g in zip(roots, root_grads):
         send(r, g)
+    observe = _state.anomaly or _state.explain  # the debugging modes, read once per pass
     while heap:
         node = heapq.heappop(heap)[1]
         fn = node._ctx
-        g = complete(node, keep=node._retains_grad)
+        g = pending.pop(node)
+        if node._hooks or node._retains_grad or targets is not None:
+            g = complete(node, g, keep=node._retains_grad)
         parents = fn.parents
         if parents is None:
             raise RuntimeError(FREED_GRAPH_MESSAGE.format(name=node.name or f"a {fn.op_name} result"))
@@ -100,7 +102,7 @@ def _backprop(roots: Sequence[Tensor], root_grads: Sequence[Any], *, retain_grap
             grads = fn.backward(g, node, *parents)
         else:
             grads = fn.backward(g, node.data, *[p.data for p in parents])
-        if _state.anomaly or _state.explain:
+        if observe:
             _observe(fn, node, grads, pending)
         for parent, needed, pg in zip(parents, fn.needs_input_grad, grads):
             if needed and pg is not None:
@@ -110,7 +112,7 @@ def _backprop(roots: Sequence[Tensor], root_grads: Sequence[Any], *, retain_grap
         if not retain_graph:
             fn.parents = None  # frees the graph: the inputs, and the arrays the node saved
     for leaf in leaves:
-        complete(leaf, keep=True)
+        complete(leaf, pending.pop(leaf), keep=True)
     return found
 
 

@@ -107,7 +107,7 @@ class Relu(_Activation):
         return np.maximum(x, 0)
 
     def backward(self, g, out, x):  # A > 0 exactly where Z > 0, so relu'(0) = 0 as the course's relu_backward
-        return (g * (dual.data(out) > 0),)
+        return (g * (out > 0),)  # a constant mask for arrays and Tensors alike
 
 
 class LeakyRelu(_Activation):
