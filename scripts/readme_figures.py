@@ -2,6 +2,7 @@
 
 - docs/img/graph_both.svg: LINEAR -> RELU -> LINEAR -> SIGMOID on 4 planar points, forward and backward
   side by side with the caches between them (the course's "forward and backward functions" figure).
+- docs/img/graph_cat.svg: the course's 4-layer cat model [12288, 20, 7, 5, 1] on a batch of m = 209.
 - docs/img/costs.png: the learning curve of the shallow planar network (4 tanh units, alpha = 1.2).
 - docs/img/planar_boundary.png: that network's decision boundary.
 """
@@ -26,6 +27,12 @@ def main() -> None:
     J = nn.binary_cross_entropy(model(Tensor(data.X[:, :4], name="X")), data.Y[:, :4])
     J.backward(retain_graph=True)
     print("wrote", viz.render(viz.draw_graph(J, show="both"), OUT / "graph_both.svg"))
+
+    cat = nn.MLP([12288, 20, 7, 5, 1], rng=np.random.RandomState(1))
+    rng = np.random.RandomState(0)
+    J = nn.binary_cross_entropy(cat(Tensor(rng.rand(12288, 209), name="X")), (rng.rand(1, 209) > 0.5) * 1.0)
+    J.backward(retain_graph=True)
+    print("wrote", viz.render(viz.draw_graph(J, show="both"), OUT / "graph_cat.svg"))
 
     shallow = nn.MLP([2, 4, 1], hidden="tanh", init="small_random", rng=2)
     costs = nn.fit(shallow, data.X, data.Y, lr=1.2, num_iterations=5000, print_every=1000, record_every=100)
