@@ -7,9 +7,12 @@ install either.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
+import sys
+import tempfile
 import warnings
 from pathlib import Path
 
@@ -56,8 +59,27 @@ def render_source(source: str, fmt: str, path: Path) -> bool:
     pgv = _pygraphviz()
     if pgv is None:
         return False
-    pgv.AGraph(string=source).draw(str(path), format=fmt, prog="dot")
+    with _native_stderr_captured() as captured:
+        try:
+            pgv.AGraph(string=source).draw(str(path), format=fmt, prog="dot")
+        except Exception as e:
+            raise RuntimeError(f"render: pygraphviz failed: {e}\n{captured()}") from e
     return True
+
+
+@contextlib.contextmanager
+def _native_stderr_captured():
+    """Hold back what the bundled Graphviz C library writes to file descriptor 2 (fontconfig chatter);
+    the caller shows it only if rendering fails."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as sink:
+        os.dup2(sink.fileno(), 2)
+        try:
+            yield lambda: (sink.seek(0), sink.read().decode(errors="replace"))[1]
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
 
 
 def render(graph: Tensor | graphviz.Digraph, path: str | os.PathLike) -> Path:
@@ -98,5 +120,6 @@ def svg_text(graph: graphviz.Digraph) -> str:
                               check=True).stdout.decode()
     pgv = _pygraphviz()
     if pgv is not None:
-        return pgv.AGraph(string=graph.source).draw(format="svg", prog="dot").decode()
+        with _native_stderr_captured():
+            return pgv.AGraph(string=graph.source).draw(format="svg", prog="dot").decode()
     return f'<svg xmlns="http://www.w3.org/2000/svg"><text y="20">{INSTALL_HINT}</text></svg>'
