@@ -15,11 +15,6 @@ import numpy as np
 from tinygrad_nb.tensor import Tensor
 
 
-def data(x: Any) -> np.ndarray:
-    """The NumPy array behind ``x`` (constants such as masks are computed from it)."""
-    return x.data if isinstance(x, Tensor) else x
-
-
 def exp(x: Any) -> Any:
     """e**x on an array or a Tensor."""
     return x.exp() if isinstance(x, Tensor) else np.exp(x)
