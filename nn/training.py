@@ -21,7 +21,7 @@ from tinygrad_nb import Tensor, no_grad
 Loss = Callable[[Tensor, Any], Tensor]
 
 
-def check_data(X: Any, Y: Any, model: Module | None = None) -> tuple[np.ndarray, np.ndarray]:
+def check_data(X: Any, Y: Any) -> tuple[np.ndarray, np.ndarray]:
     """X as (n_x, m) and Y as (n_y, m) float arrays with the same m >= 1 and no NaN or Inf."""
     x = X.data if isinstance(X, Tensor) else X
     y = Y.data if isinstance(Y, Tensor) else Y
@@ -78,7 +78,7 @@ def fit(model: Module, X: Any, Y: Any, *, loss: str | Loss = "binary_cross_entro
     shuffled by ``seed + epoch``, and the recorded cost is the epoch's average.
     ``optimizer`` defaults to ``SGD(model.parameters(), lr)``; ``lambd`` adds the course's L2 term.
     """
-    x, y = check_data(X, Y, model)
+    x, y = check_data(X, Y)
     cost_fn = _resolve_loss(loss)
     if not _is_int(num_iterations) or num_iterations < 0:
         raise ValueError(f"num_iterations must be an int >= 0, got {num_iterations!r}")
