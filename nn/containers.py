@@ -65,6 +65,7 @@ class Sequential(Module):
         return [lins[0].n_in] + [lin.n_out for lin in lins] if lins else []
 
     def named_parameters(self) -> Iterator[tuple[str, Tensor]]:
+        """("W1", W1), ("b1", b1), ..., ("WL", bL): the course's names, in layer order."""
         for m in self.layers:
             if isinstance(m, Linear):
                 yield m.W.name, m.W

@@ -49,6 +49,7 @@ def name_of(t: Any) -> str:
 
 
 def print_header(root: Any, file: TextIO) -> None:
+    """The first line of a trace: which output, and the course's convention for dZ and dA."""
     print(HEADER.format(root=name_of(root)), file=file)
 
 

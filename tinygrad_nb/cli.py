@@ -56,6 +56,7 @@ def write_json_atomically(path: Path, payload: Any) -> None:
 
 
 def make_optimizer(name: str, params, lr: float):
+    """The optimiser named on the command line (momentum is SGD with momentum 0.9)."""
     from nn import optim
 
     if name == "momentum":
@@ -66,6 +67,7 @@ def make_optimizer(name: str, params, lr: float):
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    """``tinygrad-nb train``: train an MLP, print accuracies, write model.h5, costs.json and pictures."""
     import nn
 
     kind = args.dataset if args.dataset in ("digits", "planar") else "h5"
@@ -145,6 +147,7 @@ def _render_quietly(viz, graph, path: Path) -> Path:
 
 
 def cmd_graph(args: argparse.Namespace) -> int:
+    """``tinygrad-nb graph``: draw a model's graph from layer dims or a saved model.h5."""
     import nn
     import viz
 
@@ -172,6 +175,7 @@ def cmd_graph(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    """``tinygrad-nb check``: the closed-form table on a small random model; exit 1 on a mismatch."""
     import nn
 
     rng = np.random.RandomState(args.seed)
@@ -188,6 +192,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
+    """``tinygrad-nb predict``: load model.h5, predict on a dataset, print the accuracy."""
     import nn
 
     model = nn.load(args.model)
@@ -203,6 +208,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The argparse parser of every subcommand."""
     parser = argparse.ArgumentParser(prog="tinygrad-nb",
                                      description="Train and check networks in the course's notation.")
     sub = parser.add_subparsers(dest="command", required=True)

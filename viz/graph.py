@@ -88,6 +88,7 @@ def _layer_of(node: _Node) -> int | None:
 
 
 def kind_of(node: _Node, output: Tensor) -> str:
+    """parameter, input, intermediate or output: what the node's colour and shape say."""
     t = node.tensor
     if t is output:
         return "output"

@@ -11,6 +11,8 @@ from tinygrad_nb.ops import dual
 
 
 class Add(Function):
+    """a + b (broadcast); d/da = d/db = 1."""
+
     symbol = "+"
 
     def forward(self, a, b):
@@ -24,6 +26,8 @@ class Add(Function):
 
 
 class Sub(Function):
+    """a - b (broadcast); d/da = 1, d/db = -1."""
+
     symbol = "-"
 
     def forward(self, a, b):
@@ -37,6 +41,8 @@ class Sub(Function):
 
 
 class Mul(Function):
+    """a * b (broadcast); d/da = b, d/db = a."""
+
     symbol = "*"
 
     def forward(self, a, b):
@@ -51,6 +57,8 @@ class Mul(Function):
 
 
 class Div(Function):
+    """a / b (broadcast); d/da = 1/b, d/db = -a/b^2."""
+
     symbol = "/"
 
     def forward(self, a, b):
@@ -65,6 +73,8 @@ class Div(Function):
 
 
 class Pow(Function):
+    """a ** b (broadcast); d/da = b a^(b-1), d/db = a^b ln a."""
+
     symbol = "**"
 
     def forward(self, a, b):

@@ -13,6 +13,8 @@ from tinygrad_nb.function import Function, ShapeError, describe
 
 
 class Linear(Function):
+    """Z = W A_prev + b: W (n[l], n[l-1]), A_prev (n[l-1], m), b (n[l], 1) -> Z (n[l], m)."""
+
     @classmethod
     def apply(cls, W, A_prev, b):
         w, a = W.data.shape, A_prev.data.shape

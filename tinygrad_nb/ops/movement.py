@@ -9,6 +9,8 @@ from tinygrad_nb.ops import dual
 
 
 class Reshape(Function):
+    """The same elements in a new shape; the gradient is reshaped back."""
+
     def forward(self, x, shape):
         self.in_shape = x.shape
         return x.reshape(shape)
@@ -18,6 +20,8 @@ class Reshape(Function):
 
 
 class Transpose(Function):
+    """Permuted axes; the gradient takes the inverse permutation."""
+
     def forward(self, x, axes):
         axes = tuple(range(x.ndim))[::-1] if axes is None else axes
         self.inverse = tuple(int(i) for i in np.argsort(axes))
@@ -38,6 +42,8 @@ class Expand(Function):
 
 
 class Getitem(Function):
+    """x[index] (slices, integer or boolean arrays); the gradient is scattered back, repeats adding up."""
+
     def forward(self, x, index):
         self.index, self.in_shape = index, x.shape
         return np.asarray(x[index])
@@ -58,6 +64,8 @@ class ScatterAdd(Function):
 
 
 class Concatenate(Function):
+    """Tensors joined along an axis; the gradient is sliced back into pieces."""
+
     def forward(self, *xs, axis):
         self.axis = axis % xs[0].ndim if xs and xs[0].ndim else axis
         self.bounds = np.cumsum([0] + [x.shape[self.axis] for x in xs]) if xs[0].ndim else None
@@ -70,6 +78,8 @@ class Concatenate(Function):
 
 
 class Stack(Function):
+    """Same-shaped tensors joined along a new axis; the gradient is indexed back out."""
+
     def forward(self, *xs, axis):
         out = np.stack(xs, axis=axis)
         self.axis = axis % out.ndim

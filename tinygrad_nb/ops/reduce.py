@@ -47,6 +47,8 @@ class _Reduce(Function):
 
 
 class Sum(_Reduce):
+    """Sum over axis; the gradient is broadcast back."""
+
     def forward(self, x, axis, keepdims):
         self._setup(x, axis)
         return np.asarray(x.sum(axis=axis, keepdims=keepdims))
@@ -56,6 +58,8 @@ class Sum(_Reduce):
 
 
 class Mean(_Reduce):
+    """Mean over axis; the gradient is broadcast back divided by the count."""
+
     def forward(self, x, axis, keepdims):
         self._setup(x, axis)
         self.count = x.size // max(int(np.prod(self.kept)), 1) if x.size else 0
@@ -66,6 +70,8 @@ class Mean(_Reduce):
 
 
 class Max(_Reduce):
+    """Maximum over axis; the gradient goes to the maxima, shared evenly among ties."""
+
     def forward(self, x, axis, keepdims):
         self._setup(x, axis)
         m = x.max(axis=axis, keepdims=True)

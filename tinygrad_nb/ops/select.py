@@ -13,6 +13,8 @@ from tinygrad_nb.function import Function
 
 
 class Where(Function):
+    """a where cond else b (cond a constant mask)."""
+
     def forward(self, a, b, cond):
         self.cond = cond
         return np.where(cond, a, b)
@@ -23,6 +25,8 @@ class Where(Function):
 
 
 class Maximum(Function):
+    """Elementwise max(a, b); a tie gives each input half."""
+
     def forward(self, a, b):
         self.share_a = ((a > b) + 0.5 * (a == b)).astype(np.result_type(a, b))
         return np.maximum(a, b)
@@ -33,6 +37,8 @@ class Maximum(Function):
 
 
 class Minimum(Function):
+    """Elementwise min(a, b); a tie gives each input half."""
+
     def forward(self, a, b):
         self.share_a = ((a < b) + 0.5 * (a == b)).astype(np.result_type(a, b))
         return np.minimum(a, b)
@@ -43,6 +49,8 @@ class Minimum(Function):
 
 
 class Clip(Function):
+    """x limited to [lo, hi]; the gradient passes where lo <= x <= hi."""
+
     def forward(self, x, lo, hi):
         lo_ok = True if lo is None else x >= lo
         hi_ok = True if hi is None else x <= hi

@@ -13,6 +13,8 @@ from tinygrad_nb.ops import dual
 
 
 class Neg(Function):
+    """-x."""
+
     def forward(self, x):
         return -x
 
@@ -24,6 +26,8 @@ class Neg(Function):
 
 
 class Cast(Function):
+    """x in another float dtype; the gradient is cast back."""
+
     def forward(self, x, dtype):
         self.in_dtype = x.dtype
         return x.astype(dtype)
@@ -33,6 +37,8 @@ class Cast(Function):
 
 
 class Exp(Function):
+    """e^x; its derivative is e^x itself."""
+
     def forward(self, x):
         return np.exp(x)
 
@@ -44,6 +50,8 @@ class Exp(Function):
 
 
 class Log(Function):
+    """ln x; its derivative is 1/x."""
+
     def forward(self, x):
         return np.log(x)
 
@@ -55,6 +63,8 @@ class Log(Function):
 
 
 class Sqrt(Function):
+    """sqrt(x); its derivative is 1/(2 sqrt(x))."""
+
     def forward(self, x):
         return np.sqrt(x)
 
@@ -63,6 +73,8 @@ class Sqrt(Function):
 
 
 class Abs(Function):
+    """|x|; its derivative is sign(x), 0 at 0."""
+
     def forward(self, x):
         self.sign = np.sign(x)  # abs'(0) = 0
         return np.abs(x)
@@ -95,6 +107,8 @@ class Sigmoid(_Activation):
 
 
 class Tanh(_Activation):
+    """A = tanh(Z); tanh'(Z) = 1 - A^2."""
+
     def forward(self, x):
         return np.tanh(x)
 
@@ -103,6 +117,8 @@ class Tanh(_Activation):
 
 
 class Relu(_Activation):
+    """A = max(Z, 0); relu'(Z) = 1 where Z > 0, else 0."""
+
     def forward(self, x):
         return np.maximum(x, 0)
 
@@ -111,6 +127,8 @@ class Relu(_Activation):
 
 
 class LeakyRelu(_Activation):
+    """A = Z where Z > 0, else slope Z; the derivative is 1 or slope (slope at 0)."""
+
     def forward(self, x, slope):
         self.slope_mask = np.where(x > 0, 1.0, slope).astype(x.dtype)  # leaky_relu'(0) = slope
         return x * self.slope_mask
@@ -140,6 +158,8 @@ class LogSigmoid(Function):
 
 
 class Softmax(Function):
+    """A = e^Z / sum(e^Z) over axis; the backward is A (g - sum(g A))."""
+
     def forward(self, x, axis):
         self.axis = axis
         e = np.exp(x - x.max(axis=axis, keepdims=True))
@@ -150,6 +170,8 @@ class Softmax(Function):
 
 
 class LogSoftmax(Function):
+    """log softmax(Z) over axis, computed stably; the backward is g - softmax(Z) sum(g)."""
+
     def forward(self, x, axis):
         self.axis = axis
         shifted = x - _finite_max(x, axis)
