@@ -46,7 +46,7 @@ def _root_grad(root: Tensor, grad: Any) -> np.ndarray:
         if root.data.size != 1:
             raise RuntimeError(f"backward: {describe(root)} is not a scalar; pass grad= with its shape, "
                                "or reduce it to a cost first (e.g. .sum() or .mean())")
-        return np.ones_like(root.data)
+        return np.array(1, dtype=root.data.dtype).reshape(root.data.shape)  # dJ/dJ = 1
     g = grad.data if isinstance(grad, Tensor) else np.asarray(grad, dtype=root.dtype)
     if g.shape != root.shape:
         raise ValueError(f"backward: grad has shape {g.shape} but {describe(root)} needs the same shape")
