@@ -37,3 +37,8 @@ def test_shape_errors_are_value_errors_for_other_ops():
         concatenate([named((2, 3), "A"), named((3, 3), "B")], axis=1)
     with pytest.raises(TypeError, match="non-empty list"):
         concatenate([])
+
+
+def test_index_errors_name_the_op_and_tensor():
+    with pytest.raises(IndexError, match=r"getitem: A1 \(2, 3\): index 5 is out of bounds"):
+        named((2, 3), "A1")[5]

@@ -88,6 +88,8 @@ class Function:
             raise
         except ValueError as e:  # NumPy's own message, prefixed with what the user wrote
             raise ShapeError(f"{fn.op_name}: {fn.describe_inputs(inputs)}: {e}") from e
+        except (IndexError, TypeError) as e:  # e.g. an index out of bounds: same prefix, same type
+            raise type(e)(f"{fn.op_name}: {fn.describe_inputs(inputs)}: {e}") from e
         if _state.anomaly:
             from tinygrad_nb.anomaly import on_forward
 
