@@ -19,8 +19,8 @@ import numpy as np
 
 from tinygrad_nb import Tensor, grad
 
-STYLE = {  # kind: (fill colour, node shape)
-    "parameter": ("#fde68a", "record"),
+STYLE = {  # kind: (fill colour, node shape); Mrecord has rounded corners, the output a double border
+    "parameter": ("#fde68a", "Mrecord"),
     "input": ("#bfdbfe", "record"),
     "intermediate": ("#e5e7eb", "record"),
     "output": ("#fca5a5", "record"),
@@ -200,8 +200,10 @@ def _forward(g, nodes, kept, summary, output, group_layers, show_values) -> None
                 if group_layers and layer is not None:
                     c.attr(label=f"layer {layer}", style="rounded,filled", fillcolor="#f8fafc", color="#64748b")
                 for n in members:
-                    fill, shape = STYLE[kind_of(n, output)]
-                    c.node(n.key, _tensor_label(n.tensor, show_values=show_values), shape=shape, fillcolor=fill)
+                    kind = kind_of(n, output)
+                    fill, shape = STYLE[kind]
+                    c.node(n.key, _tensor_label(n.tensor, show_values=show_values), shape=shape, fillcolor=fill,
+                           peripheries="2" if kind == "output" else "1")
                     if n.tensor._ctx is not None:
                         op = n.tensor._ctx.op_name
                         c.node(f"op_{n.key}", OP_SYMBOL.get(op, op), shape="ellipse", fillcolor=STYLE["op"][0])
@@ -283,5 +285,7 @@ def _legend(g: graphviz.Digraph, show: str) -> None:
             kinds.append("gradient")
         for kind in kinds:
             fill, shape = STYLE[kind]
-            leg.node(f"legend_{kind}", kind, shape="box" if shape == "record" else shape, fillcolor=fill,
-                     fontsize="9")
+            box = {"record": "box", "Mrecord": "box"}.get(shape, shape)
+            leg.node(f"legend_{kind}", kind, shape=box, fillcolor=fill, fontsize="9",
+                     style="filled,rounded" if shape == "Mrecord" else "filled",
+                     peripheries="2" if kind == "output" else "1")
