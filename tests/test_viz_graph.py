@@ -40,7 +40,7 @@ def test_kinds_have_distinct_colours():
     assert colour["W1"] == colour["b2"]  # parameters
     assert len({colour["W1"], colour["X"], colour["Z1"], colour["J"]}) == 4
     assert re.search(r'label="\{W1\|\(4, 3\)\}"[^\]]*shape=Mrecord', src)  # and shape: rounded parameters
-    assert re.search(r'label="\{J\|\(\)\}"[^\]]*peripheries=2', src)  # a double border for the output
+    assert re.search(r'label="\{J\|\(\)\}"[^\]]*penwidth=2.5', src)  # a thick border for the output
 
 
 def test_backward_view_names_gradients_with_norms_after_backward():

@@ -19,7 +19,7 @@ import numpy as np
 
 from tinygrad_nb import Tensor, grad
 
-STYLE = {  # kind: (fill colour, node shape); Mrecord has rounded corners, the output a double border
+STYLE = {  # kind: (fill colour, node shape); Mrecord has rounded corners; the output gets a thick border
     "parameter": ("#fde68a", "Mrecord"),
     "input": ("#bfdbfe", "record"),
     "intermediate": ("#e5e7eb", "record"),
@@ -203,7 +203,7 @@ def _forward(g, nodes, kept, summary, output, group_layers, show_values) -> None
                     kind = kind_of(n, output)
                     fill, shape = STYLE[kind]
                     c.node(n.key, _tensor_label(n.tensor, show_values=show_values), shape=shape, fillcolor=fill,
-                           peripheries="2" if kind == "output" else "1")
+                           penwidth="2.5" if kind == "output" else "1")
                     if n.tensor._ctx is not None:
                         op = n.tensor._ctx.op_name
                         c.node(f"op_{n.key}", OP_SYMBOL.get(op, op), shape="ellipse", fillcolor=STYLE["op"][0])
@@ -288,4 +288,4 @@ def _legend(g: graphviz.Digraph, show: str) -> None:
             box = {"record": "box", "Mrecord": "box"}.get(shape, shape)
             leg.node(f"legend_{kind}", kind, shape=box, fillcolor=fill, fontsize="9",
                      style="filled,rounded" if shape == "Mrecord" else "filled",
-                     peripheries="2" if kind == "output" else "1")
+                     penwidth="2.5" if kind == "output" else "1")
