@@ -22,6 +22,16 @@ def g(kind: str, Z: np.ndarray) -> np.ndarray:
     return np.maximum(Z, 0) if kind == "relu" else np.tanh(Z)
 
 
+def forward(params, X, hidden):
+    """L_model_forward: A[L] and, per layer, (A[l-1], Z[l])."""
+    A, caches = X, []
+    for l, (W, b) in enumerate(params, start=1):
+        Z = W @ A + b
+        caches.append((A, Z))
+        A = 1 / (1 + np.exp(-Z)) if l == len(params) else g(hidden, Z)
+    return A, caches
+
+
 def tight_step(dims, m, hidden, dtype, data) -> Callable[[], None]:
     params = init(dims, dtype)
     X, Y = data(dims, m, dtype)
@@ -29,11 +39,7 @@ def tight_step(dims, m, hidden, dtype, data) -> Callable[[], None]:
     L = len(params)
 
     def step():
-        A, caches = X, []
-        for l, (W, b) in enumerate(params, start=1):
-            Z = W @ A + b
-            caches.append((A, Z))
-            A = 1 / (1 + np.exp(-Z)) if l == L else g(hidden, Z)
+        A, caches = forward(params, X, hidden)
         cost = -np.sum(Y * np.log(A) + (1 - Y) * np.log(1 - A)) / m  # noqa: F841 - the cost is part of a step
         dZ = (A - Y) / m
         for l in range(L, 0, -1):
@@ -58,18 +64,12 @@ def course_step(dims, m, hidden, dtype, data) -> Callable[[], None]:
     L = len(params)
 
     def step():
-        A, caches = X, []
-        for l, (W, b) in enumerate(params, start=1):
-            Z = W @ A + b
-            A_new = 1 / (1 + np.exp(-Z)) if l == L else g(hidden, Z)
-            caches.append(((A, W, b), Z))
-            A = A_new
-        AL = A
+        AL, caches = forward(params, X, hidden)
         cost = np.squeeze(-1 / m * np.sum(Y * np.log(AL) + (1 - Y) * np.log(1 - AL)))  # noqa: F841
         dA = -(np.divide(Y, AL) - np.divide(1 - Y, 1 - AL))
         grads = {}
         for l in range(L, 0, -1):
-            (A_prev, W, b), Z = caches[l - 1]
+            (A_prev, Z), W = caches[l - 1], params[l - 1][0]
             if l == L:
                 s = 1 / (1 + np.exp(-Z))
                 dZ = dA * s * (1 - s)

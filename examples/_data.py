@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 import nn
 from nn import datasets
@@ -25,10 +24,7 @@ def report(model, train, test) -> dict[str, float]:
 def train_and_test(data: str | None, default: str = "digits"):
     """(train, test) from the course's .h5 files when ``data`` is given, else from the embedded default."""
     if data:
-        train = datasets.load_course_h5(data)
-        test_path = Path(data).with_name(Path(data).name.replace("train", "test"))
-        test = datasets.load_course_h5(test_path) if test_path.is_file() and test_path != Path(data) else None
-        return train, test
+        return datasets.load_course_split(data)
     if default == "planar":
         return datasets.planar(), None
     split = datasets.digits(binary=True)

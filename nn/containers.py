@@ -112,7 +112,6 @@ class MLP(Sequential):
                 modules.append(Dropout(keep_prob, rng=r))
         super().__init__(*modules)
         self.hidden, self.output, self.slope, self.keep_prob = hidden, output, float(slope), float(keep_prob)
-        self.init_name = init if isinstance(init, str) else getattr(init, "__name__", "custom")
 
     def config(self) -> dict[str, Any]:
         return {"type": "MLP", "layer_dims": self.layer_dims, "hidden": self.hidden, "output": self.output,

@@ -1,6 +1,6 @@
 """Datasets in the course's layout: X is (n_x, m) float64, Y is (n_y, m), one example per column.
 
-- ``load_course_h5``: the course's cat / non-cat HDF5 files (bring your own copy).
+- ``load_course_h5``, ``load_course_split``: the course's cat / non-cat HDF5 files (bring your own copy).
 - ``planar``: the course's two-class "flower", generated.
 - ``digits``: real 8x8 handwritten digits that ship inside scikit-learn (offline).
 """
@@ -52,6 +52,18 @@ def load_course_h5(path: str | os.PathLike) -> Dataset:
         raise ValueError(f"load_course_h5: {path} has {m} images but {y.size} labels")
     X = x.reshape(m, -1).T / 255.0
     return Dataset(X, y.reshape(1, m).astype(np.float64), classes)
+
+
+def load_course_split(train_path: str | os.PathLike,
+                      test_path: str | os.PathLike | None = None) -> tuple[Dataset, Dataset | None]:
+    """The course's train file and its test file: ``test_path``, else the train path with "train" -> "test"
+    when that file exists (None when there is none)."""
+    train_path = Path(train_path)
+    train = load_course_h5(train_path)
+    if test_path is None and "train" in train_path.name:
+        guess = train_path.with_name(train_path.name.replace("train", "test"))
+        test_path = guess if guess.is_file() else None
+    return train, (load_course_h5(test_path) if test_path is not None else None)
 
 
 def planar(m: int = 400, seed: int = 1) -> Dataset:

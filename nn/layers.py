@@ -13,7 +13,7 @@ import numpy as np
 
 from nn import init as initialisers
 from nn.module import Module
-from tinygrad_nb import Tensor, ops
+from tinygrad_nb import ShapeError, Tensor, ops
 
 
 def as_input(A: Any, name: str = "X") -> Tensor:
@@ -43,7 +43,6 @@ class Linear(Module):
             if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n <= 0:
                 raise ValueError(f"Linear: {label} must be a positive int, got {n!r}")
         self.n_in, self.n_out = int(n_in), int(n_out)
-        self.init_name = init if isinstance(init, str) else getattr(init, "__name__", "custom")
         W = np.asarray(initialisers.get(init)((self.n_out, self.n_in), initialisers.as_rng(rng)), dtype=np.float64)
         if W.shape != (self.n_out, self.n_in):
             raise ValueError(f"Linear: the initialiser returned shape {W.shape}, expected {(self.n_out, self.n_in)}")
@@ -60,13 +59,12 @@ class Linear(Module):
 
     def forward(self, A_prev: Any) -> Tensor:
         A_prev = A_prev if isinstance(A_prev, Tensor) else as_input(A_prev, self._input_name())
-        shape = A_prev.data.shape
-        if len(shape) != 2 or shape[0] != self.n_in:
+        try:
+            Z = ops.Linear.apply(self.W, A_prev, self.b)  # the op checks the shapes once
+        except ShapeError as e:  # ... and the layer says it in course notation
             label = "Linear" if self.index is None else f"Linear {self.index}"
-            prev = self._input_name()
-            raise ValueError(f"{label} expects {prev} with {self.n_in} rows, got {A_prev.shape} "
-                             "(course layout: (n[l-1], m), one example per column)")
-        Z = ops.Linear.apply(self.W, A_prev, self.b)
+            raise ValueError(f"{label} expects {self._input_name()} with {self.n_in} rows, got {A_prev.shape} "
+                             "(course layout: (n[l-1], m), one example per column)") from e
         Z.name = self._output_name
         return Z
 

@@ -96,11 +96,12 @@ def fit(model: Module, X: Any, Y: Any, *, loss: str | Loss = "binary_cross_entro
     model.train()
     costs: list[float] = []
     bar = _progress(num_iterations, progress)
+    full_batch = [(Tensor(x, name="X"), y)]
     for i in range(num_iterations):
-        batches = [(x, y)] if batch_size is None else _mini_batches(x, y, batch_size, seed + i)
+        batches = full_batch if batch_size is None else _mini_batches(x, y, batch_size, seed + i)
         total = 0.0
         for xb, yb in batches:
-            J = cost_fn(model(Tensor(xb, name="X")), yb)
+            J = cost_fn(model(xb), yb)
             if lambd:
                 J = J + l2_penalty(weights, lambd, xb.shape[1])
             opt.zero_grad()
@@ -120,11 +121,11 @@ def fit(model: Module, X: Any, Y: Any, *, loss: str | Loss = "binary_cross_entro
     return costs
 
 
-def _mini_batches(x: np.ndarray, y: np.ndarray, size: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+def _mini_batches(x: np.ndarray, y: np.ndarray, size: int, seed: int) -> list[tuple[Tensor, np.ndarray]]:
     """Shuffle the columns with ``seed`` and cut them into batches of ``size`` (the last may be smaller)."""
     perm = np.random.RandomState(seed).permutation(x.shape[1])
     xs, ys = x[:, perm], y[:, perm]
-    return [(xs[:, k:k + size], ys[:, k:k + size]) for k in range(0, x.shape[1], size)]
+    return [(Tensor(xs[:, k:k + size], name="X"), ys[:, k:k + size]) for k in range(0, x.shape[1], size)]
 
 
 def predict(model: Module, X: Any, threshold: float = 0.5) -> np.ndarray:

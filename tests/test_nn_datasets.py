@@ -49,3 +49,12 @@ def test_digits_binary_and_multiclass():
     ten = nn.datasets.digits(binary=False, seed=3)
     assert set(np.unique(ten.train.Y)) == set(range(10))
     np.testing.assert_array_equal(nn.datasets.digits(seed=3).train.X, ten.train.X)
+
+
+@needs_cat_data
+def test_load_course_split_finds_the_test_file_beside_the_train_file(tmp_path):
+    train, test = nn.datasets.load_course_split(TRAIN)
+    assert train.X.shape == (12288, 209) and test.X.shape == (12288, 50)
+    lonely = tmp_path / "train_catvnoncat.h5"
+    lonely.write_bytes(TRAIN.read_bytes())
+    assert nn.datasets.load_course_split(lonely)[1] is None

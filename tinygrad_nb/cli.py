@@ -42,11 +42,7 @@ def load_data(dataset: str, task: str, seed: int, test_path: str | None = None):
     path = Path(dataset)
     if path.suffix not in (".h5", ".hdf5"):
         raise ValueError(f"--dataset must be digits, planar or a path to a course .h5 file, got {dataset!r}")
-    train = datasets.load_course_h5(path)
-    guess = path.with_name(path.name.replace("train", "test")) if "train" in path.name else None
-    test_file = Path(test_path) if test_path else guess
-    test = datasets.load_course_h5(test_file) if test_file and test_file.is_file() else None
-    return train, test
+    return datasets.load_course_split(path, test_path)
 
 
 def write_json_atomically(path: Path, payload: Any) -> None:
