@@ -4,7 +4,7 @@ import json
 import subprocess
 import sys
 
-from tinygrad_nb.cli import main
+from tinygrad_nb_cli.cli import main
 
 
 def test_train_on_planar_writes_the_model_and_costs(tmp_path, capsys):

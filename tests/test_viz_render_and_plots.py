@@ -9,7 +9,7 @@ import pytest
 import nn
 import viz
 from tinygrad_nb import Tensor
-from tinygrad_nb.cli import main
+from tinygrad_nb_cli.cli import main
 from viz import rendering as render_module
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

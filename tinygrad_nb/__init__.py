@@ -13,7 +13,7 @@
 from tinygrad_nb.anomaly import AnomalyError, detect_anomaly
 from tinygrad_nb.chain_rule import explain
 from tinygrad_nb.engine import grad
-from tinygrad_nb.function import Function, InputError, ShapeError
+from tinygrad_nb.function import Function, GraphFreedError, InputError, ShapeError
 from tinygrad_nb.functional import concatenate, linear, maximum, minimum, stack, where
 from tinygrad_nb.grad_mode import enable_grad, is_grad_enabled, no_grad
 from tinygrad_nb.gradcheck import GradcheckResult, gradcheck
@@ -22,7 +22,7 @@ from tinygrad_nb.tensor import Tensor
 __version__ = "0.1.0"
 
 __all__ = [
-    "Tensor", "Function", "ShapeError", "InputError",
+    "Tensor", "Function", "ShapeError", "InputError", "GraphFreedError",
     "grad", "gradcheck", "GradcheckResult",
     "no_grad", "enable_grad", "is_grad_enabled",
     "detect_anomaly", "AnomalyError", "explain",

@@ -1,7 +1,8 @@
-"""``python -m tinygrad_nb``: the command line (see ``tinygrad_nb/cli.py``)."""
+"""``python -m tinygrad_nb``: runs the command line, which lives above the engine in ``tinygrad_nb_cli``.
 
-import sys
+The engine does not import the application: this entry point hands over to it by module name.
+"""
 
-from tinygrad_nb.cli import main
+import runpy
 
-sys.exit(main())
+runpy.run_module("tinygrad_nb_cli", run_name="__main__", alter_sys=True)

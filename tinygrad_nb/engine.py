@@ -20,7 +20,7 @@ from typing import Any, TextIO
 
 import numpy as np
 
-from tinygrad_nb.function import describe
+from tinygrad_nb.function import GraphFreedError, describe
 from tinygrad_nb.grad_mode import _state, enable_grad, no_grad
 from tinygrad_nb.tensor import Tensor
 
@@ -97,7 +97,7 @@ def _backprop(roots: Sequence[Tensor], root_grads: Sequence[Any], *, retain_grap
             g = complete(node, g, keep=node._retains_grad)
         parents = fn.parents
         if parents is None:
-            raise RuntimeError(FREED_GRAPH_MESSAGE.format(name=node.name or f"a {fn.op_name} result"))
+            raise GraphFreedError(FREED_GRAPH_MESSAGE.format(name=node.name or f"a {fn.op_name} result"))
         if create_graph:
             grads = fn.backward(g, node, *parents)
         else:

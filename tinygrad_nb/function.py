@@ -39,6 +39,10 @@ class InputError(ValueError):
     """An op was given input it cannot use; the message says what was expected and what was given."""
 
 
+class GraphFreedError(RuntimeError):
+    """The graph a backward pass or a tool needs was already freed by an earlier ``backward()``."""
+
+
 class ShapeError(InputError):
     """An op was given operands whose shapes do not fit; the message names op, tensors and shapes."""
 

@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_nb.function import GraphFreedError
+
 _FLOAT_KINDS = "f"
 
 
@@ -93,6 +95,35 @@ class Tensor:
     def is_leaf(self) -> bool:
         """True for tensors the user made (parameters, inputs); False for results of recorded ops."""
         return self._ctx is None
+
+    # ----- the node that made this tensor: a small public view for tools such as viz ------------
+    @property
+    def op(self) -> str | None:
+        """The name of the op that computed this tensor (``"linear"``, ``"relu"``); None for a leaf."""
+        return None if self._ctx is None else self._ctx.op_name
+
+    @property
+    def inputs(self) -> tuple[Tensor, ...]:
+        """The tensors this one was computed from, in the op's argument order; () for a leaf.
+
+        Raises ``GraphFreedError`` once ``backward()`` has freed the graph (unless it was
+        called with ``retain_graph=True``).
+        """
+        if self._ctx is None:
+            return ()
+        parents = self._ctx.parents
+        if parents is None:
+            raise GraphFreedError(f"inputs: the graph through {self.name or 'a ' + self._ctx.op_name + ' result'} "
+                                  "was freed by backward(); pass retain_graph=True to keep it")
+        return parents
+
+    @property
+    def creation_order(self) -> int:
+        """When this tensor was recorded: results of later ops have larger numbers; 0 for a leaf.
+
+        ``backward()`` finishes tensors in decreasing creation order (a reverse topological order).
+        """
+        return self._seq
 
     def numpy(self) -> np.ndarray:
         """The underlying NumPy array (shared, not copied)."""

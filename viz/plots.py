@@ -20,7 +20,7 @@ from matplotlib.figure import Figure
 from nn.module import Module
 from nn.reference import ClosedFormReport
 from nn.training import predict
-from tinygrad_nb.atomic import atomic_path
+from nn.atomic import atomic_path
 
 
 def _save(fig: Figure, path: str | os.PathLike) -> Path:

@@ -19,7 +19,7 @@ from pathlib import Path
 import graphviz
 
 from tinygrad_nb import Tensor
-from tinygrad_nb.atomic import atomic_path
+from nn.atomic import atomic_path
 
 FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf"}
 INSTALL_HINT = ("no Graphviz renderer found, so only the .dot file was written. Install one of: "

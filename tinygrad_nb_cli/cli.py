@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_nb.atomic import atomic_path
+from nn.atomic import atomic_path
 
 DEFAULT_HIDDEN = {"digits": "32,16", "planar": "4", "h5": "20,7,5"}
 
