@@ -21,11 +21,11 @@ from typing import Any
 
 import numpy as np
 
+from nn.atomic import atomic_path
 from nn.containers import MLP, Sequential
 from nn.hdf5 import open_for_reading, require_h5py
 from nn.layers import ACTIVATIONS, Dropout, LeakyReLU, Linear, Softmax
 from nn.module import Module
-from nn.atomic import atomic_path
 
 FORMAT = "tinygrad-nb"
 FORMAT_VERSION = 1

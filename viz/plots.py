@@ -17,10 +17,10 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from nn.atomic import atomic_path
 from nn.module import Module
 from nn.reference import ClosedFormReport
 from nn.training import predict
-from nn.atomic import atomic_path
 
 
 def _save(fig: Figure, path: str | os.PathLike) -> Path:

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import graphviz
 
-from tinygrad_nb import Tensor
 from nn.atomic import atomic_path
+from tinygrad_nb import Tensor
 
 FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf"}
 INSTALL_HINT = ("no Graphviz renderer found, so only the .dot file was written. Install one of: "
