@@ -46,9 +46,9 @@ def test_off_by_default_and_restored_after_the_block():
 
     @detect_anomaly()
     def inside():
-        return tinygrad_nb.grad_mode._state.anomaly
+        return tinygrad_nb.is_anomaly_enabled()
 
-    assert inside() is True and tinygrad_nb.grad_mode._state.anomaly is False
+    assert inside() is True and tinygrad_nb.is_anomaly_enabled() is False
 
 
 def trained_model():

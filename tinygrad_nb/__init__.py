@@ -10,9 +10,9 @@
 (3, 4)
 """
 
-from tinygrad_nb.anomaly import AnomalyError, detect_anomaly
-from tinygrad_nb.chain_rule import explain
-from tinygrad_nb.engine import grad
+from tinygrad_nb.anomaly import AnomalyError, detect_anomaly, is_anomaly_enabled
+from tinygrad_nb.explain_mode import explain
+from tinygrad_nb.autograd import grad
 from tinygrad_nb.function import Function, GraphFreedError, InputError, ShapeError
 from tinygrad_nb.functional import concatenate, linear, maximum, minimum, stack, where
 from tinygrad_nb.grad_mode import enable_grad, is_grad_enabled, no_grad
@@ -25,6 +25,6 @@ __all__ = [
     "Tensor", "Function", "ShapeError", "InputError", "GraphFreedError",
     "grad", "gradcheck", "GradcheckResult",
     "no_grad", "enable_grad", "is_grad_enabled",
-    "detect_anomaly", "AnomalyError", "explain",
+    "detect_anomaly", "is_anomaly_enabled", "AnomalyError", "explain",
     "linear", "concatenate", "stack", "where", "maximum", "minimum",
 ]

@@ -14,14 +14,15 @@ boolean test per op.
 from __future__ import annotations
 
 import contextlib
+import linecache
 import os
 import sys
 from typing import Any
 
 import numpy as np
 
-from tinygrad_nb.function import Function
-from tinygrad_nb.grad_mode import _state
+from tinygrad_nb.function import Function, GraphFreedError
+from tinygrad_nb.grad_mode import ModeSwitch, _state
 
 _OWN_DIRS = tuple(os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep + d + os.sep
                   for d in ("tinygrad_nb", "nn", "viz"))
@@ -31,19 +32,21 @@ class AnomalyError(FloatingPointError):
     """A forward or backward result held NaN or Inf while ``detect_anomaly`` was on."""
 
 
-class detect_anomaly(contextlib.ContextDecorator):  # noqa: N801 - PyTorch's name
+class detect_anomaly(ModeSwitch):  # noqa: N801 - PyTorch's name
     """Context manager and decorator: raise ``AnomalyError`` at the first NaN or Inf, forward or backward."""
 
-    def __enter__(self) -> detect_anomaly:
-        self._previous = _state.anomaly
-        self._errstate = np.errstate(all="ignore")  # the AnomalyError says it; NumPy's warnings would repeat it
-        self._errstate.__enter__()
-        _state.anomaly = True
-        return self
+    mode = "anomaly"
 
-    def __exit__(self, *exc: object) -> None:
-        _state.anomaly = self._previous
-        self._errstate.__exit__(*exc)
+    def value(self) -> AnomalyObserver:
+        return _OBSERVER
+
+    def context(self) -> contextlib.AbstractContextManager[Any]:
+        return np.errstate(all="ignore")  # the AnomalyError says it; NumPy's warnings would repeat it
+
+
+def is_anomaly_enabled() -> bool:
+    """True inside ``detect_anomaly`` (in this thread)."""
+    return _state.anomaly is not None
 
 
 def user_line() -> str:
@@ -53,8 +56,6 @@ def user_line() -> str:
         frame = frame.f_back
     if frame is None:
         return "<unknown>"
-    import linecache
-
     code = linecache.getline(frame.f_code.co_filename, frame.f_lineno).strip()
     return f"{frame.f_code.co_filename}:{frame.f_lineno}" + (f": {code}" if code else "")
 
@@ -73,10 +74,13 @@ def label(t: Any, depth: int = 2) -> str:
     """A course name, or the expression that made an unnamed tensor: ``abs(W1)``."""
     if t.name:
         return t.name
-    ctx = t._ctx
-    if ctx is None or ctx.parents is None or depth == 0:
+    if t.op is None or depth == 0:
         return "tensor"
-    return f"{ctx.op_name}({', '.join(label(p, depth - 1) for p in ctx.parents)})"
+    try:
+        inputs = t.inputs
+    except GraphFreedError:
+        return "tensor"
+    return f"{t.op}({', '.join(label(p, depth - 1) for p in inputs)})"
 
 
 def _with_shape(t: Any) -> str:
@@ -91,22 +95,27 @@ def _inputs(inputs: tuple) -> str:
     return ", ".join(parts)
 
 
-def on_forward(fn: Function, inputs: tuple, out: np.ndarray) -> None:
-    """Remember where the op was created; raise if its result is not finite."""
-    fn.created_at = user_line()
-    flag = _bad(out)
-    if flag:
-        raise AnomalyError(f"detect_anomaly: {flag} in the forward pass of {fn.op_name}\n"
-                           f"  inputs: {_inputs(inputs)}\n"
-                           f"  created at {fn.created_at}")
+class AnomalyObserver:
+    """What ``detect_anomaly`` switches on: checks of every forward and backward result."""
 
-
-def on_backward(fn: Function, node: Any, grads: tuple) -> None:
-    """Raise if a gradient the op's backward returned is not finite."""
-    for parent, g in zip(fn.parents, grads):
-        flag = _bad(getattr(g, "data", g))
+    def on_forward(self, fn: Function, inputs: tuple, out: np.ndarray) -> None:
+        """Remember where the op was created; raise if its result is not finite."""
+        fn.created_at = user_line()
+        flag = _bad(out)
         if flag:
-            raise AnomalyError(f"detect_anomaly: {flag} in the backward pass of {fn.op_name}, "
-                               f"computing {'d' + parent.name if parent.name else 'the gradient of ' + label(parent)}\n"
-                               f"  output: {_with_shape(node)}, inputs: {_inputs(fn.parents)}\n"
-                               f"  created at {getattr(fn, 'created_at', '<created outside detect_anomaly>')}")
+            raise AnomalyError(f"detect_anomaly: {flag} in the forward pass of {fn.op_name}\n"
+                               f"  inputs: {_inputs(inputs)}\n"
+                               f"  created at {fn.created_at}")
+
+    def on_backward(self, fn: Function, node: Any, grads: tuple) -> None:
+        """Raise if a gradient the op's backward returned is not finite."""
+        for parent, g in zip(fn.parents or (), grads):
+            flag = _bad(getattr(g, "data", g))
+            if flag:
+                target = "d" + parent.name if parent.name else "the gradient of " + label(parent)
+                raise AnomalyError(f"detect_anomaly: {flag} in the backward pass of {fn.op_name}, computing {target}\n"
+                                   f"  output: {_with_shape(node)}, inputs: {_inputs(fn.parents or ())}\n"
+                                   f"  created at {getattr(fn, 'created_at', '<created outside detect_anomaly>')}")
+
+
+_OBSERVER = AnomalyObserver()

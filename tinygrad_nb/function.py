@@ -23,7 +23,8 @@ computed that nobody needs (for an input X, dA[0] = W[1]^T dZ[1] is never formed
 from __future__ import annotations
 
 import itertools
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Union
 
 import numpy as np
 
@@ -33,6 +34,8 @@ _sequence = itertools.count(1)  # creation order of recorded results: a topologi
 
 if TYPE_CHECKING:
     from tinygrad_nb.tensor import Tensor
+
+Array = Union[np.ndarray, "Tensor"]  # what a backward rule computes with: arrays, or Tensors under create_graph
 
 
 class InputError(ValueError):
@@ -55,6 +58,8 @@ def describe(t: Tensor) -> str:
 class Function:
     """Base of every differentiable op; see the module docstring for the contract.
 
+    A subclass defines ``forward(self, *arrays, **attrs) -> np.ndarray`` and
+    ``backward(self, g, out, *inputs) -> tuple`` (one gradient or None per input), side by side.
     Attributes set on a recorded node: ``parents`` (the input Tensors, ``None`` once the
     graph is freed) and ``needs_input_grad`` (one bool per input).
     """
@@ -62,17 +67,14 @@ class Function:
     symbol: str | None = None  # infix symbol for error messages, e.g. "+"
     parents: tuple[Tensor, ...] | None
     needs_input_grad: tuple[bool, ...]
+    created_at: str  # the user's line, recorded under detect_anomaly
+    forward: Callable[..., np.ndarray]
+    backward: Callable[..., tuple[Array | None, ...]]
 
     @property
     def op_name(self) -> str:
         """The op's name as users see it in errors and graphs: ``matmul``, ``relu``."""
         return _snake(type(self).__name__)
-
-    def forward(self, *xs: np.ndarray, **attrs: Any) -> np.ndarray:
-        raise NotImplementedError
-
-    def backward(self, g: Any, out: Any, *xs: Any) -> tuple[Any, ...]:
-        raise NotImplementedError
 
     def explain(self, out: str, ins: list[str]) -> list[tuple[int, str]]:
         """The chain-rule step in words for explain mode: (input index, right-hand side) pairs.
@@ -92,13 +94,13 @@ class Function:
             raise
         except ValueError as e:  # NumPy's own message, prefixed with what the user wrote
             raise ShapeError(f"{fn.op_name}: {fn.describe_inputs(inputs)}: {e}") from e
-        except (IndexError, TypeError) as e:  # e.g. an index out of bounds: same prefix, same type
-            raise type(e)(f"{fn.op_name}: {fn.describe_inputs(inputs)}: {e}") from e
-        if _state.anomaly:
-            from tinygrad_nb.anomaly import on_forward
-
-            on_forward(fn, inputs, data)
-        out = type(inputs[0])._wrap(data)  # the Tensor class, without a circular import
+        except IndexError as e:  # e.g. an index out of bounds: same prefix, same type
+            raise IndexError(f"{fn.op_name}: {fn.describe_inputs(inputs)}: {e}") from e
+        except TypeError as e:  # plain TypeError: NumPy's subclasses need arguments of their own
+            raise TypeError(f"{fn.op_name}: {fn.describe_inputs(inputs)}: {e}") from e
+        if _state.anomaly is not None:
+            _state.anomaly.on_forward(fn, inputs, data)
+        out = type(inputs[0])._wrap(data)  # the Tensor class, without importing it
         if _state.enabled:
             needs = tuple([t.requires_grad for t in inputs])
             if True in needs:
@@ -108,6 +110,11 @@ class Function:
                 out._ctx = fn
                 out._seq = next(_sequence)
         return out
+
+    def free(self) -> None:
+        """Drop the inputs and everything the node saved (masks, caches): its part of the graph is done."""
+        self.__dict__.clear()
+        self.parents = None
 
     def describe_inputs(self, inputs: tuple[Tensor, ...]) -> str:
         """``W2 (7, 20) @ A1 (19, 209)`` for infix ops, ``Z1 (3, 4)`` for the others."""

@@ -1,8 +1,9 @@
-"""Per-thread modes of the engine: recording (``no_grad``, ``enable_grad``), and the switches
-that ``detect_anomaly`` and ``explain`` turn on.
+"""Per-thread modes of the engine: recording (``no_grad``, ``enable_grad``), and the observers
+that ``detect_anomaly`` and ``explain`` switch on.
 
 Modes are per thread, as in PyTorch: a ``no_grad`` block in one thread does not switch
-recording off in another.
+recording off in another. Every switch saves the value it replaces on a per-thread stack,
+never on itself, so one decorator instance is safe under recursion and across threads.
 """
 
 from __future__ import annotations
@@ -12,13 +13,47 @@ import threading
 from typing import Any
 
 
-class _GradState(threading.local):
-    enabled: bool = True  # record operations on the graph
-    anomaly: bool = False  # check every forward and backward result for NaN and Inf
-    explain: Any = None  # a file to print each chain-rule step to, or None
+class _ThreadModes(threading.local):
+    """The modes of the current thread; ``__init__`` runs once in every thread that reads them."""
+
+    def __init__(self) -> None:
+        self.enabled = True  # record operations on the graph
+        self.anomaly: Any = None  # an observer with on_forward/on_backward (detect_anomaly), or None
+        self.explain: Any = None  # an observer with header/step (explain mode), or None
+        self.saved: list[tuple[str, Any, Any]] = []  # (mode, value replaced, context entered with it)
 
 
-_state = _GradState()
+_state = _ThreadModes()
+
+
+class ModeSwitch(contextlib.ContextDecorator):
+    """Base of the mode switches: set ``mode`` to ``value()`` on enter, restore it on exit.
+
+    Subclasses name the ``mode`` (an attribute of the per-thread state) and give its new
+    ``value()``; ``context()`` may return a context manager to hold open meanwhile.
+    """
+
+    mode: str
+
+    def value(self) -> Any:
+        raise NotImplementedError
+
+    def context(self) -> contextlib.AbstractContextManager[Any] | None:
+        return None
+
+    def __enter__(self) -> Any:
+        extra = self.context()
+        if extra is not None:
+            extra.__enter__()
+        _state.saved.append((self.mode, getattr(_state, self.mode), extra))
+        setattr(_state, self.mode, self.value())
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        mode, previous, extra = _state.saved.pop()
+        setattr(_state, mode, previous)
+        if extra is not None:
+            extra.__exit__(*exc)
 
 
 def is_grad_enabled() -> bool:
@@ -26,28 +61,23 @@ def is_grad_enabled() -> bool:
     return _state.enabled
 
 
-class _SetGradEnabled(contextlib.ContextDecorator):
-    _mode: bool
-
-    def __enter__(self) -> None:
-        self._previous = _state.enabled
-        _state.enabled = self._mode
-
-    def __exit__(self, *exc: object) -> None:
-        _state.enabled = self._previous
-
-
-class no_grad(_SetGradEnabled):  # noqa: N801 - PyTorch's name
+class no_grad(ModeSwitch):  # noqa: N801 - PyTorch's name
     """Context manager and decorator that stops recording operations.
 
     Inside it every result is a constant (``requires_grad=False``): use it for
     inference (``predict``) and for parameter updates (``W1 -= lr * dW1``).
     """
 
-    _mode = False
+    mode = "enabled"
+
+    def value(self) -> bool:
+        return False
 
 
-class enable_grad(_SetGradEnabled):  # noqa: N801 - PyTorch's name
+class enable_grad(ModeSwitch):  # noqa: N801 - PyTorch's name
     """Context manager and decorator that records operations again inside ``no_grad``."""
 
-    _mode = True
+    mode = "enabled"
+
+    def value(self) -> bool:
+        return True

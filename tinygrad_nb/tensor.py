@@ -10,9 +10,15 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from typing import TextIO
+
 import numpy as np
 
-from tinygrad_nb.function import GraphFreedError
+from tinygrad_nb import engine
+from tinygrad_nb import ops as _ops
+from tinygrad_nb.explain_mode import explain as explain_mode
+from tinygrad_nb.function import Function, GraphFreedError, describe
+from tinygrad_nb.grad_mode import _state, enable_grad, no_grad
 
 _FLOAT_KINDS = "f"
 
@@ -72,14 +78,16 @@ class Tensor:
         self.grad: Tensor | None = None
         self.requires_grad = requires_grad
         self.name = name
-        self._ctx = None
-        self._hooks: list | None = None
+        self._ctx: Function | None = None
+        self._hooks: list[Callable[[Tensor], Tensor | None]] | None = None
         self._retains_grad = False
         self._seq = 0  # leaves come first in creation order; recorded results get increasing numbers
 
     @classmethod
     def _wrap(cls, data: np.ndarray, name: str | None = None) -> Tensor:
         """A constant Tensor around an array the framework made itself (no checks, no copy)."""
+        if type(data) is not np.ndarray:  # NumPy gives scalars for 0-d results; .data is always an array
+            data = np.asarray(data)
         t = object.__new__(cls)
         t.data, t.grad, t.requires_grad, t.name = data, None, False, name
         t._ctx, t._hooks, t._retains_grad, t._seq = None, None, False, 0
@@ -136,7 +144,13 @@ class Tensor:
         return self.data.item()
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
-        return self.data if dtype is None else self.data.astype(dtype, copy=False)
+        """NumPy's conversion protocol: the data itself, or a copy when ``copy=True`` or a dtype needs one."""
+        if copy is False and dtype is not None and np.dtype(dtype) != self.data.dtype:
+            raise ValueError(f"__array__: converting {self.data.dtype} to {np.dtype(dtype)} needs a copy, "
+                             "but copy=False was asked for")
+        if dtype is None:
+            return self.data.copy() if copy else self.data
+        return self.data.astype(dtype, copy=bool(copy))
 
     def __len__(self) -> int:
         if self.ndim == 0:
@@ -164,7 +178,7 @@ class Tensor:
 
     # ----- autograd -------------------------------------------------------------------------
     def backward(self, grad: Any = None, retain_graph: bool = False, create_graph: bool = False,
-                 explain: bool | Any = False) -> None:
+                 explain: bool | TextIO = False) -> None:
         """Compute the gradient of this tensor with respect to every leaf that requires grad.
 
         Results accumulate into each leaf's ``.grad`` (zero them between steps). ``grad`` is
@@ -173,9 +187,22 @@ class Tensor:
         ``create_graph=True`` the gradients are themselves differentiable Tensors.
         ``explain=True`` (or an open file) prints each chain-rule step in course notation.
         """
-        from tinygrad_nb import engine
-
-        engine.backward(self, grad, retain_graph=retain_graph, create_graph=create_graph, explain=explain)
+        if explain is not False:
+            with explain_mode(None if explain is True else explain):  # type: ignore[arg-type]
+                self.backward(grad, retain_graph=retain_graph, create_graph=create_graph)
+            return
+        if not self.requires_grad:
+            raise RuntimeError(f"backward: {describe(self)} does not require grad: no input it was computed "
+                               "from has requires_grad=True (or it was computed under no_grad)")
+        g = seed_gradient(self, grad, "backward")
+        if _state.explain is not None:
+            _state.explain.header(self)
+        handed_out = {id(g)}
+        with enable_grad() if create_graph else no_grad():
+            engine.backprop([self], [Tensor._wrap(g) if create_graph else g],
+                            engine.AccumulateGrad(create_graph, handed_out),
+                            retain_graph=retain_graph or create_graph, create_graph=create_graph,
+                            handed_out=handed_out)
 
     def detach(self) -> Tensor:
         """The same data as a new leaf that is cut from the graph (no grad flows through it)."""
@@ -204,6 +231,8 @@ class Tensor:
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Set ``requires_grad`` on a leaf in place and return it."""
+        if not isinstance(requires_grad, bool):
+            raise TypeError(f"requires_grad_ expects a bool, got {type(requires_grad).__name__}")
         if not self.is_leaf:
             raise RuntimeError("requires_grad_: only leaf tensors can be changed; use detach() first")
         self.requires_grad = requires_grad
@@ -335,6 +364,9 @@ class Tensor:
         """Limit values to [lo, hi]; the gradient passes where lo <= x <= hi."""
         if lo is None and hi is None:
             raise ValueError("clip: give lo, hi or both")
+        for label, bound in (("lo", lo), ("hi", hi)):
+            if bound is not None and (isinstance(bound, bool) or not isinstance(bound, (int, float, np.number))):
+                raise TypeError(f"clip: {label} must be a number or None, got {type(bound).__name__}")
         return _ops.Clip.apply(self, lo=lo, hi=hi)
 
     def astype(self, dtype: Any) -> Tensor:
@@ -382,15 +414,35 @@ class Tensor:
         return _ops.Getitem.apply(self, index=_normalise_index(index))
 
 
+def seed_gradient(root: Tensor, grad: Any, op: str) -> np.ndarray:
+    """dJ/droot as an array of root's shape: 1 for a one-element cost when ``grad`` is None."""
+    if grad is None:
+        if root.data.size != 1:
+            raise RuntimeError(f"{op}: {describe(root)} is not a scalar; pass grad= with its shape, "
+                               "or reduce it to a cost first (e.g. .sum() or .mean())")
+        return np.array(1, dtype=root.data.dtype).reshape(root.data.shape)  # dJ/dJ = 1, cheaper than np.ones
+    try:
+        g = grad.data if isinstance(grad, Tensor) else _as_array(grad, root.dtype)
+    except TypeError as e:
+        raise TypeError(f"{op}: grad must be a Tensor, a number or a numpy.ndarray of {describe(root)}'s shape: {e}"
+                        ) from None
+    if g.shape != root.shape:
+        raise ValueError(f"{op}: grad has shape {g.shape} but {describe(root)} needs the same shape")
+    return g
+
+
 def _normalise_index(index: Any) -> Any:
-    """Tensors and lists inside an index become integer arrays."""
-    def one(i):
+    """Tensors and lists inside an index become integer (or boolean) arrays."""
+    def one(i: Any) -> Any:
         if isinstance(i, Tensor):
             return i.data.astype(np.intp) if i.dtype.kind == "f" else i.data
         if isinstance(i, list):
-            return np.asarray(i)
+            try:
+                arr = np.asarray(i)
+            except ValueError:
+                raise IndexError(f"getitem: an index list must be rectangular, got {i!r}") from None
+            if arr.size and arr.dtype.kind not in "biu":
+                raise IndexError(f"getitem: an index list must hold ints or bools, got dtype {arr.dtype}")
+            return arr.astype(np.intp) if not arr.size else arr
         return i
     return tuple(one(i) for i in index) if isinstance(index, tuple) else one(index)
-
-
-from tinygrad_nb import ops as _ops  # noqa: E402  (ops build on Tensor; Tensor's methods call them)

@@ -19,7 +19,7 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from tinygrad_nb.engine import grad as autograd
+from tinygrad_nb.autograd import grad as autograd
 from tinygrad_nb.gradcheck import numerical_gradient
 from tinygrad_nb.tensor import Tensor
 

@@ -6,8 +6,15 @@ shape (``b1`` of shape (n[1], 1) gets db1 summed over the m columns).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
 from tinygrad_nb.function import Function, ShapeError, describe
 from tinygrad_nb.ops import dual
+
+if TYPE_CHECKING:
+    from tinygrad_nb.tensor import Tensor
 
 
 class Add(Function):
@@ -73,16 +80,35 @@ class Div(Function):
 
 
 class Pow(Function):
-    """a ** b (broadcast); d/da = b a^(b-1), d/db = a^b ln a."""
+    """a ** b (broadcast); d/da = b a^(b-1), d/db = a^b ln a; both 0 where the formula reads 0 * inf.
+
+    As in PyTorch: d/da is 0 where b = 0 (x**0 is constant, even at x = 0), and d/db is 0
+    where a = 0 and b >= 0 (0**b is constant there). The masks are constants shifting the
+    exponent and the log's argument, so the same rule runs on arrays and Tensors.
+    """
 
     symbol = "**"
 
     def forward(self, a, b):
+        b_zero, a_zero = b == 0, (a == 0) & (b >= 0)
+        self.b_is_zero = b_zero if b_zero.any() else 0  # the exponent b-1 becomes 0 there: b * a^0 = 0
+        self.a_is_zero = a_zero if a_zero.any() else 0  # ln(a + 1) = 0 there
         return a**b
 
     def backward(self, g, out, a, b):  # d(a^b)/da = b a^(b-1);  d(a^b)/db = a^b ln a
         ga, gb = self.needs_input_grad
-        return (g * b * a ** (b - 1) if ga else None), (g * out * dual.log(a) if gb else None)
+        return ((g * b * a ** (b - 1 + self.b_is_zero) if ga else None),
+                (g * out * dual.log(a + self.a_is_zero) if gb else None))
+
+
+def check_matrix_product(op: str, W: Tensor, A: Tensor) -> None:
+    """W @ A must be a product of 2-D matrices with matching inner dimensions (course layout)."""
+    w, a = W.data.shape, A.data.shape
+    if len(w) != 2 or len(a) != 2:
+        raise ShapeError(f"{op}: {describe(W)} @ {describe(A)}: both operands must be 2-D matrices "
+                         "(course layout: W is (n[l], n[l-1]), A is (n[l-1], m))")
+    if w[1] != a[0]:
+        raise ShapeError(f"{op}: {describe(W)} @ {describe(A)}: inner dimensions {w[1]} and {a[0]} differ")
 
 
 class Matmul(Function):
@@ -91,14 +117,9 @@ class Matmul(Function):
     symbol = "@"
 
     @classmethod
-    def apply(cls, a, b):
-        if a.ndim != 2 or b.ndim != 2:
-            raise ShapeError(f"matmul: {describe(a)} @ {describe(b)}: both operands must be 2-D matrices "
-                             "(course layout: W is (n[l], n[l-1]), A is (n[l-1], m))")
-        if a.shape[1] != b.shape[0]:
-            raise ShapeError(f"matmul: {describe(a)} @ {describe(b)}: inner dimensions "
-                             f"{a.shape[1]} and {b.shape[0]} differ")
-        return super().apply(a, b)
+    def apply(cls, *inputs: Tensor, **attrs: Any) -> Tensor:
+        check_matrix_product("matmul", *inputs)
+        return super().apply(*inputs)
 
     def forward(self, a, b):
         return a @ b

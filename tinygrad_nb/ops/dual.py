@@ -1,9 +1,10 @@
 """The few functions a backward rule needs that are not methods or operators.
 
 A rule such as ``g * (1 - out * out)`` runs unchanged on NumPy arrays (the ordinary
-backward) and on Tensors (``create_graph=True``). ``exp``, ``log``, ``sigmoid``,
-``expand`` and ``scatter`` are the exceptions: these helpers pick the NumPy function or the
-differentiable op by the type of their argument, so each rule is still written once.
+backward) and on Tensors (``create_graph=True``). ``exp``, ``log``, ``sigmoid`` and
+``expand`` are the exceptions: these helpers call the NumPy function on an array and the
+Tensor's own method otherwise, so each rule is still written once. They know arrays only:
+a Tensor is whatever is not an array (ops never import the Tensor; the Tensor imports them).
 """
 
 from __future__ import annotations
@@ -12,44 +13,43 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_nb.tensor import Tensor
+_ARRAYS = (np.ndarray, np.generic)  # NumPy gives scalars (np.float64) for 0-d results
+
+
+def is_array(x: Any) -> bool:
+    """True for NumPy arrays and scalars (the ordinary backward), False for Tensors (create_graph)."""
+    return isinstance(x, _ARRAYS)
 
 
 def exp(x: Any) -> Any:
     """e**x on an array or a Tensor."""
-    return x.exp() if isinstance(x, Tensor) else np.exp(x)
+    return np.exp(x) if isinstance(x, _ARRAYS) else x.exp()
 
 
 def log(x: Any) -> Any:
     """Natural log on an array or a Tensor."""
-    return x.log() if isinstance(x, Tensor) else np.log(x)
+    return np.log(x) if isinstance(x, _ARRAYS) else x.log()
 
 
 def sigmoid(x: Any) -> Any:
     """The logistic function on an array (computed stably) or a Tensor."""
-    if isinstance(x, Tensor):
-        return x.sigmoid()
-    from tinygrad_nb.ops.unary import stable_sigmoid
-
-    return stable_sigmoid(x)
+    return stable_sigmoid(x) if isinstance(x, _ARRAYS) else x.sigmoid()
 
 
 def expand(x: Any, shape: tuple[int, ...]) -> Any:
     """Broadcast ``x`` to ``shape`` (a read-only view for arrays)."""
-    return x.expand(shape) if isinstance(x, Tensor) else np.broadcast_to(x, shape)
+    return np.broadcast_to(x, shape) if isinstance(x, _ARRAYS) else x.expand(shape)
 
 
-def scatter(g: Any, index: Any, shape: tuple[int, ...]) -> Any:
-    """A zero array of ``shape`` with ``g`` added at ``index`` (repeated indices add up)."""
-    if isinstance(g, Tensor):
-        from tinygrad_nb.ops.movement import ScatterAdd
-
-        return ScatterAdd.apply(g, index=index, shape=shape)
-    return scatter_array(g, index, shape)
+def stable_sigmoid(x: np.ndarray) -> np.ndarray:
+    """1 / (1 + e^-x) from e^-|x|: no overflow and full relative precision for any x."""
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1.0, e) / (1.0 + e)
 
 
 def scatter_array(g: np.ndarray, index: Any, shape: tuple[int, ...]) -> np.ndarray:
-    """NumPy form of ``scatter``: plain assignment for basic slices, ``np.add.at`` for fancy indices."""
+    """A zero array of ``shape`` with ``g`` added at ``index``: plain assignment for basic slices,
+    ``np.add.at`` for fancy indices (repeated indices add up)."""
     out = np.zeros(shape, dtype=g.dtype)
     if is_basic_index(index):
         out[index] = g

@@ -9,21 +9,24 @@ step's hot path) and needs no broadcast reduction for b.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from tinygrad_nb.function import Function, ShapeError, describe
+from tinygrad_nb.ops.binary import check_matrix_product
+
+if TYPE_CHECKING:
+    from tinygrad_nb.tensor import Tensor
 
 
 class Linear(Function):
     """Z = W A_prev + b: W (n[l], n[l-1]), A_prev (n[l-1], m), b (n[l], 1) -> Z (n[l], m)."""
 
     @classmethod
-    def apply(cls, W, A_prev, b):
-        w, a = W.data.shape, A_prev.data.shape
-        if len(w) != 2 or len(a) != 2:
-            raise ShapeError(f"linear: {describe(W)} @ {describe(A_prev)}: both must be 2-D matrices")
-        if w[1] != a[0]:
-            raise ShapeError(f"linear: {describe(W)} @ {describe(A_prev)}: inner dimensions {w[1]} and {a[0]} differ")
-        if b.data.shape != (w[0], 1):
-            raise ShapeError(f"linear: {describe(b)} must have shape ({w[0]}, 1) to match {describe(W)}")
+    def apply(cls, *inputs: Tensor, **attrs: Any) -> Tensor:
+        W, A_prev, b = inputs
+        check_matrix_product("linear", W, A_prev)
+        if b.data.shape != (W.data.shape[0], 1):
+            raise ShapeError(f"linear: {describe(b)} must have shape ({W.data.shape[0]}, 1) to match {describe(W)}")
         return super().apply(W, A_prev, b)
 
     def forward(self, W, A_prev, b):

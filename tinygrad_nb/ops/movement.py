@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinygrad_nb.function import Function
+from tinygrad_nb.function import Function, InputError
 from tinygrad_nb.ops import dual
+from tinygrad_nb.ops.axes import axis_index, permutation
 
 
 class Reshape(Function):
@@ -23,7 +24,7 @@ class Transpose(Function):
     """Permuted axes; the gradient takes the inverse permutation."""
 
     def forward(self, x, axes):
-        axes = tuple(range(x.ndim))[::-1] if axes is None else axes
+        axes = permutation(self.op_name, axes, x.ndim)
         self.inverse = tuple(int(i) for i in np.argsort(axes))
         return x.transpose(axes)
 
@@ -49,7 +50,9 @@ class Getitem(Function):
         return np.asarray(x[index])
 
     def backward(self, g, out, x):  # repeated integer indices add up
-        return (dual.scatter(g, self.index, self.in_shape),)
+        if dual.is_array(g):
+            return (dual.scatter_array(g, self.index, self.in_shape),)
+        return (ScatterAdd.apply(g, index=self.index, shape=self.in_shape),)
 
 
 class ScatterAdd(Function):
@@ -67,9 +70,11 @@ class Concatenate(Function):
     """Tensors joined along an axis; the gradient is sliced back into pieces."""
 
     def forward(self, *xs, axis):
-        self.axis = axis % xs[0].ndim if xs and xs[0].ndim else axis
-        self.bounds = np.cumsum([0] + [x.shape[self.axis] for x in xs]) if xs[0].ndim else None
-        return np.concatenate(xs, axis=axis)
+        if xs[0].ndim == 0:
+            raise InputError("concatenate: 0-d tensors cannot be joined along an axis; use stack")
+        self.axis = axis_index(self.op_name, axis, xs[0].ndim)
+        self.bounds = np.cumsum([0] + [x.shape[self.axis] for x in xs])
+        return np.concatenate(xs, axis=self.axis)
 
     def backward(self, g, out, *xs):
         lead = (slice(None),) * self.axis
@@ -81,9 +86,8 @@ class Stack(Function):
     """Same-shaped tensors joined along a new axis; the gradient is indexed back out."""
 
     def forward(self, *xs, axis):
-        out = np.stack(xs, axis=axis)
-        self.axis = axis % out.ndim
-        return out
+        self.axis = axis_index(self.op_name, axis, xs[0].ndim + 1)
+        return np.stack(xs, axis=self.axis)
 
     def backward(self, g, out, *xs):
         lead = (slice(None),) * self.axis

@@ -24,28 +24,29 @@ class Where(Function):
         return (g * self.cond if ga else None), (g * ~self.cond if gb else None)
 
 
-class Maximum(Function):
+class _Pick(Function):
+    """Elementwise max or min of a and b: the gradient goes to the input picked; a tie gives each half."""
+
+    def forward(self, a, b):
+        wins = self.beats(a, b)
+        self.share_a = (wins + 0.5 * (a == b)).astype(np.result_type(a, b))
+        return self.pick(a, b)  # np.maximum / np.minimum: NaN propagates as in NumPy
+
+    def backward(self, g, out, a, b):
+        ga, gb = self.needs_input_grad
+        return (g * self.share_a if ga else None), (g * (1 - self.share_a) if gb else None)
+
+
+class Maximum(_Pick):
     """Elementwise max(a, b); a tie gives each input half."""
 
-    def forward(self, a, b):
-        self.share_a = ((a > b) + 0.5 * (a == b)).astype(np.result_type(a, b))
-        return np.maximum(a, b)
-
-    def backward(self, g, out, a, b):
-        ga, gb = self.needs_input_grad
-        return (g * self.share_a if ga else None), (g * (1 - self.share_a) if gb else None)
+    beats, pick = staticmethod(np.greater), staticmethod(np.maximum)
 
 
-class Minimum(Function):
+class Minimum(_Pick):
     """Elementwise min(a, b); a tie gives each input half."""
 
-    def forward(self, a, b):
-        self.share_a = ((a < b) + 0.5 * (a == b)).astype(np.result_type(a, b))
-        return np.minimum(a, b)
-
-    def backward(self, g, out, a, b):
-        ga, gb = self.needs_input_grad
-        return (g * self.share_a if ga else None), (g * (1 - self.share_a) if gb else None)
+    beats, pick = staticmethod(np.less), staticmethod(np.minimum)
 
 
 class Clip(Function):

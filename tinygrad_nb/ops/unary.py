@@ -10,6 +10,8 @@ import numpy as np
 
 from tinygrad_nb.function import Function
 from tinygrad_nb.ops import dual
+from tinygrad_nb.ops.axes import axis_index
+from tinygrad_nb.ops.dual import stable_sigmoid
 
 
 class Neg(Function):
@@ -90,12 +92,6 @@ class _Activation(Function):
         return [(0, f"d{out} * {self.op_name}'({ins[0]})")]
 
 
-def stable_sigmoid(x: np.ndarray) -> np.ndarray:
-    """1 / (1 + e^-x) from e^-|x|: no overflow and full relative precision for any x."""
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1.0, e) / (1.0 + e)
-
-
 class Sigmoid(_Activation):
     """A = 1 / (1 + e^-Z), computed from e^-|Z| so that |Z| up to 1e4 neither overflows nor warns."""
 
@@ -161,9 +157,9 @@ class Softmax(Function):
     """A = e^Z / sum(e^Z) over axis; the backward is A (g - sum(g A))."""
 
     def forward(self, x, axis):
-        self.axis = axis
-        e = np.exp(x - x.max(axis=axis, keepdims=True))
-        return e / e.sum(axis=axis, keepdims=True)
+        self.axis = axis_index(self.op_name, axis, x.ndim)
+        e = np.exp(x - x.max(axis=self.axis, keepdims=True))
+        return e / e.sum(axis=self.axis, keepdims=True)
 
     def backward(self, g, out, x):  # J^T g = A (g - sum(g A))
         return (out * (g - (g * out).sum(axis=self.axis, keepdims=True)),)
@@ -173,9 +169,9 @@ class LogSoftmax(Function):
     """log softmax(Z) over axis, computed stably; the backward is g - softmax(Z) sum(g)."""
 
     def forward(self, x, axis):
-        self.axis = axis
-        shifted = x - _finite_max(x, axis)
-        return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+        self.axis = axis_index(self.op_name, axis, x.ndim)
+        shifted = x - _finite_max(x, self.axis)
+        return shifted - np.log(np.exp(shifted).sum(axis=self.axis, keepdims=True))
 
     def backward(self, g, out, x):  # g - softmax * sum(g)
         return (g - dual.exp(out) * g.sum(axis=self.axis, keepdims=True),)

@@ -1,0 +1,58 @@
+"""``grad()``: derivatives of outputs with respect to chosen inputs, touching no ``.grad``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from tinygrad_nb import engine
+from tinygrad_nb.function import describe
+from tinygrad_nb.grad_mode import enable_grad, no_grad
+from tinygrad_nb.tensor import Tensor, seed_gradient
+
+
+def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor], grad_outputs: Any = None,
+         retain_graph: bool | None = None, create_graph: bool = False,
+         allow_unused: bool = False) -> tuple[Tensor | None, ...]:
+    """d(outputs)/d(inputs) as a tuple of Tensors, one per input, without touching any ``.grad``.
+
+    ``grad_outputs`` gives dJ/doutput for non-scalar outputs. With ``create_graph=True``
+    the results are differentiable, so ``grad`` of ``grad`` gives second derivatives.
+    ``retain_graph`` defaults to ``create_graph``. An input that no output depends on
+    raises, unless ``allow_unused=True`` (then its entry is None). Every returned array is
+    the caller's own (never a read-only view, never shared with another result).
+    """
+    outs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    ins = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    for t in outs + ins:
+        if not isinstance(t, Tensor):
+            raise TypeError(f"grad expects Tensors as outputs and inputs, got {type(t).__name__}")
+    for t in ins:
+        if not t.requires_grad:
+            raise RuntimeError(f"grad: input {describe(t)} does not require grad")
+    if grad_outputs is None:
+        gos = [None] * len(outs)
+    else:
+        gos = [grad_outputs] if isinstance(grad_outputs, (Tensor, np.ndarray)) else list(grad_outputs)
+    if len(gos) != len(outs):
+        raise ValueError(f"grad: {len(outs)} outputs but {len(gos)} grad_outputs")
+    pairs = [(o, seed_gradient(o, go, "grad")) for o, go in zip(outs, gos) if o.requires_grad]
+    handed_out = {id(g) for _, g in pairs}
+    sink = engine.CollectGrads(ins)
+    with enable_grad() if create_graph else no_grad():
+        engine.backprop([o for o, _ in pairs], [Tensor._wrap(g) if create_graph else g for _, g in pairs], sink,
+                        retain_graph=create_graph if retain_graph is None else retain_graph,
+                        create_graph=create_graph, handed_out=handed_out)
+    result: list[Tensor | None] = []
+    for t in ins:
+        g = sink.found.get(t)
+        if g is None and not allow_unused:
+            raise RuntimeError(f"grad: the outputs do not depend on input {describe(t)}; "
+                               "pass allow_unused=True to get None for it")
+        if g is None or create_graph:
+            result.append(g)
+        else:
+            result.append(Tensor._wrap(engine.own_array(np.asarray(g).astype(t.dtype, copy=False), handed_out)))
+    return tuple(result)
