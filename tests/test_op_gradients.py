@@ -81,7 +81,11 @@ def test_axis_reductions(data, keepdims):
     assert_gradients_match(lambda x: x.sum(axis=axis, keepdims=keepdims), x)
     assert_gradients_match(lambda x: x.mean(axis=axis, keepdims=keepdims), x)
     assert_gradients_match(lambda x: x.logsumexp(axis=axis, keepdims=keepdims), x)
-    distinct = Tensor(x.data + np.arange(x.size).reshape(x.shape) * 1e-2, requires_grad=True)  # no ties
+    # No ties, not even within the finite differences' eps: adding each element's rank times 1e-2
+    # keeps the order and leaves at least 1e-2 between any two elements.
+    ranks = np.empty(x.size)
+    ranks[np.argsort(x.data.ravel(), kind="stable")] = np.arange(x.size)
+    distinct = Tensor(x.data + ranks.reshape(x.shape) * 1e-2, requires_grad=True)
     assert_gradients_match(lambda x: x.max(axis=axis, keepdims=keepdims), distinct)
 
 

@@ -11,8 +11,8 @@
 """
 
 from tinygrad_nb.anomaly import AnomalyError, detect_anomaly, is_anomaly_enabled
-from tinygrad_nb.explain_mode import explain
 from tinygrad_nb.autograd import grad
+from tinygrad_nb.explain_mode import explain
 from tinygrad_nb.function import Function, GraphFreedError, InputError, ShapeError
 from tinygrad_nb.functional import concatenate, linear, maximum, minimum, stack, where
 from tinygrad_nb.grad_mode import enable_grad, is_grad_enabled, no_grad

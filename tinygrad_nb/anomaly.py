@@ -17,6 +17,7 @@ import contextlib
 import linecache
 import os
 import sys
+from types import FrameType
 from typing import Any
 
 import numpy as np
@@ -51,7 +52,7 @@ def is_anomaly_enabled() -> bool:
 
 def user_line() -> str:
     """``file:line: code`` of the innermost caller outside tinygrad_nb, nn and viz."""
-    frame = sys._getframe(1)
+    frame: FrameType | None = sys._getframe(1)
     while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(_OWN_DIRS):
         frame = frame.f_back
     if frame is None:

@@ -33,7 +33,7 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor], 
         if not t.requires_grad:
             raise RuntimeError(f"grad: input {describe(t)} does not require grad")
     if grad_outputs is None:
-        gos = [None] * len(outs)
+        gos: list[Any] = [None] * len(outs)
     else:
         gos = [grad_outputs] if isinstance(grad_outputs, (Tensor, np.ndarray)) else list(grad_outputs)
     if len(gos) != len(outs):

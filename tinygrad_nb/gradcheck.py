@@ -121,7 +121,7 @@ def _analytic(J: Tensor, checked: list[Tensor]) -> list[np.ndarray]:
 
 def _worst(analytic: list[np.ndarray], numeric: list[np.ndarray]) -> tuple[int, tuple[int, ...]]:
     """The input and element index with the largest |autograd - finite difference|."""
-    best = (-1.0, 0, ())
+    best: tuple[float, int, tuple[int, ...]] = (-1.0, 0, ())
     for k, (a, n) in enumerate(zip(analytic, numeric)):
         if a.size:
             err = np.abs(a - n)

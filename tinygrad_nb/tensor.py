@@ -8,9 +8,7 @@ In the course's layout data is (n_x, m), one example per column.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
-
-from typing import TextIO
+from typing import Any, TextIO
 
 import numpy as np
 
@@ -188,7 +186,7 @@ class Tensor:
         ``explain=True`` (or an open file) prints each chain-rule step in course notation.
         """
         if explain is not False:
-            with explain_mode(None if explain is True else explain):  # type: ignore[arg-type]
+            with explain_mode(None if explain is True else explain):
                 self.backward(grad, retain_graph=retain_graph, create_graph=create_graph)
             return
         if not self.requires_grad:
@@ -226,8 +224,9 @@ class Tensor:
             raise RuntimeError(f"register_hook: {self.name or 'this tensor'} does not require grad")
         if self._hooks is None:
             self._hooks = []
-        self._hooks.append(hook)
-        return lambda: self._hooks.remove(hook) if hook in self._hooks else None
+        hooks = self._hooks
+        hooks.append(hook)
+        return lambda: hooks.remove(hook) if hook in hooks else None
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Set ``requires_grad`` on a leaf in place and return it."""
@@ -395,11 +394,10 @@ class Tensor:
         new = tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
         return _ops.Reshape.apply(self, shape=new)
 
-    def transpose(self, *axes: int | Sequence[int]) -> Tensor:
-        """Permute axes (reverse them when none are given)."""
-        if len(axes) == 1 and (axes[0] is None or isinstance(axes[0], (tuple, list))):
-            axes = axes[0]
-        return _ops.Transpose.apply(self, axes=tuple(axes) if axes else None)
+    def transpose(self, *axes: Any) -> Tensor:
+        """Permute axes (reverse them when none are given); ``x.transpose(1, 0)`` or ``x.transpose((1, 0))``."""
+        chosen = axes[0] if len(axes) == 1 and (axes[0] is None or isinstance(axes[0], (tuple, list))) else axes
+        return _ops.Transpose.apply(self, axes=tuple(chosen) if chosen else None)
 
     @property
     def T(self) -> Tensor:  # noqa: N802 - NumPy's name

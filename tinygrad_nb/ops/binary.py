@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from tinygrad_nb.function import Function, ShapeError, describe
 from tinygrad_nb.ops import dual
 

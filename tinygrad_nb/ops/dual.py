@@ -41,7 +41,7 @@ def expand(x: Any, shape: tuple[int, ...]) -> Any:
     return np.broadcast_to(x, shape) if isinstance(x, _ARRAYS) else x.expand(shape)
 
 
-def stable_sigmoid(x: np.ndarray) -> np.ndarray:
+def stable_sigmoid(x: Any) -> np.ndarray:
     """1 / (1 + e^-x) from e^-|x|: no overflow and full relative precision for any x."""
     e = np.exp(-np.abs(x))
     return np.where(x >= 0, 1.0, e) / (1.0 + e)

@@ -7,13 +7,13 @@ then spreads it over the input: evenly for ``sum`` and ``mean``, to the maxima f
 
 from __future__ import annotations
 
-import numpy as np
-
 from typing import Any
 
+import numpy as np
+
 from tinygrad_nb.function import Function
-from tinygrad_nb.ops.axes import axis_tuple
 from tinygrad_nb.ops import dual
+from tinygrad_nb.ops.axes import axis_tuple
 from tinygrad_nb.ops.unary import _finite_max
 
 

@@ -7,6 +7,9 @@ evenly; ``clip`` passes the gradient where lo <= x <= hi (bounds included).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 
 from tinygrad_nb.function import Function
@@ -26,6 +29,9 @@ class Where(Function):
 
 class _Pick(Function):
     """Elementwise max or min of a and b: the gradient goes to the input picked; a tie gives each half."""
+
+    beats: Callable[..., Any]  # np.greater or np.less
+    pick: Callable[..., Any]  # np.maximum or np.minimum
 
     def forward(self, a, b):
         wins = self.beats(a, b)
