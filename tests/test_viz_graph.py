@@ -1,7 +1,9 @@
 """draw_graph: DOT structure, course names, clusters, escaping, stable ids, collapse, the 100,000-node chain."""
 
+import pickle
 import re
 
+import graphviz
 import numpy as np
 import pytest
 
@@ -114,3 +116,9 @@ def test_backward_steps_are_numbered_in_the_engines_order():
     order = [op for _, op in numbered]
     assert order == ["binary_cross_entropy", "sigmoid", "linear", "relu", "linear"]
     assert 'label="1. binary_cross_entropy\'"' in src
+
+
+def test_the_drawing_is_a_digraph_that_pickles():
+    g = viz.draw_graph(two_layer_cost())
+    assert isinstance(g, graphviz.Digraph) and type(g) is viz.graph.GraphDrawing
+    assert pickle.loads(pickle.dumps(g)).source == g.source

@@ -96,3 +96,20 @@ def test_cli_graph_from_dims_and_from_a_saved_model(tmp_path, capsys):
     assert "{W2|(1, 2)}" in (tmp_path / "h.dot").read_text()
     assert "drew" in capsys.readouterr().out
     assert main(["graph", "--out", str(tmp_path / "x.dot")]) == 2
+
+
+def test_viz_render_draws_a_tensor_first_and_the_low_level_render_wants_a_drawing(tmp_path):
+    model = nn.MLP([2, 3, 1], rng=0)
+    J = nn.binary_cross_entropy(model(Tensor(np.ones((2, 4)), name="X")), np.array([[0, 1, 0, 1.0]]))
+    assert viz.render(J, tmp_path / "j.dot").read_text() == viz.draw_graph(J).source
+    with pytest.raises(TypeError, match="draw_graph"):
+        render_module.render(J, tmp_path / "k.dot")
+
+
+def test_the_no_renderer_warning_points_at_the_callers_line(tmp_path, monkeypatch):
+    monkeypatch.setattr(render_module, "_dot_program", lambda: None)
+    monkeypatch.setattr(render_module, "_pygraphviz", lambda: None)
+    for render in (viz.render, render_module.render):
+        with pytest.warns(viz.RendererNotFoundWarning) as caught:
+            render(small_graph(), tmp_path / "g.svg")
+        assert caught[0].filename == __file__

@@ -1,12 +1,37 @@
 """viz: see the computation graph (graphviz) and the training (matplotlib) in the course's notation.
 
 Needs the ``viz`` extra (graphviz, matplotlib); rendering DOT to SVG/PNG/PDF needs the ``dot``
-program or the ``render`` extra (pygraphviz, which bundles Graphviz).
+program or the ``render`` extra (pygraphviz, which bundles Graphviz). Both libraries are imported
+on first use, so ``import viz`` stays cheap.
+
+Modules, lowest first: ``rendering`` (DOT text to files), ``graph`` (a Tensor's DAG to a drawing),
+``plots`` (matplotlib figures); this package joins them.
 """
 
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from tinygrad_nb import Tensor
+from viz import rendering
 from viz.graph import draw_graph, escape_record
 from viz.plots import plot_costs, plot_decision_boundary, plot_gradient_check
-from viz.rendering import RendererNotFoundWarning, render
+from viz.rendering import RendererNotFoundWarning
+
+if TYPE_CHECKING:
+    import graphviz
+
+
+def render(graph: Tensor | graphviz.Digraph, path: str | os.PathLike) -> Path:
+    """Write a drawing from ``draw_graph`` (or a Tensor, drawn with its defaults) to ``path``.
+
+    The .dot is always written beside it; a .svg, .png or .pdf suffix is rendered too (see
+    ``viz.rendering.render``). Returns the path of the picture, or of the .dot when no renderer exists.
+    """
+    return rendering.render(draw_graph(graph) if isinstance(graph, Tensor) else graph, path)
+
 
 __all__ = ["draw_graph", "escape_record", "render", "RendererNotFoundWarning", "plot_costs",
            "plot_decision_boundary", "plot_gradient_check"]

@@ -5,19 +5,26 @@ Parameters, inputs, intermediates and the output have their own colour and shape
 each Linear + activation block is the cluster "layer l". The backward view draws dZ1,
 dW1, db1, dA0 with their shapes (and norms once backward has run). Node ids come from
 the walk order, never from ``id()``, so the same model draws the same DOT every time.
+
+The graph is read only through the Tensor's public view of its node (``op``, ``inputs``,
+``creation_order``, ``is_leaf``, ``requires_grad``, ``name``, ``shape``, ``grad``).
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import graphviz
 import numpy as np
 
-from tinygrad_nb import Tensor, grad
+from tinygrad_nb import GraphFreedError, Tensor, grad
+from viz.rendering import svg_text
+
+if TYPE_CHECKING:
+    import graphviz
 
 STYLE = {  # kind: (fill colour, node shape); Mrecord has rounded corners; the output gets a thick border
     "parameter": ("#fde68a", "Mrecord"),
@@ -52,30 +59,34 @@ def walk(output: Tensor) -> list[_Node]:
     if not isinstance(output, Tensor):
         raise TypeError(f"draw_graph expects a Tensor, got {type(output).__name__}")
     order: list[Tensor] = []
-    seen: set[int] = set()
+    inputs_of: dict[int, tuple[Tensor, ...]] = {}
     stack: list[tuple[Tensor, bool]] = [(output, False)]
     while stack:
         t, done = stack.pop()
         if done:
             order.append(t)
             continue
-        if id(t) in seen:
+        if id(t) in inputs_of:
             continue
-        seen.add(id(t))
+        inputs_of[id(t)] = _inputs(t)
         stack.append((t, True))
-        if t._ctx is not None:
-            if t._ctx.parents is None:
-                raise RuntimeError("draw_graph: this graph was freed by backward(); draw it before backward, "
-                                   "or call backward(retain_graph=True)")
-            stack.extend((p, False) for p in reversed(t._ctx.parents) if id(p) not in seen)
+        stack.extend((p, False) for p in reversed(inputs_of[id(t)]) if id(p) not in inputs_of)
     nodes: dict[int, _Node] = {}
     for i, t in enumerate(order):
         node = _Node(t, f"t{i}")
-        if t._ctx is not None:
-            node.inputs = [nodes[id(p)] for p in t._ctx.parents]
+        node.inputs = [nodes[id(p)] for p in inputs_of[id(t)]]
         node.layer = _layer_of(node)
         nodes[id(t)] = node
     return list(nodes.values())
+
+
+def _inputs(t: Tensor) -> tuple[Tensor, ...]:
+    """``t.inputs``, with draw_graph's own advice when backward() has freed the graph."""
+    try:
+        return t.inputs
+    except GraphFreedError as e:
+        raise GraphFreedError("draw_graph: this graph was freed by backward(); draw it before backward, "
+                              "or call backward(retain_graph=True)") from e
 
 
 def _layer_of(node: _Node) -> int | None:
@@ -101,17 +112,30 @@ def _shape(t: Tensor) -> str:
     return str(tuple(t.shape))
 
 
-class GraphDrawing(graphviz.Digraph):
-    """A ``graphviz.Digraph`` that shows itself inline in Jupyter as SVG with whichever renderer exists."""
+@functools.cache
+def drawing_class() -> type[graphviz.Digraph]:
+    """``GraphDrawing``: a ``graphviz.Digraph`` that shows itself inline in Jupyter as SVG with whichever
+    renderer exists (``dot`` or pygraphviz). Made on first use, so that ``import viz`` loads no graphviz."""
+    import graphviz  # optional (the viz extra)
 
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None, **kwargs: Any) -> dict[str, str]:
-        from viz.rendering import svg_text
+    class GraphDrawing(graphviz.Digraph):
+        """A ``graphviz.Digraph`` that shows itself inline in Jupyter as SVG with whichever renderer exists."""
 
-        return {"image/svg+xml": svg_text(self)}
+        def _repr_mimebundle_(self, include: Any = None, exclude: Any = None, **kwargs: Any) -> dict[str, str]:
+            return {"image/svg+xml": svg_text(self)}
+
+    GraphDrawing.__qualname__ = "GraphDrawing"  # viz.graph.GraphDrawing, as pickle looks it up
+    return GraphDrawing
+
+
+def __getattr__(name: str) -> Any:
+    if name == "GraphDrawing":
+        return drawing_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def draw_graph(output: Tensor, *, show: str = "forward", group_layers: bool = True, max_nodes: int = 500,
-               show_values: bool = False) -> GraphDrawing:
+               show_values: bool = False) -> graphviz.Digraph:
     """Draw the computation graph that produced ``output``.
 
     Args:
@@ -123,6 +147,9 @@ def draw_graph(output: Tensor, *, show: str = "forward", group_layers: bool = Tr
         group_layers: draw each Linear + activation block as the cluster "layer l".
         max_nodes: past this many nodes the middle of the graph is collapsed into one summary node.
         show_values: add each tensor's value (small tensors) or mean to its label.
+
+    Returns a ``GraphDrawing`` (a ``graphviz.Digraph``): pass it to ``render``, or let Jupyter show it.
+    Raises ``GraphFreedError`` (a RuntimeError) when backward() has freed the graph.
     """
     if show not in ("forward", "backward", "both"):
         raise ValueError(f"show must be 'forward', 'backward' or 'both', got {show!r}")
@@ -130,6 +157,7 @@ def draw_graph(output: Tensor, *, show: str = "forward", group_layers: bool = Tr
         raise ValueError(f"max_nodes must be an int >= 4, got {max_nodes!r}")
     nodes = walk(output)
     kept, summary = _collapse(nodes, max_nodes)
+    GraphDrawing = drawing_class()
     g = GraphDrawing(name="tinygrad_nb", graph_attr={"rankdir": "LR", "fontname": "Helvetica", "fontsize": "11",
                                                       "compound": "true", "newrank": "true"},
                      node_attr={"fontname": "Helvetica", "fontsize": "10", "style": "filled"},
@@ -144,13 +172,13 @@ def draw_graph(output: Tensor, *, show: str = "forward", group_layers: bool = Tr
 
 def _collapse(nodes: list[_Node], max_nodes: int) -> tuple[set[str], str | None]:
     """The keys to draw and a summary label for the rest (the middle of the walk order), if any."""
-    tensor_and_op_count = sum(2 if n.tensor._ctx is not None else 1 for n in nodes)
+    tensor_and_op_count = sum(1 if n.tensor.is_leaf else 2 for n in nodes)
     if tensor_and_op_count <= max_nodes:
         return {n.key for n in nodes}, None
     half = max_nodes // 4  # each kept tensor usually brings an op node with it
     kept_nodes = nodes[:half] + nodes[-half:]
     middle = nodes[half:-half]
-    ops = Counter(n.tensor._ctx.op_name for n in middle if n.tensor._ctx is not None)
+    ops = Counter(n.tensor.op for n in middle if n.tensor.op is not None)
     listing = ", ".join(f"{name} x{count:,}" for name, count in ops.most_common(4))
     return {n.key for n in kept_nodes}, f"{len(middle):,} more tensors\\n({listing})"
 
@@ -204,14 +232,14 @@ def _forward(g, nodes, kept, summary, output, group_layers, show_values) -> None
                     fill, shape = STYLE[kind]
                     c.node(n.key, _tensor_label(n.tensor, show_values=show_values), shape=shape, fillcolor=fill,
                            penwidth="2.5" if kind == "output" else "1")
-                    if n.tensor._ctx is not None:
-                        op = n.tensor._ctx.op_name
+                    op = n.tensor.op
+                    if op is not None:
                         c.node(f"op_{n.key}", OP_SYMBOL.get(op, op), shape="ellipse", fillcolor=STYLE["op"][0])
         if summary:
             fwd.node("summary_f", summary, shape="note", fillcolor=STYLE["summary"][0])
     edges: set[tuple[str, str]] = set()
     for n in nodes:
-        if n.key not in kept or n.tensor._ctx is None:
+        if n.key not in kept or n.tensor.is_leaf:
             continue
         g.edge(f"op_{n.key}", n.key)
         for p in n.inputs:
@@ -238,8 +266,8 @@ def _gradient_norms(output: Tensor, nodes: list[_Node]) -> dict[str, float]:
 def _backward(g, nodes, kept, summary, output, group_layers, caches) -> None:
     norms = _gradient_norms(output, nodes)
     # The engine runs backward steps latest-created first: number them in that order (as explain mode prints).
-    steps = sorted((n for n in nodes if n.tensor._ctx is not None and n.tensor.requires_grad),
-                   key=lambda n: -n.tensor._seq)
+    steps = sorted((n for n in nodes if not n.tensor.is_leaf and n.tensor.requires_grad),
+                   key=lambda n: -n.tensor.creation_order)
     step_of = {n.key: k for k, n in enumerate(steps, start=1)}
     with g.subgraph(name="cluster_backward") as bwd:
         bwd.attr(label="backward pass", style="dashed", color="#9ca3af")
@@ -253,8 +281,8 @@ def _backward(g, nodes, kept, summary, output, group_layers, caches) -> None:
                         continue
                     label = _tensor_label(n.tensor, prefix="d", norm=norms.get(n.key))
                     c.node(f"d_{n.key}", label, shape="record", fillcolor=STYLE["gradient"][0])
-                    if n.tensor._ctx is not None:
-                        op = n.tensor._ctx.op_name
+                    op = n.tensor.op
+                    if op is not None:
                         c.node(f"dop_{n.key}", f"{step_of[n.key]}. {op}'", shape="ellipse",
                                fillcolor=STYLE["op"][0])
         if summary:
@@ -263,7 +291,7 @@ def _backward(g, nodes, kept, summary, output, group_layers, caches) -> None:
     # forward pass, mirrored (dJ on the right, dW1 on the left) as in the course's figure.
     edges: set[tuple[str, str]] = set()
     for n in nodes:
-        if n.key not in kept or n.tensor._ctx is None or not n.tensor.requires_grad:
+        if n.key not in kept or n.tensor.is_leaf or not n.tensor.requires_grad:
             continue
         g.edge(f"dop_{n.key}", f"d_{n.key}", dir="back", color="#16a34a")
         for p in n.inputs:

@@ -4,7 +4,8 @@
 - ``plot_decision_boundary``: the course's planar picture for a model on 2-D data.
 - ``plot_gradient_check``: the closed-form vs autograd relative difference per layer and quantity.
 
-Each writes its file atomically and returns the path.
+Each writes its file atomically and returns the path. matplotlib (the viz extra) is imported
+on the first plot, not by ``import viz``: it is most of the package's import time.
 """
 
 from __future__ import annotations
@@ -12,15 +13,27 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 
 from nn.atomic import atomic_path
 from nn.module import Module
 from nn.reference import ClosedFormReport
 from nn.training import predict
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+
+def _figure(width: float, height: float) -> Figure:
+    """A Figure on an Agg canvas: drawn off screen, so no display is needed."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg  # optional (the viz extra)
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width, height))
+    FigureCanvasAgg(fig)
+    return fig
 
 
 def _save(fig: Figure, path: str | os.PathLike) -> Path:
@@ -28,7 +41,6 @@ def _save(fig: Figure, path: str | os.PathLike) -> Path:
     fmt = path.suffix.lstrip(".").lower() or "png"
     if fmt not in ("png", "svg", "pdf"):
         raise ValueError(f"plots are written as .png, .svg or .pdf, got {path.suffix!r}")
-    FigureCanvasAgg(fig)
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format=fmt, dpi=110, bbox_inches="tight")
     return path
@@ -40,7 +52,7 @@ def plot_costs(costs: Sequence[float], path: str | os.PathLike, learning_rate: f
     values = np.asarray(list(costs), dtype=np.float64)
     if values.ndim != 1 or values.size == 0:
         raise ValueError(f"plot_costs: expected a non-empty list of costs, got shape {values.shape}")
-    fig = Figure(figsize=(6, 4))
+    fig = _figure(6, 4)
     ax = fig.add_subplot()
     ax.plot(np.arange(values.size), values, color="#2563eb", linewidth=1.8)
     ax.set_ylabel("cost J")
@@ -63,7 +75,7 @@ def plot_decision_boundary(model: Module, X: np.ndarray, Y: np.ndarray, path: st
     xx, yy = np.meshgrid(np.linspace(x_min, x_max, resolution), np.linspace(y_min, y_max, resolution))
     grid = np.stack([xx.ravel(), yy.ravel()])
     Z = predict(model, grid).reshape(xx.shape)
-    fig = Figure(figsize=(6, 5))
+    fig = _figure(6, 5)
     ax = fig.add_subplot()
     ax.contourf(xx, yy, Z, cmap="Spectral", alpha=0.8)
     ax.scatter(X[0], X[1], c=Y.ravel(), s=14, cmap="Spectral", edgecolors="k", linewidths=0.3)
@@ -85,7 +97,7 @@ def plot_gradient_check(report: ClosedFormReport, path: str | os.PathLike, toler
         by_layer.setdefault(layer, {})[q] = diff
     layers = sorted(by_layer)
     floor = 1e-18  # exact zeros drawn at the floor of the log scale
-    fig = Figure(figsize=(7, 4))
+    fig = _figure(7, 4)
     ax = fig.add_subplot()
     width = 0.2
     for k, q in enumerate(quantities):

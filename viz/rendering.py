@@ -1,5 +1,7 @@
-"""``render``: write a graph as .dot, and as .svg, .png or .pdf with whichever Graphviz exists.
+"""``render``: write a drawing as .dot, and as .svg, .png or .pdf with whichever Graphviz exists.
 
+A drawing is the ``graphviz.Digraph`` that ``draw_graph`` returns (any Digraph works): this
+module only turns DOT text into files, and knows nothing of Tensors or of how graphs are drawn.
 Renderers, in order: the ``dot`` program on PATH, then the pygraphviz wheel (the ``render``
 extra, which bundles Graphviz). With neither, the .dot is kept and one warning says how to
 install either.
@@ -8,6 +10,7 @@ install either.
 from __future__ import annotations
 
 import contextlib
+import inspect
 import os
 import shutil
 import subprocess
@@ -15,11 +18,12 @@ import sys
 import tempfile
 import warnings
 from pathlib import Path
-
-import graphviz
+from typing import TYPE_CHECKING
 
 from nn.atomic import atomic_path
-from tinygrad_nb import Tensor
+
+if TYPE_CHECKING:
+    import graphviz
 
 FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf"}
 INSTALL_HINT = ("no Graphviz renderer found, so only the .dot file was written. Install one of: "
@@ -82,19 +86,18 @@ def _native_stderr_captured():
             os.close(saved)
 
 
-def render(graph: Tensor | graphviz.Digraph, path: str | os.PathLike) -> Path:
-    """Write ``graph`` (a Digraph, or a Tensor drawn with ``draw_graph``) to ``path``.
+def render(graph: graphviz.Digraph, path: str | os.PathLike) -> Path:
+    """Write a drawing (what ``draw_graph`` returns, or any ``graphviz.Digraph``) to ``path``.
 
     The .dot source is always written beside it (``graph.svg`` -> ``graph.dot``). A .svg,
     .png or .pdf suffix is rendered too. Returns the path of the picture, or of the .dot
     when no renderer exists (with a ``RendererNotFoundWarning`` saying how to install one).
+    ``viz.render`` also takes a Tensor and draws it first.
     """
-    if isinstance(graph, Tensor):
-        from viz.graph import draw_graph
+    import graphviz  # optional (the viz extra); imported on use so that `import viz` stays cheap
 
-        graph = draw_graph(graph)
     if not isinstance(graph, graphviz.Digraph):
-        raise TypeError(f"render expects a Tensor or a graphviz.Digraph, got {type(graph).__name__}")
+        raise TypeError(f"render expects a drawing from draw_graph (a graphviz.Digraph), got {type(graph).__name__}")
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in FORMATS and suffix != ".dot":
@@ -105,11 +108,20 @@ def render(graph: Tensor | graphviz.Digraph, path: str | os.PathLike) -> Path:
     if suffix == ".dot":
         return dot_path
     if not renderer_available():
-        warnings.warn(INSTALL_HINT, RendererNotFoundWarning, stacklevel=2)
+        warnings.warn(INSTALL_HINT, RendererNotFoundWarning, stacklevel=_stacklevel_outside_viz())
         return dot_path
     with atomic_path(path) as tmp:
         render_source(graph.source, FORMATS[suffix], tmp)
     return path
+
+
+def _stacklevel_outside_viz() -> int:
+    """The ``stacklevel`` that points a warning at the first caller outside the viz package
+    (``viz.render`` wraps this ``render``, and the user's line is what the warning should show)."""
+    frame, level = inspect.currentframe(), 0
+    while frame is not None and (frame.f_globals.get("__name__") or "").partition(".")[0] == "viz":
+        frame, level = frame.f_back, level + 1
+    return max(level, 1)
 
 
 def svg_text(graph: graphviz.Digraph) -> str:
