@@ -2,24 +2,33 @@
 
 The Linear layers are numbered 1..L in order. Their parameters are named W1, b1, ...,
 WL, bL (so ``state_dict()`` is the course's ``parameters`` dict) and their outputs
-Z1, ..., ZL; the activation after Linear l names its output A{l}.
+Z1, ..., ZL; the activation after Linear l names its output A{l}. A layer used twice is
+one layer (its W{l}, b{l} listed and stepped once) whose two outputs get two numbers.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
 from nn import init as initialisers
+from nn import validate
 from nn.layers import Activation, Dropout, Linear, activation, as_input
 from nn.module import Module
 from tinygrad_nb import Tensor
 
 
 class Sequential(Module):
-    """Modules applied in order: ``Sequential(Linear(2, 4), Tanh(), Linear(4, 1), Sigmoid())``."""
+    """Modules applied in order: ``Sequential(Linear(2, 4), Tanh(), Linear(4, 1), Sigmoid())``.
+
+    A module may appear twice (``Sequential(lin, Tanh(), lin, Sigmoid())``): it is one layer
+    with one set of parameters, named after its first use (W1, b1), stepped once per update.
+    The outputs are numbered by application, so that example computes Z1, A1, Z2, A2.
+    """
+
+    _plan: list[tuple[Module, str | None]]
 
     def __init__(self, *modules: Module):
         super().__init__()
@@ -33,20 +42,27 @@ class Sequential(Module):
         self._number_layers()
 
     def _number_layers(self) -> None:
-        linears = [m for m in self.modules() if isinstance(m, Linear)]
-        for l, lin in enumerate(linears, start=1):
+        for l, lin in enumerate(self.linears(), start=1):
             lin.set_index(l)
-        plan, l = [], 0  # (module, name for its output): the activation after Linear l outputs A{l}
+        plan: list[tuple[Module, str | None]] = []  # (module, name of its output)
+        l = 0  # how many Linear layers have run: the l-th outputs Z{l}, the activation after it A{l}
         for m in self.layers:
+            l += len(_linears_run_by(m))
             if isinstance(m, Linear):
-                l = m.index
-            plan.append((m, f"A{l}" if isinstance(m, Activation) and l else None))
+                plan.append((m, f"Z{l}"))
+            else:
+                plan.append((m, f"A{l}" if isinstance(m, Activation) and l else None))
         object.__setattr__(self, "_plan", plan)
-        dims = [(lin.n_in, lin.n_out) for lin in linears]
-        for l in range(1, len(dims)):
-            if dims[l][0] != dims[l - 1][1]:
-                raise ValueError(f"Sequential: layers do not chain: Linear {l} gives n[{l}] = {dims[l - 1][1]} "
-                                 f"but Linear {l + 1} expects n[{l}] = {dims[l][0]}")
+        applied = self._applied_linears()
+        for l in range(1, len(applied)):
+            n_out, n_in = applied[l - 1].n_out, applied[l].n_in
+            if n_in != n_out:
+                raise ValueError(f"Sequential: layers do not chain: Linear {l} gives n[{l}] = {n_out} "
+                                 f"but Linear {l + 1} expects n[{l}] = {n_in}")
+
+    def _applied_linears(self) -> list[Linear]:
+        """The Linear layers in the order the forward pass runs them (a shared one as often as it runs)."""
+        return [lin for m in self.layers for lin in _linears_run_by(m)]
 
     def __len__(self) -> int:
         return len(self.layers)
@@ -55,34 +71,43 @@ class Sequential(Module):
         return self.layers[i]
 
     def linears(self) -> list[Linear]:
-        """The Linear layers in order: ``linears()[l - 1]`` is layer l."""
-        return [m for m in self.modules() if isinstance(m, Linear)]
+        """The distinct Linear layers in order of first use: ``linears()[l - 1]`` owns W{l} and b{l}."""
+        distinct: dict[int, Linear] = {}
+        for lin in self._applied_linears():
+            distinct.setdefault(id(lin), lin)
+        return list(distinct.values())
 
     @property
     def layer_dims(self) -> list[int]:
-        """[n[0], n[1], ..., n[L]], as the course's ``layers_dims``."""
-        lins = self.linears()
-        return [lins[0].n_in] + [lin.n_out for lin in lins] if lins else []
+        """[n[0], n[1], ..., n[L]], as the course's ``layers_dims`` (a shared layer counts each time it runs)."""
+        applied = self._applied_linears()
+        return [applied[0].n_in] + [lin.n_out for lin in applied] if applied else []
 
-    def named_parameters(self) -> Iterator[tuple[str, Tensor]]:
-        """("W1", W1), ("b1", b1), ..., ("WL", bL): the course's names, in layer order."""
-        for m in self.layers:
-            if isinstance(m, Linear):
-                yield m.W.name, m.W
-                yield m.b.name, m.b
-            else:
-                yield from m.named_parameters()
+    def _child_prefix(self, child_name: str, child: Module) -> str:
+        # Linear layers carry course names (W1, b1, ...), unique in the network: no "0." prefix.
+        return "" if isinstance(child, (Linear, Sequential)) else f"{child_name}."
 
     def forward(self, X: Any) -> Tensor:
         A = X if isinstance(X, Tensor) else as_input(X, "X")
         for m, output_name in self._plan:
-            A = m.forward(A)
-            if output_name:
-                A.name = output_name
+            out = m.forward(A)
+            if output_name and out is not A:  # Identity returns its input: that tensor keeps its name Z{l}
+                out.name = output_name
+            A = out
         return A
 
     def config(self) -> dict[str, Any]:
-        return {"type": "Sequential", "layers": [m.config() for m in self.layers]}
+        """{"type": "Sequential", "layers": [...]}; a module used again is {"type": "Shared", "layer": i},
+        i being the position of its first use."""
+        first: dict[int, int] = {}
+        layers = []
+        for i, m in enumerate(self.layers):
+            if id(m) in first:
+                layers.append({"type": "Shared", "layer": first[id(m)]})
+            else:
+                first[id(m)] = i
+                layers.append(m.config())
+        return {"type": "Sequential", "layers": layers}
 
 
 class MLP(Sequential):
@@ -102,6 +127,8 @@ class MLP(Sequential):
                  init: str | Callable[..., np.ndarray] = "deep", rng: initialisers.RNG = None,
                  slope: float = 0.01, keep_prob: float = 1.0):
         dims = _check_dims(layer_dims)
+        keep_prob = validate.probability("MLP: keep_prob", keep_prob)
+        slope = validate.number("MLP: slope", slope, low=0, high=1, high_open=True)
         r = initialisers.as_rng(rng)
         modules: list[Module] = []
         for l in range(1, len(dims)):
@@ -123,13 +150,19 @@ class MLP(Sequential):
                             for lin in self.linears()))
 
 
+def _linears_run_by(m: Module) -> list[Linear]:
+    """The Linear layers that running ``m`` runs, in order (for a module other than a Sequential: its own)."""
+    if isinstance(m, Linear):
+        return [m]
+    if isinstance(m, Sequential):
+        return m._applied_linears()
+    return [sub for sub in m.modules() if isinstance(sub, Linear)]
+
+
 def _check_dims(layer_dims: Sequence[int]) -> list[int]:
     if isinstance(layer_dims, (str, bytes)) or not isinstance(layer_dims, Sequence):
         raise TypeError(f"layer_dims must be a list of ints like [12288, 20, 7, 5, 1], got {type(layer_dims).__name__}")
     dims = list(layer_dims)
     if len(dims) < 2:
         raise ValueError(f"layer_dims needs at least [n_x, n_y], got {dims}")
-    for l, n in enumerate(dims):
-        if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n <= 0:
-            raise ValueError(f"layer_dims[{l}] = n[{l}] must be a positive int, got {n!r}")
-    return [int(n) for n in dims]
+    return [validate.positive_int(f"layer_dims[{l}] = n[{l}]", n) for l, n in enumerate(dims)]

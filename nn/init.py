@@ -12,13 +12,17 @@ from collections.abc import Callable
 
 import numpy as np
 
+from nn import validate
+
 RNG = int | np.random.RandomState | np.random.Generator | None
 
 
 def as_rng(rng: RNG) -> np.random.RandomState | np.random.Generator:
-    """An int seed or None becomes a RandomState; generators pass through."""
-    if rng is None or isinstance(rng, (int, np.integer)) and not isinstance(rng, bool):
-        return np.random.RandomState(rng)
+    """An int seed (in [0, 2**32 - 1]) or None becomes a RandomState; generators pass through."""
+    if rng is None:
+        return np.random.RandomState()
+    if validate.is_int(rng):
+        return np.random.RandomState(validate.integer("rng (a seed)", rng, low=0, high=2**32 - 1))
     if isinstance(rng, (np.random.RandomState, np.random.Generator)):
         return rng
     raise TypeError(f"rng must be an int seed, a numpy RandomState or Generator, got {type(rng).__name__}")
@@ -31,20 +35,20 @@ def standard_normal(shape: tuple[int, ...], rng: RNG) -> np.ndarray:
 
 
 def _check(shape: tuple[int, ...]) -> tuple[int, int]:
-    if len(shape) != 2 or not all(isinstance(n, (int, np.integer)) and n > 0 for n in shape):
-        raise ValueError(f"initialisers take a weight shape (n[l], n[l-1]) of positive ints, got {shape}")
+    if not isinstance(shape, (tuple, list)) or len(shape) != 2 or not all(validate.is_int(n) and n > 0 for n in shape):
+        raise ValueError(f"initialisers take a weight shape (n[l], n[l-1]) of positive ints, got {shape!r}")
     return int(shape[0]), int(shape[1])
 
 
 def zeros(shape: tuple[int, ...], rng: RNG = None) -> np.ndarray:
     """All zeros (the course's b[l]; for W it makes every unit learn the same thing)."""
-    return np.zeros(shape)
+    return np.zeros(_check(shape))
 
 
 def small_random(shape: tuple[int, ...], rng: RNG = None, scale: float = 0.01) -> np.ndarray:
-    """randn(n[l], n[l-1]) * 0.01: the course's 2-layer initialisation."""
-    _check(shape)
-    return standard_normal(shape, rng) * scale
+    """randn(n[l], n[l-1]) * scale (0.01): the course's 2-layer initialisation."""
+    scale = validate.number("small_random: scale", scale, low=0, low_open=True)
+    return standard_normal(_check(shape), rng) * scale
 
 
 def deep(shape: tuple[int, ...], rng: RNG = None) -> np.ndarray:

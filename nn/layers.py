@@ -6,14 +6,15 @@ Course layout throughout: A[l-1] is (n[l-1], m), one example per column; W[l] is
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
 
 from nn import init as initialisers
+from nn import validate
 from nn.module import Module
-from tinygrad_nb import ShapeError, Tensor, ops
+from tinygrad_nb import ShapeError, Tensor, linear
 
 
 def as_input(A: Any, name: str = "X") -> Tensor:
@@ -36,13 +37,14 @@ class Linear(Module):
         index: the layer number l; a Sequential sets it, naming W{l}, b{l}, Z{l}.
     """
 
+    index: int | None
+    _output_name: str
+
     def __init__(self, n_in: int, n_out: int, init: str | Callable[..., np.ndarray] = "deep",
                  rng: initialisers.RNG = None, index: int | None = None):
         super().__init__()
-        for label, n in (("n_in", n_in), ("n_out", n_out)):
-            if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n <= 0:
-                raise ValueError(f"Linear: {label} must be a positive int, got {n!r}")
-        self.n_in, self.n_out = int(n_in), int(n_out)
+        self.n_in = validate.positive_int("Linear: n_in", n_in)
+        self.n_out = validate.positive_int("Linear: n_out", n_out)
         W = np.asarray(initialisers.get(init)((self.n_out, self.n_in), initialisers.as_rng(rng)), dtype=np.float64)
         if W.shape != (self.n_out, self.n_in):
             raise ValueError(f"Linear: the initialiser returned shape {W.shape}, expected {(self.n_out, self.n_in)}")
@@ -52,6 +54,7 @@ class Linear(Module):
 
     def set_index(self, index: int | None) -> None:
         """Number this layer l (1..L): its parameters become W{l}, b{l} and its output Z{l}."""
+        index = validate.positive_int("Linear: index", index, allow_none=True)
         object.__setattr__(self, "index", index)
         suffix = "" if index is None else str(index)
         self.W.name, self.b.name = f"W{suffix}", f"b{suffix}"
@@ -60,7 +63,7 @@ class Linear(Module):
     def forward(self, A_prev: Any) -> Tensor:
         A_prev = A_prev if isinstance(A_prev, Tensor) else as_input(A_prev, self._input_name())
         try:
-            Z = ops.Linear.apply(self.W, A_prev, self.b)  # the op checks the shapes once
+            Z = linear(self.W, A_prev, self.b)  # the op checks the shapes once
         except ShapeError as e:  # ... and the layer says it in course notation
             label = "Linear" if self.index is None else f"Linear {self.index}"
             raise ValueError(f"{label} expects {self._input_name()} with {self.n_in} rows, got {A_prev.shape} "
@@ -69,7 +72,12 @@ class Linear(Module):
         return Z
 
     def _input_name(self) -> str:
-        return "X" if self.index in (None, 1) else f"A{self.index - 1}"
+        return "X" if self.index is None or self.index == 1 else f"A{self.index - 1}"
+
+    def _reachable_parameters(self) -> Iterator[tuple[str, Tensor]]:
+        suffix = "" if self.index is None else str(self.index)
+        yield f"W{suffix}", self.W
+        yield f"b{suffix}", self.b
 
     def config(self) -> dict[str, Any]:
         return {"type": "Linear", "n_in": self.n_in, "n_out": self.n_out}
@@ -125,9 +133,7 @@ class LeakyReLU(Activation):
 
     def __init__(self, slope: float = 0.01):
         super().__init__()
-        if not isinstance(slope, (int, float)) or isinstance(slope, bool) or not 0 <= slope < 1:
-            raise ValueError(f"LeakyReLU: slope must be a number in [0, 1), got {slope!r}")
-        self.slope = float(slope)
+        self.slope = validate.number("LeakyReLU: slope", slope, low=0, high=1, high_open=True)
 
     def g(self, Z: Tensor) -> Tensor:
         return Z.leaky_relu(self.slope)
@@ -146,7 +152,7 @@ class Softmax(Activation):
 
     def __init__(self, axis: int = 0):
         super().__init__()
-        self.axis = axis
+        self.axis = validate.integer("Softmax: axis", axis, low=-2, high=1)
 
     def g(self, Z: Tensor) -> Tensor:
         return Z.softmax(self.axis)
@@ -156,7 +162,10 @@ class Softmax(Activation):
 
 
 class Identity(Activation):
-    """A = Z (a linear output, e.g. for regression or for logits)."""
+    """A = Z (a linear output, e.g. for regression or for logits).
+
+    It returns Z itself, not a copy, so in a Sequential the output keeps the name Z{l}.
+    """
 
     kind = "identity"
 
@@ -173,9 +182,7 @@ class Dropout(Module):
 
     def __init__(self, keep_prob: float = 0.5, rng: initialisers.RNG = None):
         super().__init__()
-        if not isinstance(keep_prob, (int, float)) or isinstance(keep_prob, bool) or not 0 < keep_prob <= 1:
-            raise ValueError(f"Dropout: keep_prob must be in (0, 1], got {keep_prob!r}")
-        self.keep_prob = float(keep_prob)
+        self.keep_prob = validate.probability("Dropout: keep_prob", keep_prob)
         self.rng = initialisers.as_rng(rng)
 
     def forward(self, A: Any) -> Tensor:
@@ -202,6 +209,8 @@ ACTIVATIONS: dict[str, type[Activation]] = {
 
 def activation(name: str, slope: float = 0.01) -> Activation:
     """An activation module by name: sigmoid, tanh, relu, leaky_relu, softmax, identity (or linear)."""
+    if not isinstance(name, str):
+        raise TypeError(f"an activation is named by a string such as 'relu', got {name!r}")
     if name not in ACTIVATIONS:
         raise ValueError(f"unknown activation {name!r}; expected one of {sorted(ACTIVATIONS)}")
     return LeakyReLU(slope) if name == "leaky_relu" else ACTIVATIONS[name]()

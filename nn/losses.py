@@ -2,7 +2,11 @@
 
 ``binary_cross_entropy`` and ``binary_cross_entropy_with_logits`` are ops of their own:
 the forward and the course's derivative side by side, checked against finite differences
-like every other op.
+like every other op. Their backward rules run on arrays (the ordinary pass) and on
+Tensors (``create_graph=True``) with only public Tensor operations.
+
+Multiclass: ``cross_entropy(Z, Y)`` takes the logits Z (C, m), the output of a Linear layer
+with no activation (``MLP(..., output="identity")``), and applies log-softmax itself.
 """
 
 from __future__ import annotations
@@ -13,12 +17,12 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_nb import Function, InputError, Tensor
-from tinygrad_nb.ops import dual
+from nn import validate
+from tinygrad_nb import Function, InputError, Tensor, where
 
 
-def _labels(Y: Any, A: Tensor, op: str, binary: bool = True) -> np.ndarray:
-    """Y as an array of A's shape and dtype; for binary costs every entry must be 0 or 1."""
+def _targets(Y: Any, A: Tensor, op: str) -> np.ndarray:
+    """Y as a numeric array of A's shape and dtype."""
     y = Y.data if isinstance(Y, Tensor) else Y
     if not isinstance(y, np.ndarray):
         raise TypeError(f"{op}: Y must be a numpy array or Tensor of shape {A.shape}, got {type(Y).__name__}")
@@ -26,10 +30,23 @@ def _labels(Y: Any, A: Tensor, op: str, binary: bool = True) -> np.ndarray:
         raise ValueError(f"{op}: Y has shape {y.shape} but A has shape {A.shape}; both must be (n[L], m)")
     if y.dtype.kind not in "biuf":
         raise TypeError(f"{op}: Y must be numeric, got dtype {y.dtype}")
-    y = y.astype(A.dtype, copy=False)
-    if binary:
-        _check_binary(y, 1 - y, op)
+    return y.astype(A.dtype, copy=False)
+
+
+def _labels(Y: Any, A: Tensor, op: str) -> np.ndarray:
+    """Y as an array of A's shape and dtype, without NaN or Inf."""
+    y = _targets(Y, A, op)
+    if not np.isfinite(y).all():
+        raise ValueError(f"{op}: Y contains NaN or Inf")
     return y
+
+
+def _binary_labels(Y: Any, A: Tensor, op: str) -> tuple[np.ndarray, np.ndarray]:
+    """Y and 1 - Y as arrays of A's shape and dtype; every entry of Y must be 0 or 1."""
+    y = _targets(Y, A, op)
+    one_minus_y = 1 - y
+    _check_binary(y, one_minus_y, op)
+    return y, one_minus_y
 
 
 def _check_binary(y: np.ndarray, one_minus_y: np.ndarray, op: str) -> None:
@@ -62,7 +79,7 @@ class BinaryCrossEntropy(Function):
     dJ/dA, the course's dAL / m: -1/m (Y/A - (1 - Y)/(1 - A)) = 1 / (m ((1 - Y) - A)).
     """
 
-    def forward(self, A, one_minus_Y):
+    def forward(self, A: np.ndarray, one_minus_Y: np.ndarray) -> np.ndarray:
         self.one_minus_Y, self.m = one_minus_Y, A.shape[1]
         d = one_minus_Y - A  # -A where Y = 1, 1 - A where Y = 0
         p_true = np.abs(d)
@@ -77,11 +94,11 @@ class BinaryCrossEntropy(Function):
             self.d = np.copysign(p_safe, one_minus_Y - 0.5)  # the sign of d, which may be 0 here
         return np.asarray(-np.log(p_safe).sum() / self.m)
 
-    def backward(self, g, out, A):
+    def backward(self, g: Any, out: Any, A: Any) -> tuple[Any]:
         d = self.d if isinstance(A, np.ndarray) else self.one_minus_Y - A  # Tensors under create_graph
         return (g / (self.m * d),)
 
-    def explain(self, out, ins):
+    def explain(self, out: str, ins: list[str]) -> list[tuple[int, str]]:
         A = ins[0]
         return [(0, f"-(Y/{A} - (1-Y)/(1-{A}))")]
 
@@ -92,63 +109,81 @@ LOG_FLOOR = math.exp(-100.0)  # a Python float: keeps float32 costs float32
 class BinaryCrossEntropyWithLogits(Function):
     """J(sigmoid(Z), Y) without forming A: -1/m sum(Y Z - max(Z, 0) - log(1 + e^-|Z|)); dJ/dZ = (A - Y)/m."""
 
-    def forward(self, Z, Y):
+    def forward(self, Z: np.ndarray, Y: np.ndarray) -> np.ndarray:
         self.Y, self.m = Y, Z.shape[1]
-        return np.asarray((np.maximum(Z, 0) - Z * Y + np.log1p(np.exp(-np.abs(Z)))).sum() / self.m)
+        e = np.exp(-np.abs(Z))  # in (0, 1]: no overflow for any Z
+        self.A = np.where(Z >= 0, 1.0, e) / (1.0 + e)  # sigmoid(Z) from the same e, kept for backward
+        return np.asarray((np.maximum(Z, 0) - Z * Y + np.log1p(e)).sum() / self.m)
 
-    def backward(self, g, out, Z):
-        return (g * (dual.sigmoid(Z) - self.Y) / self.m,)
+    def backward(self, g: Any, out: Any, Z: Any) -> tuple[Any]:
+        A = Z.sigmoid() if isinstance(Z, Tensor) else self.A  # a Tensor under create_graph
+        return (g * (A - self.Y) / self.m,)
 
-    def explain(self, out, ins):
+    def explain(self, out: str, ins: list[str]) -> list[tuple[int, str]]:
         return [(0, f"sigmoid({ins[0]}) - Y")]
 
 
 def binary_cross_entropy(A: Tensor, Y: Any) -> Tensor:
     """The course's cost for a sigmoid output A (1, m) and labels Y (1, m) in {0, 1}."""
     _check_m(A, "binary_cross_entropy")
-    y = _labels(Y, A, "binary_cross_entropy", binary=False)
-    one_minus_y = 1 - y
-    _check_binary(y, one_minus_y, "binary_cross_entropy")
+    _, one_minus_y = _binary_labels(Y, A, "binary_cross_entropy")
     return _cost(BinaryCrossEntropy.apply(A, one_minus_Y=one_minus_y))
 
 
 def binary_cross_entropy_with_logits(Z: Tensor, Y: Any) -> Tensor:
     """Binary cross-entropy of sigmoid(Z), computed from Z: finite for any Z."""
     _check_m(Z, "binary_cross_entropy_with_logits")
-    return _cost(BinaryCrossEntropyWithLogits.apply(Z, Y=_labels(Y, Z, "binary_cross_entropy_with_logits")))
+    y, _ = _binary_labels(Y, Z, "binary_cross_entropy_with_logits")
+    return _cost(BinaryCrossEntropyWithLogits.apply(Z, Y=y))
 
 
 def cross_entropy(Z: Tensor, Y: Any) -> Tensor:
-    """-1/m sum(Y log softmax(Z)) over classes C and examples m, for logits Z (C, m).
+    """Softmax cross-entropy from logits: J = -1/m sum(Y log softmax(Z)) over the C classes and m examples.
 
-    Y is one-hot (C, m), or integer labels (1, m) or (m,) with values in 0..C-1.
+    Z (C, m) are logits, the output of the last Linear layer with no activation
+    (``MLP(..., output="identity")``): log-softmax is applied here, stably. Y is one-hot
+    (or class probabilities) (C, m), or integer labels (1, m) or (m,) with values in
+    0..C-1. dJ/dZ = (softmax(Z) - Y) / m, the course's dZ[L] / m.
+
+    Log-probabilities work as Z too (log-softmax leaves them unchanged), and a class with
+    probability 0 (log-probability -inf) that is not the label costs nothing: only the
+    entries where Y is not 0 enter the sum, so 0 * -inf never turns the cost into NaN.
     """
     m = _check_m(Z, "cross_entropy")
-    C = Z.shape[0]
+    y = _class_targets(Y, Z)
+    log_p = where(y != 0, Z.log_softmax(axis=0), 0.0)  # 0 where Y is 0, whatever Z holds there
+    return _cost(-(log_p * y).sum() / m)
+
+
+def _class_targets(Y: Any, Z: Tensor) -> np.ndarray:
+    """Y as (C, m) targets of Z's dtype: integer labels become one-hot; entries must be finite and >= 0."""
+    C, m = Z.shape
     y = Y.data if isinstance(Y, Tensor) else np.asarray(Y)
+    if y.dtype.kind not in "biuf":
+        raise TypeError(f"cross_entropy: Y must be numeric labels (1, m) or one-hot (C, m), got dtype {y.dtype}")
     if y.shape in ((1, m), (m,)) and y.shape != (C, m):
         labels = y.reshape(-1)
         if not np.all((labels == np.round(labels)) & (labels >= 0) & (labels < C)):
             raise ValueError(f"cross_entropy: labels must be integers in 0..{C - 1}, got {np.unique(labels)[:5]}")
         one_hot = np.zeros((C, m), dtype=Z.dtype)
         one_hot[labels.astype(np.intp), np.arange(m)] = 1
-        y = one_hot
-    y = _labels(y, Z, "cross_entropy", binary=False)
-    return _cost(-(Z.log_softmax(axis=0) * y).sum() / m)
+        return one_hot
+    y = _labels(y, Z, "cross_entropy")
+    if (y < 0).any():
+        raise ValueError(f"cross_entropy: Y must be one-hot or class probabilities >= 0, found {y[y < 0][:3].tolist()}")
+    return y
 
 
 def mse(A: Tensor, Y: Any) -> Tensor:
     """Mean squared error: 1/(n m) sum((A - Y)^2) over all n[L] x m entries."""
     _check_m(A, "mse")
-    return _cost(((A - _labels(Y, A, "mse", binary=False)) ** 2).mean())
+    return _cost(((A - _labels(Y, A, "mse")) ** 2).mean())
 
 
 def l2_penalty(weights: Iterable[Tensor], lambd: float, m: int) -> Tensor:
     """The course's L2 regularisation term lambd / (2m) sum_l ||W[l]||_F^2 (pass only the W's)."""
-    if not isinstance(lambd, (int, float)) or lambd < 0:
-        raise ValueError(f"l2_penalty: lambd must be a number >= 0, got {lambd!r}")
-    if not isinstance(m, (int, np.integer)) or m <= 0:
-        raise ValueError(f"l2_penalty: m must be a positive int, got {m!r}")
+    lambd = validate.number("l2_penalty: lambd", lambd, low=0)
+    m = validate.positive_int("l2_penalty: m", m)
     total = None
     for W in weights:
         term = (W * W).sum()

@@ -8,6 +8,7 @@ Module assigned to an attribute is a child. ``parameters()``, ``state_dict()``,
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -16,9 +17,16 @@ from tinygrad_nb import Tensor
 
 
 class Module:
-    """Base class: subclasses define ``forward`` and assign parameters and sub-modules as attributes."""
+    """Base class: subclasses define ``forward`` and assign parameters and sub-modules as attributes.
+
+    A module or a parameter reached twice (a layer used twice, a tensor assigned to two
+    attributes) is one module or one parameter: ``modules()``, ``parameters()`` and
+    ``state_dict()`` list it once, under the first name it is reached by, as PyTorch does.
+    """
 
     training: bool
+    _parameters: dict[str, Tensor]
+    _modules: dict[str, Module]
 
     def __init__(self) -> None:
         object.__setattr__(self, "_parameters", {})
@@ -46,6 +54,8 @@ class Module:
 
     def train(self, mode: bool = True) -> Module:
         """Switch this module and its children to training mode (dropout on). Returns self."""
+        if not isinstance(mode, bool):
+            raise TypeError(f"train: mode must be True or False, got {mode!r}")
         for m in self.modules():
             object.__setattr__(m, "training", mode)
         return self
@@ -56,17 +66,39 @@ class Module:
 
     # ----- parameters -------------------------------------------------------------------------
     def modules(self) -> Iterator[Module]:
-        """This module and every descendant, depth first."""
-        yield self
-        for child in self._modules.values():
-            yield from child.modules()
+        """This module and every descendant, depth first, each once."""
+        seen: set[int] = set()
+        stack: list[Module] = [self]
+        while stack:
+            m = stack.pop()
+            if id(m) not in seen:
+                seen.add(id(m))
+                yield m
+                stack.extend(reversed(m._modules.values()))
 
     def named_parameters(self) -> Iterator[tuple[str, Tensor]]:
-        """(name, parameter) pairs; in a Sequential or MLP the names are the course's W1, b1, ..., WL, bL."""
+        """(name, parameter) pairs, each parameter once under its first name.
+
+        In a Sequential or MLP the names are the course's W1, b1, ..., WL, bL; elsewhere
+        a child's parameters are prefixed by its attribute name (``encoder.W``).
+        """
+        seen: set[int] = set()
+        for name, p in self._reachable_parameters():
+            if id(p) not in seen:
+                seen.add(id(p))
+                yield name, p
+
+    def _reachable_parameters(self) -> Iterator[tuple[str, Tensor]]:
+        """Every (name, parameter) pair on every path, repeats included: ``named_parameters`` drops them."""
         yield from self._parameters.items()
         for child_name, child in self._modules.items():
-            for name, p in child.named_parameters():
-                yield f"{child_name}.{name}", p
+            prefix = self._child_prefix(child_name, child)
+            for name, p in child._reachable_parameters():
+                yield prefix + name, p
+
+    def _child_prefix(self, child_name: str, child: Module) -> str:
+        """What goes before a child's parameter names: ``"encoder."``; Sequential uses course names instead."""
+        return f"{child_name}."
 
     def parameters(self) -> list[Tensor]:
         """Every parameter, in order (W1, b1, W2, b2, ... for a network)."""
@@ -85,8 +117,8 @@ class Module:
         """Copy arrays from ``state`` (e.g. the course's ``parameters`` dict) into the parameters.
 
         Every key is checked first: a missing key (with ``strict``), an unexpected key (with
-        ``strict``), a shape or a type that does not fit raises one ValueError naming each bad
-        key, and then no parameter has changed.
+        ``strict``), a shape that does not fit or an array that is not float (bool, int)
+        raises one ValueError naming each bad key, and then no parameter has changed.
         """
         if not isinstance(state, Mapping):
             raise TypeError(f"load_state_dict expects a dict of arrays, got {type(state).__name__}")
@@ -98,8 +130,10 @@ class Module:
                     problems.append(f"unexpected key {name!r}")
                 continue
             arr = value.data if isinstance(value, Tensor) else value
-            if not isinstance(arr, np.ndarray) or arr.dtype.kind not in "fiu":
-                problems.append(f"{name!r} must be a numeric numpy array, got {type(value).__name__}")
+            if not isinstance(arr, np.ndarray):
+                problems.append(f"{name!r} must be a numpy array, got {type(value).__name__}")
+            elif arr.dtype.kind != "f":
+                problems.append(f"{name!r} must be a float array, got dtype {arr.dtype}")
             elif arr.shape != own[name].shape:
                 problems.append(f"{name!r} has shape {arr.shape}, the model needs {own[name].shape}")
             else:
@@ -113,7 +147,10 @@ class Module:
 
     def astype(self, dtype: Any) -> Module:
         """Convert every parameter to a float dtype (float32 for speed, float64 for gradient checks)."""
-        dtype = np.dtype(dtype)
+        try:
+            dtype = np.dtype(dtype)
+        except TypeError:
+            raise TypeError(f"astype: expected a float dtype such as np.float32, got {dtype!r}") from None
         if dtype.kind != "f":
             raise TypeError(f"astype: expected a float dtype, got {dtype}")
         for p in self.parameters():
@@ -135,3 +172,16 @@ class Module:
             return f"{type(self).__name__}({self.extra_repr()})"
         lines = [f"  ({name}): {repr(m).replace(chr(10), chr(10) + '  ')}" for name, m in self._modules.items()]
         return f"{type(self).__name__}(\n" + "\n".join(lines) + "\n)"
+
+
+@contextmanager
+def eval_mode(module: Module) -> Iterator[Module]:
+    """``module`` in evaluation mode inside the block; afterwards (also after an exception) every
+    sub-module is back in the mode it had, so a model the user put in eval mode stays there."""
+    modes = [(m, m.training) for m in module.modules()]
+    module.eval()
+    try:
+        yield module
+    finally:
+        for m, mode in modes:
+            object.__setattr__(m, "training", mode)

@@ -10,29 +10,36 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from nn import validate
+from nn.module import Module
 from tinygrad_nb import Tensor
 
 
-def _positive(name: str, value: float, upper: float | None = None) -> float:
-    if not isinstance(value, (int, float, np.floating)) or isinstance(value, bool) or not np.isfinite(value):
-        raise ValueError(f"{name} must be a finite number, got {value!r}")
-    if value <= 0 or (upper is not None and value >= upper):
-        bound = f"in (0, {upper})" if upper is not None else "positive"
-        raise ValueError(f"{name} must be {bound}, got {value!r}")
-    return float(value)
-
-
 class Optimizer:
-    """Base: keeps the parameter list and the learning rate ``lr`` (alpha)."""
+    """Base: keeps the parameter list and the learning rate ``lr`` (alpha).
+
+    Each parameter may appear once: a tensor listed twice would be stepped twice per
+    update, so it is refused (as PyTorch refuses it); ``model.parameters()`` lists a
+    shared layer's W and b once.
+    """
 
     def __init__(self, params: Iterable[Tensor], lr: float):
+        name = type(self).__name__
+        if isinstance(params, (Tensor, Module)):
+            raise TypeError(f"{name}: expected a list of parameters such as model.parameters(), "
+                            f"got a {type(params).__name__}")
         self.params = list(params)
         if not self.params:
-            raise ValueError(f"{type(self).__name__}: got an empty parameter list")
+            raise ValueError(f"{name}: got an empty parameter list")
+        first: dict[int, int] = {}
         for i, p in enumerate(self.params):
             if not isinstance(p, Tensor) or not p.requires_grad:
-                raise TypeError(f"{type(self).__name__}: parameter {i} must be a Tensor with requires_grad=True")
-        self.lr = _positive("lr", lr)
+                raise TypeError(f"{name}: parameter {i} must be a Tensor with requires_grad=True")
+            if id(p) in first:
+                raise ValueError(f"{name}: some parameters appear more than once (parameter {i} is parameter "
+                                 f"{first[id(p)]}); pass each tensor once, e.g. model.parameters()")
+            first[id(p)] = i
+        self.lr = validate.number("lr", lr, low=0, low_open=True)
 
     def zero_grad(self) -> None:
         """Forget the gradients (``.grad = None``) before the next backward."""
@@ -46,6 +53,7 @@ class Optimizer:
                 self.update(i, p, p.grad.data)
 
     def update(self, i: int, p: Tensor, g: np.ndarray) -> None:
+        """Change parameter number ``i``, ``p``, in place from its gradient ``g`` (an array of p's shape)."""
         raise NotImplementedError
 
 
@@ -54,25 +62,13 @@ class SGD(Optimizer):
 
     def __init__(self, params: Iterable[Tensor], lr: float, momentum: float = 0.0):
         super().__init__(params, lr)
-        if not isinstance(momentum, (int, float)) or not 0 <= momentum < 1:
-            raise ValueError(f"SGD: momentum must be in [0, 1), got {momentum!r}")
-        self.momentum = float(momentum)
+        self.momentum = validate.number("SGD: momentum", momentum, low=0, high=1, high_open=True)
         self.velocity: list[np.ndarray | None] = [None] * len(self.params)
-
-    def step(self) -> None:
-        if self.momentum:
-            super().step()
-            return
-        lr = self.lr
-        for p in self.params:  # plain gradient descent, the hot path: W := W - lr dW
-            if p.grad is not None:
-                p.data -= lr * p.grad.data
 
     def update(self, i: int, p: Tensor, g: np.ndarray) -> None:
         if self.momentum:
             v = self.velocity[i]
-            self.velocity[i] = v = g.copy() if v is None else v * self.momentum + g
-            g = v
+            g = self.velocity[i] = g.copy() if v is None else v * self.momentum + g
         p.data -= self.lr * g
 
 
@@ -81,7 +77,8 @@ class RMSprop(Optimizer):
 
     def __init__(self, params: Iterable[Tensor], lr: float = 0.01, beta: float = 0.9, eps: float = 1e-8):
         super().__init__(params, lr)
-        self.beta, self.eps = _positive("beta", beta, 1.0), _positive("eps", eps)
+        self.beta = validate.number("beta", beta, low=0, high=1, low_open=True, high_open=True)
+        self.eps = validate.number("eps", eps, low=0, low_open=True)
         self.s = [np.zeros_like(p.data) for p in self.params]
 
     def update(self, i: int, p: Tensor, g: np.ndarray) -> None:
@@ -97,8 +94,9 @@ class Adam(Optimizer):
     def __init__(self, params: Iterable[Tensor], lr: float = 0.001, beta1: float = 0.9, beta2: float = 0.999,
                  eps: float = 1e-8):
         super().__init__(params, lr)
-        self.beta1, self.beta2 = _positive("beta1", beta1, 1.0), _positive("beta2", beta2, 1.0)
-        self.eps = _positive("eps", eps)
+        self.beta1 = validate.number("beta1", beta1, low=0, high=1, low_open=True, high_open=True)
+        self.beta2 = validate.number("beta2", beta2, low=0, high=1, low_open=True, high_open=True)
+        self.eps = validate.number("eps", eps, low=0, low_open=True)
         self.v = [np.zeros_like(p.data) for p in self.params]
         self.s = [np.zeros_like(p.data) for p in self.params]
         self.t = 0
@@ -124,11 +122,9 @@ class InverseTimeDecay:
     def __init__(self, optimizer: Optimizer, decay_rate: float, time_interval: int = 1):
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"InverseTimeDecay expects an Optimizer, got {type(optimizer).__name__}")
-        if not isinstance(decay_rate, (int, float)) or decay_rate < 0:
-            raise ValueError(f"decay_rate must be a number >= 0, got {decay_rate!r}")
-        if not isinstance(time_interval, int) or time_interval <= 0:
-            raise ValueError(f"time_interval must be a positive int, got {time_interval!r}")
-        self.optimizer, self.decay_rate, self.time_interval = optimizer, float(decay_rate), time_interval
+        self.decay_rate = validate.number("decay_rate", decay_rate, low=0)
+        self.time_interval = validate.positive_int("time_interval", time_interval)
+        self.optimizer = optimizer
         self.lr0, self.epoch = optimizer.lr, 0
 
     def step(self) -> float:

@@ -12,8 +12,12 @@ Backward, with a sigmoid output and the cross-entropy cost:
 
 Here the cost is J = -1/m sum(...), so dZ, dA are derivatives of J itself and the 1/m
 sits in dZ[L]: the course's dW = 1/m dZ A^T is this module's dZ A^T with dZ = (A - Y)/m.
-Both conventions give the same dW and db; ``closed_form_gradients`` returns the course's
+Both conventions give the same dW and db; ``closed_form_backward`` returns the course's
 (dZ[l] without the 1/m) and ``check_against_closed_form`` compares like with like.
+
+Each quantity is compared by ``relative_difference``, the course's gradient-check metric
+with a floor under its denominator (see there), so that an exact 0 against a rounding
+residue of 1e-17 is not reported as a 100% difference.
 """
 
 from __future__ import annotations
@@ -23,9 +27,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from nn import validate
 from nn.containers import Sequential
 from nn.layers import Activation, Dropout, LeakyReLU, Linear
 from nn.losses import binary_cross_entropy
+from nn.module import eval_mode
+from nn.training import check_data
 from tinygrad_nb import Tensor, grad
 
 # g(Z) and g'(Z) for each hidden activation, written as the course writes them.
@@ -73,9 +80,23 @@ def closed_form_backward(AL: np.ndarray, Y: np.ndarray, caches: list[dict[str, n
     return grads
 
 
+FLOOR = 1e-4  # below this norm a gradient is rounding-level small next to the O(1) cost: compare absolutely
+
+
+def relative_difference(a: np.ndarray, b: np.ndarray) -> float:
+    """||a - b|| / max(||a|| + ||b||, FLOOR), with FLOOR = 1e-4 and Frobenius norms.
+
+    Where the gradients have norm >= 1e-4 this is the course's relative difference
+    ||a - b|| / (||a|| + ||b||). Below, the denominator stays at 1e-4, so the difference is
+    1e4 times the absolute one: an exact 0 against 1e-17 (a sum that cancels in floating
+    point) reads 1e-13, not 1, while a gradient that is wrong by more than rounding fails.
+    """
+    return float(np.linalg.norm(a - b) / max(np.linalg.norm(a) + np.linalg.norm(b), FLOOR))
+
+
 @dataclass(frozen=True)
 class ClosedFormReport:
-    """Relative differences ||autograd - formula|| / (||autograd|| + ||formula||), one row per quantity."""
+    """``relative_difference(autograd, formula)`` for each quantity, one row per quantity: (name, shape, difference)."""
 
     rows: list[tuple[str, tuple[int, ...], float]]
 
@@ -86,7 +107,7 @@ class ClosedFormReport:
 
     def passed(self, tolerance: float = 1e-10) -> bool:
         """True when every relative difference is at most ``tolerance``."""
-        return self.max_difference <= tolerance
+        return self.max_difference <= validate.number("tolerance", tolerance, low=0)
 
     def as_dict(self) -> dict[str, float]:
         """{"dZ2": 1.2e-16, "dW2": ..., ...}."""
@@ -98,13 +119,19 @@ class ClosedFormReport:
         return "\n".join(lines)
 
 
-def _relative(a: np.ndarray, b: np.ndarray) -> float:
-    denom = np.linalg.norm(a) + np.linalg.norm(b)
-    return float(np.linalg.norm(a - b) / denom) if denom else 0.0
-
-
 def model_activations(model: Sequential) -> tuple[list[str], float]:
     """The g of each layer l = 1..L for a Sequential of [Linear, activation] pairs ending in sigmoid."""
+    return _activations(_layer_pairs(model))
+
+
+def _activations(pairs: list[tuple[Linear, Activation]]) -> tuple[list[str], float]:
+    """The kinds of g[1..L] and the leaky_relu slope (the last one given; 0.01 without one)."""
+    slopes = [g.slope for _, g in pairs if isinstance(g, LeakyReLU)]
+    return [g.kind for _, g in pairs], slopes[-1] if slopes else 0.01
+
+
+def _layer_pairs(model: Sequential) -> list[tuple[Linear, Activation]]:
+    """(Linear l, g[l]) for l = 1..L; refuses what the closed form does not cover."""
     if not isinstance(model, Sequential):
         raise TypeError(f"check_against_closed_form needs a Sequential or MLP, got {type(model).__name__}")
     layers = [m for m in model.layers if not isinstance(m, Dropout)]
@@ -112,60 +139,56 @@ def model_activations(model: Sequential) -> tuple[list[str], float]:
     if not (isinstance(last, Activation) and last.kind == "sigmoid"):
         raise ValueError("the closed form dZ[L] = A[L] - Y needs a sigmoid output, the model ends in "
                          f"{type(last).__name__}")
-    acts, slope = [], 0.01
+    pairs: list[tuple[Linear, Activation]] = []
     for i in range(0, len(layers), 2):
         pair = layers[i:i + 2]
-        if len(pair) != 2 or not isinstance(pair[0], Linear) or not isinstance(pair[1], Activation) \
-                or pair[1].kind not in G:
+        lin, g = pair[0], pair[-1]
+        if len(pair) != 2 or not isinstance(lin, Linear) or not isinstance(g, Activation) or g.kind not in G:
             raise ValueError("check_against_closed_form needs [Linear, activation] pairs with activations in "
                              f"{sorted(G)}; got {[type(m).__name__ for m in layers]}")
-        acts.append(pair[1].kind)
-        if isinstance(pair[1], LeakyReLU):
-            slope = pair[1].slope
-    return acts, slope
+        pairs.append((lin, g))
+    if len({id(lin) for lin, _ in pairs}) < len(pairs):
+        raise ValueError("check_against_closed_form needs a distinct Linear layer for each l = 1..L; "
+                         "this model uses a layer twice")
+    return pairs
 
 
 def check_against_closed_form(model: Sequential, X: np.ndarray, Y: np.ndarray,
                               verbose: bool = True) -> ClosedFormReport:
     """Run autograd and the course's formulas on the same model and data; compare dZ, dW, db, dA per layer.
 
-    Autograd's gradients come from ``tinygrad_nb.grad`` on the cross-entropy cost, so the
-    model's ``.grad`` is not touched. Dropout layers are switched off for the check.
+    X is (n[0], m), Y (1, m) in {0, 1}. Autograd's gradients come from ``tinygrad_nb.grad``
+    on the cross-entropy cost, so the model's ``.grad`` is not touched. Dropout layers are
+    switched off for the check. Each row is ``relative_difference(autograd, formula)``.
     Prints the table when ``verbose``; returns a ``ClosedFormReport``.
     """
-    activations, slope = model_activations(model)
+    pairs = _layer_pairs(model)
+    activations, slope = _activations(pairs)
+    x, y = check_data(X, Y)
     params = model.state_dict()
-    was_training = model.training
-    model.eval()
-    try:
-        X0 = Tensor(np.asarray(X, dtype=next(iter(params.values())).dtype), requires_grad=True, name="X")
+    with eval_mode(model):
+        X0 = Tensor(x.astype(next(iter(params.values())).dtype), requires_grad=True, name="X")
         Zs, As = [], [X0]
-        A = X0
-        for lin in model.linears():
-            Z = lin(A)
-            A = model.layers[model.layers.index(lin) + 1](Z)
-            Zs.append(Z)
-            As.append(A)
-        J = binary_cross_entropy(A, Y)
-        lins = model.linears()
+        for lin, g in pairs:
+            Zs.append(lin(As[-1]))
+            As.append(g(Zs[-1]))
+        J = binary_cross_entropy(As[-1], y)
+        lins = [lin for lin, _ in pairs]
         targets = Zs + As[:-1] + [lin.W for lin in lins] + [lin.b for lin in lins]
-        auto = [g.data for g in grad(J, targets)]
-    finally:
-        model.train(was_training)
+        auto = [np.zeros_like(t.data) if d is None else d.data for t, d in zip(targets, grad(J, targets))]
     L = len(lins)
-    m = np.asarray(Y).shape[1]
+    m = y.shape[1]
     dZ_auto, dA_auto = auto[:L], auto[L:2 * L]
     dW_auto, db_auto = auto[2 * L:3 * L], auto[3 * L:]
     AL, caches = closed_form_forward(params, X0.data, activations, slope)
-    ref = closed_form_backward(AL, np.asarray(Y, dtype=AL.dtype), caches, activations, slope)
+    ref = closed_form_backward(AL, y.astype(AL.dtype), caches, activations, slope)
     rows = []
     for l in range(L, 0, -1):
-        rows.append((f"dZ{l}", dZ_auto[l - 1].shape, _relative(dZ_auto[l - 1] * m, ref[f"dZ{l}"])))
-        rows.append((f"dW{l}", dW_auto[l - 1].shape, _relative(dW_auto[l - 1], ref[f"dW{l}"])))
-        rows.append((f"db{l}", db_auto[l - 1].shape, _relative(db_auto[l - 1], ref[f"db{l}"])))
-        rows.append((f"dA{l - 1}", dA_auto[l - 1].shape, _relative(dA_auto[l - 1] * m, ref[f"dA{l - 1}"])))
+        rows.append((f"dZ{l}", dZ_auto[l - 1].shape, relative_difference(dZ_auto[l - 1] * m, ref[f"dZ{l}"])))
+        rows.append((f"dW{l}", dW_auto[l - 1].shape, relative_difference(dW_auto[l - 1], ref[f"dW{l}"])))
+        rows.append((f"db{l}", db_auto[l - 1].shape, relative_difference(db_auto[l - 1], ref[f"db{l}"])))
+        rows.append((f"dA{l - 1}", dA_auto[l - 1].shape, relative_difference(dA_auto[l - 1] * m, ref[f"dA{l - 1}"])))
     report = ClosedFormReport(rows)
     if verbose:
         print(report)
     return report
-

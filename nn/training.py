@@ -12,49 +12,88 @@ from typing import Any
 
 import numpy as np
 
+from nn import validate
 from nn.layers import as_input
 from nn.losses import LOSSES, l2_penalty
-from nn.module import Module
+from nn.module import Module, eval_mode
 from nn.optim import SGD, Optimizer
 from tinygrad_nb import Tensor, no_grad
 
 Loss = Callable[[Tensor, Any], Tensor]
+SEEDS = 2**32  # numpy.random.RandomState takes seeds in [0, 2**32 - 1]
+
+
+def check_X(X: Any) -> np.ndarray:
+    """X as a float array (n_x, m) with m >= 1 examples and no NaN or Inf."""
+    x = _matrix("X", X)
+    if x.shape[1] == 0:
+        raise ValueError(f"X has no examples: shape {x.shape} (m = 0)")
+    if not np.isfinite(x).all():
+        raise ValueError("X contains NaN or Inf")
+    return x if x.dtype.kind == "f" else x.astype(np.float64)
 
 
 def check_data(X: Any, Y: Any) -> tuple[np.ndarray, np.ndarray]:
-    """X as (n_x, m) and Y as (n_y, m) float arrays with the same m >= 1 and no NaN or Inf."""
-    x = X.data if isinstance(X, Tensor) else X
-    y = Y.data if isinstance(Y, Tensor) else Y
-    for label, a in (("X", x), ("Y", y)):
-        if not isinstance(a, np.ndarray):
-            raise TypeError(f"{label} must be a numpy array (course layout: one example per column), "
-                            f"got {type(a).__name__}")
-        if a.ndim != 2:
-            raise ValueError(f"{label} must be 2-D (n, m) with one example per column, got shape {a.shape}")
-        if a.dtype.kind not in "biuf":
-            raise TypeError(f"{label} must be numeric, got dtype {a.dtype}")
-    if x.shape[1] == 0:
-        raise ValueError(f"X has no examples: shape {x.shape} (m = 0)")
-    if y.shape[1] != x.shape[1]:
+    """X as (n_x, m) and Y as (n_y, m) numeric arrays with the same m >= 1; X without NaN or Inf.
+
+    Y's values are checked where their meaning is known: by the loss, or by ``accuracy``.
+    """
+    x, y = _matrix("X", X), _matrix("Y", Y)
+    if x.shape[1] != 0 and y.shape[1] != x.shape[1]:
         raise ValueError(f"X has m = {x.shape[1]} examples (columns) but Y has {y.shape[1]}: X is {x.shape}, "
                          f"Y is {y.shape}")
-    if not np.isfinite(x).all():
-        raise ValueError("X contains NaN or Inf")
-    if x.dtype.kind != "f":
-        x = x.astype(np.float64)
-    return x, y
+    return check_X(x), y
 
 
-def _is_int(value: Any) -> bool:
-    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+def _matrix(label: str, a: Any) -> np.ndarray:
+    a = a.data if isinstance(a, Tensor) else a
+    if not isinstance(a, np.ndarray):
+        raise TypeError(f"{label} must be a numpy array (course layout: one example per column), "
+                        f"got {type(a).__name__}")
+    if a.ndim != 2:
+        raise ValueError(f"{label} must be 2-D (n, m) with one example per column, got shape {a.shape}")
+    if a.dtype.kind not in "biuf":
+        raise TypeError(f"{label} must be numeric, got dtype {a.dtype}")
+    return a
+
+
+def _check_model(model: Any, caller: str) -> Module:
+    if not isinstance(model, Module):
+        raise TypeError(f"{caller}: model must be an nn.Module such as nn.MLP([n_x, ..., n_y]), "
+                        f"got {type(model).__name__}")
+    return model
 
 
 def _resolve_loss(loss: str | Loss) -> Loss:
     if callable(loss):
         return loss
+    if not isinstance(loss, str):
+        raise TypeError(f"loss must be a name such as 'binary_cross_entropy' or a callable (A, Y) -> J, got {loss!r}")
     if loss not in LOSSES:
         raise ValueError(f"unknown loss {loss!r}; expected one of {sorted(LOSSES)} or a callable (A, Y) -> J")
     return LOSSES[loss]
+
+
+def _resolve_optimizer(optimizer: Optimizer | None, model: Module, lr: float) -> Optimizer:
+    if optimizer is None:
+        return SGD(model.parameters(), lr)
+    if isinstance(optimizer, str):
+        raise TypeError(f"optimizer must be an Optimizer object, not the name {optimizer!r}: pass e.g. "
+                        "nn.optim.Adam(model.parameters(), lr=0.001)")
+    if not isinstance(optimizer, Optimizer):
+        raise TypeError(f"optimizer must be an nn.optim Optimizer such as nn.optim.Adam(model.parameters(), lr), "
+                        f"got {type(optimizer).__name__}")
+    return optimizer
+
+
+def _check_cost(J: Any) -> Tensor:
+    """The loss function's result must be a one-element Tensor, or backward has nothing to run on."""
+    if not isinstance(J, Tensor):
+        raise TypeError(f"loss must return the cost J as a Tensor (built from Tensor operations, so that "
+                        f"backward can run), got {type(J).__name__}")
+    if J.data.size != 1:
+        raise ValueError(f"loss must return a one-element cost J, got shape {J.shape}")
+    return J
 
 
 def _progress(total: int, enabled: bool):
@@ -76,20 +115,22 @@ def fit(model: Module, X: Any, Y: Any, *, loss: str | Loss = "binary_cross_entro
     Full batch (``batch_size=None``): each iteration is one gradient step, as in the course.
     Mini-batch: each iteration is one epoch over mini-batches of ``batch_size`` columns,
     shuffled by ``seed + epoch``, and the recorded cost is the epoch's average.
-    ``optimizer`` defaults to ``SGD(model.parameters(), lr)``; ``lambd`` adds the course's L2 term.
+    ``loss`` is a name from ``nn.losses.LOSSES`` or a callable (A[L], Y) -> J returning a
+    one-element Tensor. ``optimizer`` is an ``nn.optim`` object (default
+    ``SGD(model.parameters(), lr)``); ``lambd`` >= 0 adds the course's L2 term.
+    Every option is checked before the first step.
     """
+    _check_model(model, "fit")
     x, y = check_data(X, Y)
     cost_fn = _resolve_loss(loss)
-    if not _is_int(num_iterations) or num_iterations < 0:
-        raise ValueError(f"num_iterations must be an int >= 0, got {num_iterations!r}")
-    if batch_size is not None and (not _is_int(batch_size) or batch_size <= 0):
-        raise ValueError(f"batch_size must be a positive int or None, got {batch_size!r}")
-    if not _is_int(print_every) or print_every <= 0:
-        raise ValueError(f"print_every must be a positive int, got {print_every!r}")
-    if record_every is not None and (not _is_int(record_every) or record_every <= 0):
-        raise ValueError(f"record_every must be a positive int or None, got {record_every!r}")
-    opt = optimizer if optimizer is not None else SGD(model.parameters(), lr)
-    record_every = record_every or print_every
+    validate.number("lr", lr, low=0, low_open=True)
+    num_iterations = validate.integer("num_iterations", num_iterations, low=0)
+    batch_size = validate.positive_int("batch_size", batch_size, allow_none=True)
+    seed = validate.integer("seed", seed, low=0, high=SEEDS - 1)
+    lambd = validate.number("lambd", lambd, low=0)
+    print_every = validate.positive_int("print_every", print_every)
+    record_every = validate.positive_int("record_every", record_every, allow_none=True) or print_every
+    opt = _resolve_optimizer(optimizer, model, lr)
     weights = [p for name, p in model.named_parameters() if name.split(".")[-1].startswith("W")]
     m = x.shape[1]
     word = "iteration" if batch_size is None else "epoch"
@@ -98,10 +139,10 @@ def fit(model: Module, X: Any, Y: Any, *, loss: str | Loss = "binary_cross_entro
     bar = _progress(num_iterations, progress)
     full_batch = [(Tensor(x, name="X"), y)]
     for i in range(num_iterations):
-        batches = full_batch if batch_size is None else _mini_batches(x, y, batch_size, seed + i)
+        batches = full_batch if batch_size is None else _mini_batches(x, y, batch_size, (seed + i) % SEEDS)
         total = 0.0
         for xb, yb in batches:
-            J = cost_fn(model(xb), yb)
+            J = _check_cost(cost_fn(model(xb), yb))
             if lambd:
                 J = J + l2_penalty(weights, lambd, xb.shape[1])
             opt.zero_grad()
@@ -128,22 +169,54 @@ def _mini_batches(x: np.ndarray, y: np.ndarray, size: int, seed: int) -> list[tu
     return [(Tensor(xs[:, k:k + size], name="X"), ys[:, k:k + size]) for k in range(0, x.shape[1], size)]
 
 
-def predict(model: Module, X: Any, threshold: float = 0.5) -> np.ndarray:
-    """Predicted labels (1, m): A[L] > threshold for one output unit, the argmax class for several."""
-    model.eval()
-    try:
-        with no_grad():
-            A = model(as_input(X.data if isinstance(X, Tensor) else X, "X")).data
-    finally:
-        model.train()
+def _output(model: Module, x: np.ndarray) -> np.ndarray:
+    """A[L] (n[L], m) in evaluation mode (dropout off), without a graph; the model keeps its modes."""
+    with eval_mode(model), no_grad():
+        return model(as_input(x, "X")).data
+
+
+def _predicted_labels(A: np.ndarray, threshold: float) -> np.ndarray:
     if A.shape[0] == 1:
         return (A > threshold).astype(np.float64)
     return A.argmax(axis=0).reshape(1, -1).astype(np.float64)
 
 
+def predict(model: Module, X: Any, threshold: float = 0.5) -> np.ndarray:
+    """Predicted labels (1, m) for X (n_x, m): A[L] > threshold for one output unit, the argmax class for several.
+
+    Runs in evaluation mode; afterwards the model is in the mode it was in before.
+    """
+    _check_model(model, "predict")
+    threshold = validate.number("threshold", threshold)
+    return _predicted_labels(_output(model, check_X(X)), threshold)
+
+
 def accuracy(model: Module, X: Any, Y: Any) -> float:
-    """The fraction of the m examples whose prediction equals Y (labels (1, m) or one-hot (C, m))."""
+    """The fraction of the m examples whose prediction equals Y.
+
+    With one output unit Y is (1, m) in {0, 1}; with C > 1 units Y is integer labels (1, m)
+    in 0..C-1 or one-hot (C, m).
+    """
+    _check_model(model, "accuracy")
     x, y = check_data(X, Y)
-    pred = predict(model, x)
-    labels = y.argmax(axis=0).reshape(1, -1) if y.shape[0] > 1 else y
-    return float((pred == labels).mean())
+    A = _output(model, x)
+    labels = _class_labels(y, A.shape[0])
+    return float((_predicted_labels(A, 0.5) == labels).mean())
+
+
+def _class_labels(Y: np.ndarray, C: int) -> np.ndarray:
+    """Y as labels (1, m) for a model with C output units; refuses labels the model cannot predict."""
+    y = Y.astype(np.float64)
+    if y.shape[0] == C and C > 1:
+        if not (np.isin(y, (0, 1)).all() and (y.sum(axis=0) == 1).all()):
+            raise ValueError(f"accuracy: Y of shape {y.shape} must be one-hot: one 1 per column, the rest 0")
+        return y.argmax(axis=0).reshape(1, -1)
+    if y.shape[0] != 1:
+        raise ValueError(f"accuracy: the model has {C} output unit{'s' if C > 1 else ''}, so Y must be labels "
+                         f"(1, m){f' or one-hot ({C}, m)' if C > 1 else ''}, got shape {y.shape}")
+    valid = (y == np.round(y)) & (y >= 0) & (y <= max(C - 1, 1))  # NaN fails every comparison
+    if not valid.all():
+        allowed = "0 and 1" if C == 1 else f"integers in 0..{C - 1}"
+        raise ValueError(f"accuracy: Y must hold only {allowed} (labels for a model with {C} output "
+                         f"unit{'s' if C > 1 else ''}), found {y[~valid][:3].tolist()}")
+    return y

@@ -63,9 +63,10 @@ def test_inverse_time_decay():
     assert [decay.step() for _ in range(4)] == [0.5, 0.25, 0.25, 0.5 / 3]
 
 
-@pytest.mark.parametrize("lr", [0.0, -0.1, float("nan"), "0.1", True])
-def test_learning_rate_must_be_positive(lr):
-    with pytest.raises(ValueError, match="lr must be"):
+@pytest.mark.parametrize("lr, error", [(0.0, ValueError), (-0.1, ValueError), (float("nan"), ValueError),
+                                       ("0.1", TypeError), (True, TypeError), (None, TypeError)])
+def test_learning_rate_must_be_positive(lr, error):
+    with pytest.raises(error, match="lr must be"):
         optim.SGD([param([0.0], [0.0])], lr=lr)
 
 
