@@ -16,14 +16,14 @@ from tinygrad_nb.explain_mode import explain
 from tinygrad_nb.function import Function, GraphFreedError, InputError, ShapeError
 from tinygrad_nb.functional import concatenate, linear, maximum, minimum, stack, where
 from tinygrad_nb.grad_mode import enable_grad, is_grad_enabled, no_grad
-from tinygrad_nb.gradcheck import GradcheckResult, gradcheck
+from tinygrad_nb.gradcheck import GradcheckResult, gradcheck, relative_difference
 from tinygrad_nb.tensor import Tensor
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Tensor", "Function", "ShapeError", "InputError", "GraphFreedError",
-    "grad", "gradcheck", "GradcheckResult",
+    "grad", "gradcheck", "GradcheckResult", "relative_difference",
     "no_grad", "enable_grad", "is_grad_enabled",
     "detect_anomaly", "is_anomaly_enabled", "AnomalyError", "explain",
     "linear", "concatenate", "stack", "where", "maximum", "minimum",
