@@ -1,14 +1,22 @@
 """Saving and loading models as HDF5 (h5py), atomically, without pickle.
 
-File layout (format "tinygrad-nb", version 1)::
+File layout (format "tinygrad-nb", version 2)::
 
+    user block             the checksum seal: SHA-256 of each array's bytes and of all other bytes
     /                      attrs: format, format_version, architecture (JSON)
     /layer1/W1, /layer1/b1 each layer's parameters in their native dtype
     /layer2/W2, ...
 
+Version 1 is the same without the seal; it still loads. The seal is checked before h5py
+parses the file, so a flipped byte is refused naming the parameter (or the HDF5 structure)
+instead of loading as 1.46e308 or crashing the HDF5 library.
+
 ``save`` writes a temporary file beside the target and moves it into place with
-``os.replace``, so a crash never leaves a half-written model. ``load`` reads and checks
-everything before it builds or changes a model.
+``os.replace``, so a crash never leaves a half-written model. ``load`` trusts nothing in the
+file: it reads only plain datasets stored inside it (no links to other files, no external
+storage), checks the declared shapes against the architecture and against the file's size on
+disk before reading any array or building any model, and changes
+nothing when it refuses.
 """
 
 from __future__ import annotations
@@ -16,6 +24,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import reprlib
 from pathlib import Path
 from typing import Any
 
@@ -23,12 +32,26 @@ import numpy as np
 
 from nn.atomic import atomic_path
 from nn.containers import MLP, Sequential
-from nn.hdf5 import open_for_reading, require_h5py
+from nn.hdf5 import (
+    BadFileError,
+    check_fits,
+    declared_nbytes,
+    member,
+    open_for_reading,
+    read_array,
+    require_h5py,
+    userblock_size,
+    verify_seal,
+    write_seal,
+)
 from nn.layers import ACTIVATIONS, Dropout, LeakyReLU, Linear, Softmax
 from nn.module import Module
 
 FORMAT = "tinygrad-nb"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+READABLE_VERSIONS = (1, 2)
+MAX_ARCHITECTURE_CHARS = 1_000_000  # the JSON of a 10,000-layer MLP is about 60 KB
+MAX_NESTING = 64  # JSON levels: a Sequential inside a Sequential costs two
 
 
 def _group_of(name: str) -> str:
@@ -38,61 +61,241 @@ def _group_of(name: str) -> str:
 
 
 def save(model: Module, path: str | os.PathLike) -> Path:
-    """Write ``model`` (architecture and parameters) to ``path`` atomically; returns the path."""
+    """Write ``model`` (architecture and parameters) to ``path`` atomically; returns the path.
+
+    A model file being replaced keeps its permission bits. An empty path, a folder, a missing
+    or read-only folder is refused before anything is written.
+    """
     h5py = require_h5py("saving models")
     if not isinstance(model, Module):
         raise TypeError(f"save expects an nn.Module, got {type(model).__name__}")
     architecture = json.dumps(model.config())
-    try:
-        with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
+    params = [(name, np.asarray(p.data)) for name, p in model.named_parameters()]
+    bad = [name for name, _ in params if not name or "/" in name]
+    if bad:
+        raise ValueError(f"save: parameter names {bad} cannot be HDF5 dataset names (empty or containing '/')")
+    userblock = userblock_size(len(params))
+    with atomic_path(path, who="save") as tmp:
+        with h5py.File(tmp, "w", userblock_size=userblock) as f:
             f.attrs["format"] = FORMAT
             f.attrs["format_version"] = FORMAT_VERSION
             f.attrs["architecture"] = architecture
-            for name, p in model.named_parameters():
-                f.require_group(_group_of(name)).create_dataset(name, data=p.data)
-    except (FileNotFoundError, PermissionError) as e:
-        raise type(e)(f"save: {e}") from e
+            for name, data in params:
+                f.require_group(_group_of(name)).create_dataset(name, data=data)
+        write_seal(tmp, userblock)
     return Path(path)
 
 
 def read_file(path: str | os.PathLike) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    """The architecture dict and the {name: array} parameters stored in ``path``, checked for format."""
-    path = Path(path)
+    """The architecture dict and the {name: array} parameters stored in ``path``, all checked.
+
+    Raises FileNotFoundError when there is no file, and BadFileError (a ValueError) naming the
+    file and the problem for anything else.
+    """
+    return _read(Path(path), buildable=False)
+
+
+def _read(path: Path, buildable: bool) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """``read_file``; with ``buildable``, the architecture must also be one ``build`` knows."""
+    sealed = path.is_file() and verify_seal(path, "load")
     with open_for_reading(path, "load", "model file") as f:
-        if f.attrs.get("format") != FORMAT:
-            raise ValueError(f"load: {path} is not a tinygrad-nb model (format attribute is "
-                             f"{f.attrs.get('format')!r}, expected {FORMAT!r})")
-        version = int(f.attrs.get("format_version", -1))
-        if version != FORMAT_VERSION:
-            raise ValueError(f"load: {path} has format version {version}; this tinygrad-nb reads {FORMAT_VERSION}")
         try:
-            architecture = json.loads(f.attrs["architecture"])
-        except (KeyError, json.JSONDecodeError) as e:
-            raise ValueError(f"load: {path} has no readable architecture attribute: {e}") from e
-        params: dict[str, np.ndarray] = {}
-        try:
-            for group in f.values():
-                for name, ds in group.items():
-                    params[name] = ds[()]
-        except (OSError, KeyError, AttributeError) as e:
-            raise ValueError(f"load: {path} is damaged: {e}") from e
+            return _read_open(f, path, buildable, sealed)
+        except BadFileError:
+            raise
+        except (OSError, KeyError, ValueError, RuntimeError, TypeError) as e:  # h5py on damaged metadata
+            raise BadFileError(f"load: {path} is damaged: {e}") from e
+
+
+def _read_open(f: Any, path: Path, buildable: bool, sealed: bool) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    version = _format_version(f, path)
+    if version >= 2 and not sealed:
+        raise BadFileError(f"load: {path} has format version {version} but no checksum seal in its first bytes "
+                           "(overwritten?); the file is corrupt")
+    architecture = _architecture(f, path)
+    datasets = _parameter_datasets(f, path)
+    check_fits(sum(declared_nbytes(ds, f"load: {path}: {name}") for name, ds in datasets.items()), f, "load")
+    expected, unknown = _expected_shapes(architecture, f"load: {path}")
+    if expected is None and buildable:
+        raise BadFileError(f"load: unknown module type {unknown!r} in the stored architecture of {path} "
+                           "(pass model= to load its parameters into your own module)")
+    if expected is not None:
+        _check_against_architecture(expected, {name: ds.shape for name, ds in datasets.items()}, path)
+    params = {}
+    for name, ds in datasets.items():
+        array = read_array(ds, f"load: {path}: {name}")
+        params[name] = array.astype(array.dtype.newbyteorder("="), copy=False)
     return architecture, params
+
+
+def _scalar_attr(obj: Any, name: str, path: Path) -> Any:
+    """The attribute ``name`` of ``obj`` (None when absent), refusing arrays and oversized values before reading."""
+    if name not in obj.attrs:
+        return None
+    aid = obj.attrs.get_id(name)
+    if aid.shape != ():
+        raise BadFileError(f"load: {path}: the {name} attribute should be a single value, "
+                           f"found an array of shape {aid.shape}")
+    if aid.get_storage_size() > 4 * MAX_ARCHITECTURE_CHARS:
+        raise BadFileError(f"load: {path}: the {name} attribute is implausibly large ({aid.get_storage_size()} bytes)")
+    value = obj.attrs[name]
+    return value.decode("utf-8", "replace") if isinstance(value, (bytes, np.bytes_)) else value
+
+
+def _format_version(f: Any, path: Path) -> int:
+    fmt = _scalar_attr(f, "format", path)
+    if fmt != FORMAT:
+        raise BadFileError(f"load: {path} is not a tinygrad-nb model (format attribute is "
+                           f"{reprlib.repr(fmt)}, expected {FORMAT!r})")
+    version = _scalar_attr(f, "format_version", path)
+    if not isinstance(version, (int, np.integer)) or isinstance(version, (bool, np.bool_)):
+        raise BadFileError(f"load: {path} has format_version {reprlib.repr(version)}; expected an integer")
+    if version not in READABLE_VERSIONS:
+        raise BadFileError(f"load: {path} has format version {version}; this tinygrad-nb reads versions "
+                           f"{', '.join(map(str, READABLE_VERSIONS))}")
+    return int(version)
+
+
+def _architecture(f: Any, path: Path) -> dict[str, Any]:
+    text = _scalar_attr(f, "architecture", path)
+    if not isinstance(text, str) or len(text) > MAX_ARCHITECTURE_CHARS:
+        raise BadFileError(f"load: {path} has no readable architecture attribute "
+                           f"(expected a JSON string of at most {MAX_ARCHITECTURE_CHARS} characters)")
+    try:
+        architecture = json.loads(text)
+    except RecursionError:
+        raise BadFileError(f"load: {path}: the architecture is nested more than {MAX_NESTING} levels deep") from None
+    except ValueError as e:
+        raise BadFileError(f"load: {path} has no readable architecture attribute: {str(e)[:200]}") from None
+    if _nesting(architecture) > MAX_NESTING:
+        raise BadFileError(f"load: {path}: the architecture is nested more than {MAX_NESTING} levels deep")
+    if not isinstance(architecture, dict):
+        raise BadFileError(f"load: {path}: the architecture should be a JSON object, got {type(architecture).__name__}")
+    return architecture
+
+
+def _nesting(value: Any) -> int:
+    """How deeply lists and dicts nest in ``value`` (without recursion, so any depth is measured)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        if children is not None:
+            deepest = max(deepest, level)
+            stack.extend((child, level + 1) for child in children)
+    return deepest
+
+
+def _parameter_datasets(f: Any, path: Path) -> dict[str, Any]:
+    """{name: dataset} for every /group/dataset, refusing links, nested groups and repeated names."""
+    h5py = require_h5py("load")
+    datasets: dict[str, Any] = {}
+    for group_name in f:
+        group = member(f, group_name, f"load: {path}: /{group_name}")
+        if not isinstance(group, h5py.Group):
+            raise BadFileError(f"load: {path}: /{group_name} should be a group of parameters (layer1, ...)")
+        for name in group:
+            ds = member(group, name, f"load: {path}: {name}")
+            if isinstance(ds, h5py.Group):
+                raise BadFileError(f"load: {path}: /{group_name}/{name} is a nested group; a model file holds "
+                                   "one level of groups of datasets")
+            if name in datasets:
+                raise BadFileError(f"load: {path}: parameter {name} is stored twice")
+            datasets[name] = ds
+    return datasets
+
+
+def _expected_shapes(config: Any, who: str) -> tuple[dict[str, tuple[int, ...]] | None, str | None]:
+    """({name: shape} of the parameters ``build(config)`` would create, computed without building it, None).
+
+    (None, the type) when the architecture holds a module type that ``build`` does not know
+    (only a model passed to ``load`` can say what it needs). BadFileError for an invalid one.
+    """
+    linears: list[tuple[int, int]] = []
+    try:
+        unknown = _collect_linears(config, linears)
+    except (KeyError, TypeError, ValueError) as e:
+        raise BadFileError(f"{who}: the stored architecture is invalid ({e}): {reprlib.repr(config)}") from None
+    if unknown is not None:
+        return None, unknown
+    if config["type"] == "Linear":
+        (n_in, n_out), = linears
+        return {"W": (n_out, n_in), "b": (n_out, 1)}, None
+    shapes: dict[str, tuple[int, ...]] = {}
+    for l, (n_in, n_out) in enumerate(linears, start=1):
+        shapes[f"W{l}"], shapes[f"b{l}"] = (n_out, n_in), (n_out, 1)
+    return shapes, None
+
+
+# Keep in step with ``build``: the module types that hold parameters, in the order a Sequential numbers them.
+def _collect_linears(config: Any, out: list[tuple[int, int]]) -> str | None:
+    """Append (n_in, n_out) of each Linear in ``config`` in order; returns the first unknown module type, if any."""
+    if not isinstance(config, dict) or not isinstance(config.get("type"), str):
+        raise TypeError("each module must be a JSON object with a string 'type'")
+    kind = config["type"]
+    if kind == "MLP":
+        dims = config["layer_dims"]
+        if not isinstance(dims, list) or len(dims) < 2:
+            raise ValueError(f"layer_dims must be a list of at least 2 sizes, got {reprlib.repr(dims)}")
+        dims = [_positive_int(n, f"layer_dims[{l}]") for l, n in enumerate(dims)]
+        out.extend(zip(dims[:-1], dims[1:]))
+        return None
+    if kind == "Linear":
+        out.append((_positive_int(config["n_in"], "n_in"), _positive_int(config["n_out"], "n_out")))
+        return None
+    if kind == "Sequential":
+        layers = config["layers"]
+        if not isinstance(layers, list):
+            raise TypeError(f"layers must be a list, got {type(layers).__name__}")
+        for layer in layers:
+            unknown = _collect_linears(layer, out)
+            if unknown is not None:
+                return unknown
+        return None
+    known = {"LeakyReLU", "Softmax", "Dropout"} | {cls.__name__ for cls in ACTIVATIONS.values()}
+    return None if kind in known else kind
+
+
+def _positive_int(n: Any, label: str) -> int:
+    if not isinstance(n, int) or isinstance(n, bool) or n <= 0:
+        raise ValueError(f"{label} must be a positive int, got {reprlib.repr(n)}")
+    return n
+
+
+def _check_against_architecture(expected: dict[str, tuple[int, ...]], stored: dict[str, tuple[int, ...]],
+                                 path: Path) -> None:
+    problems = [f"{name} is stored as {stored[name]}, the architecture needs {shape}"
+                for name, shape in expected.items() if name in stored and tuple(stored[name]) != shape]
+    problems += [f"{name} {shape} is missing" for name, shape in expected.items() if name not in stored]
+    problems += [f"{name} is stored but the architecture has no such parameter" for name in stored
+                 if name not in expected]
+    if problems:
+        raise BadFileError(f"load: {path} does not match its own architecture: {'; '.join(problems[:3])}"
+                           + (f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""))
 
 
 def build(config: dict[str, Any]) -> Module:
     """A fresh module (zero-initialised weights) from a ``config()`` dict."""
+    if _nesting(config) > MAX_NESTING:
+        raise ValueError(f"load: the stored architecture is nested more than {MAX_NESTING} levels deep")
+    return _build(config)
+
+
+def _build(config: dict[str, Any]) -> Module:
     try:
         kind = config["type"]
         if kind == "MLP":
             return MLP(config["layer_dims"], hidden=config["hidden"], output=config["output"], init="zeros",
                        slope=config.get("slope", 0.01), keep_prob=config.get("keep_prob", 1.0))
         if kind == "Sequential":
-            return Sequential(*[build(c) for c in config["layers"]])
+            return Sequential(*[_build(c) for c in config["layers"]])
         if kind == "Linear":
             return Linear(config["n_in"], config["n_out"], init="zeros")
         if kind == "LeakyReLU":
             return LeakyReLU(config["slope"])
         if kind == "Softmax":
+            if not isinstance(config["axis"], int):
+                raise TypeError(f"Softmax axis must be an int, got {config['axis']!r}")
             return Softmax(config["axis"])
         if kind == "Dropout":
             return Dropout(config["keep_prob"])
@@ -100,20 +303,25 @@ def build(config: dict[str, Any]) -> Module:
         if kind in by_class:
             return by_class[kind]()
     except (KeyError, TypeError, ValueError) as e:
-        raise ValueError(f"load: the stored architecture is invalid ({e}): {config}") from e
+        raise ValueError(f"load: the stored architecture is invalid ({e}): {reprlib.repr(config)}") from e
     raise ValueError(f"load: unknown module type {kind!r} in the stored architecture")
 
 
 def load(path: str | os.PathLike, model: Module | None = None) -> Module:
     """Rebuild the model stored in ``path`` or, given ``model``, load the stored parameters into it.
 
-    Missing, extra or mis-shaped parameters raise a ValueError naming each bad key; the
-    given model is then unchanged.
+    Missing, extra or mis-shaped parameters raise a ValueError naming each bad key; a damaged,
+    forged or foreign file raises BadFileError (a ValueError) naming the file and the problem.
+    Either way the given model is then unchanged.
     """
-    architecture, params = read_file(path)
-    target = build(architecture) if model is None else model
+    architecture, params = _read(Path(path), buildable=model is None)
+    try:
+        target = build(architecture) if model is None else model
+    except ValueError as e:  # say which file holds the invalid architecture
+        raise BadFileError(f"load: {path}: {str(e).removeprefix('load: ')}") from e
     stored_dtypes = {a.dtype for a in params.values() if a.dtype.kind == "f"}
     if model is None and len(stored_dtypes) == 1:
         target.astype(stored_dtypes.pop())  # keep the file's native dtype (float32 stays float32)
     target.load_state_dict(params, strict=True)
     return target
+

@@ -31,7 +31,7 @@ def test_file_layout_one_group_per_layer_and_json_architecture(tmp_path):
     with h5py.File(tmp_path / "m.h5", "r") as f:
         assert sorted(f.keys()) == ["layer1", "layer2"] and sorted(f["layer1"].keys()) == ["W1", "b1"]
         assert f["layer2"]["W2"].dtype == np.float32
-        assert f.attrs["format"] == "tinygrad-nb" and f.attrs["format_version"] == 1
+        assert f.attrs["format"] == "tinygrad-nb" and f.attrs["format_version"] == 2
         assert json.loads(f.attrs["architecture"])["layer_dims"] == [3, 2, 1]
     assert nn.load(tmp_path / "m.h5").parameters()[0].dtype == np.float32
 

@@ -2,6 +2,7 @@
 
 import gc
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -43,6 +44,54 @@ def test_save_killed_mid_write_keeps_the_previous_file(tmp_path):
     loaded = nn.load(path)
     for k, v in first.state_dict().items():
         np.testing.assert_array_equal(loaded.state_dict()[k], v)
+
+
+SAVER = textwrap.dedent("""
+    import os, signal, sys, time, h5py, nn  # h5py now, not in every forked writer
+    models = [nn.MLP([300, 100, 1], rng=2), nn.MLP([300, 100, 1], rng=1)]
+    for line in sys.stdin:                  # "target delay": fork a writer saving in a loop, SIGKILL it after delay
+        target, delay = line.split()
+        pid = os.fork()
+        if pid == 0:
+            try:
+                while True:
+                    for m in models:
+                        nn.save(m, target)
+            finally:
+                os._exit(1)
+        time.sleep(float(delay))
+        os.kill(pid, signal.SIGKILL)
+        _, status = os.waitpid(pid, 0)      # reaped: its pid is dead now
+        print(os.WTERMSIG(status) if os.WIFSIGNALED(status) else "exited", flush=True)
+""")
+
+
+def test_real_saves_killed_at_random_moments_leave_the_old_or_the_new_model(tmp_path):
+    """SIGKILL a process saving in a loop, 40 times at random moments: the target always loads as one of the two
+    models, never a mix or a corrupt file, and the next save removes the killed writers' temporary files."""
+    old, new = nn.MLP([300, 100, 1], rng=1), nn.MLP([300, 100, 1], rng=2)
+    rng, seen, leftovers = random.Random(9), {"old": 0, "new": 0}, 0
+    saver = subprocess.Popen([sys.executable, "-c", SAVER], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        for trial in range(40):
+            folder = tmp_path / f"trial{trial}"
+            folder.mkdir()
+            nn.save(old, folder / "model.h5")
+            saver.stdin.write(f"{folder / 'model.h5'} {rng.uniform(0, 0.03)}\n")
+            saver.stdin.flush()
+            assert saver.stdout.readline().strip() == str(int(signal.SIGKILL)), "the writer died before the kill"
+            loaded = nn.load(folder / "model.h5").state_dict()
+            matches = [name for name, m in (("old", old), ("new", new))
+                       if all(np.array_equal(loaded[k], v) for k, v in m.state_dict().items())]
+            assert len(matches) == 1, f"{folder / 'model.h5'} is neither the old nor the new model"
+            seen[matches[0]] += 1
+            leftovers += len([p for p in os.listdir(folder) if p.endswith(".tinygrad-nb.tmp")])
+            nn.save(old, folder / "next.h5")  # the next save in that folder cleans up
+            assert sorted(os.listdir(folder)) == ["model.h5", "next.h5"]
+    finally:
+        saver.stdin.close()
+        saver.wait(timeout=30)
+    assert seen["new"] > 0 and leftovers > 0, f"the kills never landed mid-save: {seen}, {leftovers} leftovers"
 
 
 def test_saved_files_get_ordinary_permissions(tmp_path):
