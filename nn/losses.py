@@ -33,6 +33,11 @@ def _targets(Y: Any, A: Tensor, op: str) -> np.ndarray:
     return y.astype(A.dtype, copy=False)
 
 
+def _label_tensor(Y: Any, A: Tensor) -> Tensor:
+    """Y as a Tensor input of A's dtype, made by ops (not NumPy) so that a jitted step sees new labels."""
+    return (Y if isinstance(Y, Tensor) else Tensor(Y)).astype(A.dtype)
+
+
 def _labels(Y: Any, A: Tensor, op: str) -> np.ndarray:
     """Y as an array of A's shape and dtype, without NaN or Inf."""
     y = _targets(Y, A, op)
@@ -80,7 +85,7 @@ class BinaryCrossEntropy(Function):
     """
 
     def forward(self, A: np.ndarray, one_minus_Y: np.ndarray) -> np.ndarray:
-        self.one_minus_Y, self.m = one_minus_Y, A.shape[1]
+        self.m = A.shape[1]
         d = one_minus_Y - A  # -A where Y = 1, 1 - A where Y = 0
         p_true = np.abs(d)
         if not p_true.max() <= 1:  # also catches NaN
@@ -94,9 +99,9 @@ class BinaryCrossEntropy(Function):
             self.d = np.copysign(p_safe, one_minus_Y - 0.5)  # the sign of d, which may be 0 here
         return np.asarray(-np.log(p_safe).sum() / self.m)
 
-    def backward(self, g: Any, out: Any, A: Any) -> tuple[Any]:
-        d = self.d if isinstance(A, np.ndarray) else self.one_minus_Y - A  # Tensors under create_graph
-        return (g / (self.m * d),)
+    def backward(self, g: Any, out: Any, A: Any, one_minus_Y: Any) -> tuple[Any, None]:
+        d = self.d if isinstance(A, np.ndarray) else one_minus_Y - A  # Tensors under create_graph
+        return (g / (self.m * d), None)  # labels are constants
 
     def explain(self, out: str, ins: list[str]) -> list[tuple[int, str]]:
         A = ins[0]
@@ -110,14 +115,14 @@ class BinaryCrossEntropyWithLogits(Function):
     """J(sigmoid(Z), Y) without forming A: -1/m sum(Y Z - max(Z, 0) - log(1 + e^-|Z|)); dJ/dZ = (A - Y)/m."""
 
     def forward(self, Z: np.ndarray, Y: np.ndarray) -> np.ndarray:
-        self.Y, self.m = Y, Z.shape[1]
+        self.m = Z.shape[1]
         e = np.exp(-np.abs(Z))  # in (0, 1]: no overflow for any Z
         self.A = np.where(Z >= 0, 1.0, e) / (1.0 + e)  # sigmoid(Z) from the same e, kept for backward
         return np.asarray((np.maximum(Z, 0) - Z * Y + np.log1p(e)).sum() / self.m)
 
-    def backward(self, g: Any, out: Any, Z: Any) -> tuple[Any]:
+    def backward(self, g: Any, out: Any, Z: Any, Y: Any) -> tuple[Any, None]:
         A = Z.sigmoid() if isinstance(Z, Tensor) else self.A  # a Tensor under create_graph
-        return (g * (A - self.Y) / self.m,)
+        return (g * (A - Y) / self.m, None)  # labels are constants
 
     def explain(self, out: str, ins: list[str]) -> list[tuple[int, str]]:
         return [(0, f"sigmoid({ins[0]}) - Y")]
@@ -126,15 +131,15 @@ class BinaryCrossEntropyWithLogits(Function):
 def binary_cross_entropy(A: Tensor, Y: Any) -> Tensor:
     """The course's cost for a sigmoid output A (1, m) and labels Y (1, m) in {0, 1}."""
     _check_m(A, "binary_cross_entropy")
-    _, one_minus_y = _binary_labels(Y, A, "binary_cross_entropy")
-    return _cost(BinaryCrossEntropy.apply(A, one_minus_Y=one_minus_y))
+    _binary_labels(Y, A, "binary_cross_entropy")
+    return _cost(BinaryCrossEntropy.apply(A, 1 - _label_tensor(Y, A)))
 
 
 def binary_cross_entropy_with_logits(Z: Tensor, Y: Any) -> Tensor:
     """Binary cross-entropy of sigmoid(Z), computed from Z: finite for any Z."""
     _check_m(Z, "binary_cross_entropy_with_logits")
-    y, _ = _binary_labels(Y, Z, "binary_cross_entropy_with_logits")
-    return _cost(BinaryCrossEntropyWithLogits.apply(Z, Y=y))
+    _binary_labels(Y, Z, "binary_cross_entropy_with_logits")
+    return _cost(BinaryCrossEntropyWithLogits.apply(Z, _label_tensor(Y, Z)))
 
 
 def cross_entropy(Z: Tensor, Y: Any) -> Tensor:

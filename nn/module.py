@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_nb import Tensor
+from tinygrad_nb import Tensor, side_effect
 
 
 class Module:
@@ -104,6 +104,7 @@ class Module:
         """Every parameter, in order (W1, b1, W2, b2, ... for a network)."""
         return [p for _, p in self.named_parameters()]
 
+    @side_effect  # a jitted step replays it
     def zero_grad(self) -> None:
         """Forget every parameter's gradient (sets ``.grad`` to None)."""
         for p in self.parameters():

@@ -12,7 +12,7 @@ import numpy as np
 
 from nn import validate
 from nn.module import Module
-from tinygrad_nb import Tensor
+from tinygrad_nb import Tensor, side_effect
 
 
 class Optimizer:
@@ -41,11 +41,13 @@ class Optimizer:
             first[id(p)] = i
         self.lr = validate.number("lr", lr, low=0, low_open=True)
 
+    @side_effect  # a jitted step replays it
     def zero_grad(self) -> None:
         """Forget the gradients (``.grad = None``) before the next backward."""
         for p in self.params:
             p.grad = None
 
+    @side_effect  # a jitted step replays it
     def step(self) -> None:
         """Update every parameter that has a gradient."""
         for i, p in enumerate(self.params):
@@ -101,6 +103,7 @@ class Adam(Optimizer):
         self.s = [np.zeros_like(p.data) for p in self.params]
         self.t = 0
 
+    @side_effect  # a jitted step replays it
     def step(self) -> None:
         self.t += 1
         super().step()
@@ -127,6 +130,7 @@ class InverseTimeDecay:
         self.optimizer = optimizer
         self.lr0, self.epoch = optimizer.lr, 0
 
+    @side_effect  # a jitted step replays it
     def step(self) -> float:
         """Advance one epoch; returns the new learning rate."""
         self.epoch += 1

@@ -1,37 +1,107 @@
-"""Layering: tinygrad_nb imports only NumPy (cli and testing aside); nn never imports viz."""
+"""Layering: tinygrad_nb < nn < viz < tinygrad_nb_cli. Each imports only layers below it, the standard
+library and the third-party libraries declared for it; the project's import graph has no loop;
+and no project module hides an import inside a function (only optional third-party ones may wait).
+"""
 
 import ast
+import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-STDLIB_OK = set(sys.stdlib_module_names)
+STDLIB = set(sys.stdlib_module_names) | {"__future__"}
+LAYERS = ["tinygrad_nb", "nn", "viz", "tinygrad_nb_cli"]  # each may import the ones before it
+THIRD_PARTY = {  # the libraries pyproject.toml declares for each layer (core or optional extra)
+    "tinygrad_nb": {"numpy", "hypothesis"},  # hypothesis: the `test` extra, for tinygrad_nb.testing
+    "nn": {"numpy", "h5py", "sklearn", "scipy", "tqdm", "onnx", "torch"},
+    "viz": {"numpy", "matplotlib", "graphviz", "pygraphviz"},
+    "tinygrad_nb_cli": {"numpy"},
+}
+OPTIONAL = {"h5py", "sklearn", "scipy", "tqdm", "onnx", "torch", "matplotlib", "graphviz", "pygraphviz", "hypothesis"}
+FILES = sorted(p for layer in LAYERS for p in (ROOT / layer).rglob("*.py"))
 
 
-def imports(path: Path) -> set[str]:
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+MODULES = {module_name(p): p for p in FILES}
+
+
+def imports(path: Path, *, top_level: bool) -> set[str]:
+    """Absolute module names imported by ``path``: at module level (``top_level``) or inside functions."""
     tree = ast.parse(path.read_text())
+    nested = {id(n) for f in ast.walk(tree) if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))
+              for n in ast.walk(f)}
     names = set()
     for node in ast.walk(tree):
+        if (id(node) in nested) == top_level:
+            continue
         if isinstance(node, ast.Import):
-            names |= {a.name.split(".")[0] for a in node.names}
+            names |= {a.name for a in node.names}
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names.add(node.module.split(".")[0])
+            subs = {f"{node.module}.{a.name}" for a in node.names}  # `from pkg import sub` imports pkg.sub
+            names |= {n for n in subs if n in MODULES} or {node.module}
     return names
 
 
-ABOVE_THE_ENGINE = ("cli.py", "__main__.py", "testing.py")  # the application layer and the test helpers
+def type_checking_only(path: Path) -> set[str]:
+    """Imports under ``if TYPE_CHECKING:``: annotations only, never run."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.If) and getattr(node.test, "id", None) == "TYPE_CHECKING":
+            for sub in ast.walk(node):
+                if isinstance(sub, ast.ImportFrom) and sub.module:
+                    names.add(sub.module)
+    return names
 
 
-ENGINE_FILES = sorted(p for p in (ROOT / "tinygrad_nb").rglob("*.py") if p.name not in ABOVE_THE_ENGINE)
+@pytest.mark.parametrize("path", FILES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_each_layer_imports_only_what_lies_below_it(path):
+    layer = path.relative_to(ROOT).parts[0]
+    allowed = set(LAYERS[: LAYERS.index(layer) + 1]) | THIRD_PARTY[layer] | STDLIB
+    used = {name.split(".")[0] for name in imports(path, top_level=True) | imports(path, top_level=False)}
+    assert used - allowed == set()
 
 
-@pytest.mark.parametrize("path", ENGINE_FILES, ids=lambda p: p.name)
-def test_engine_imports_only_numpy(path):
-    assert imports(path) - STDLIB_OK - {"numpy", "tinygrad_nb"} == set()
+@pytest.mark.parametrize("path", FILES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_only_optional_libraries_are_imported_inside_functions(path):
+    deferred = {name.split(".")[0] for name in imports(path, top_level=False)}
+    assert deferred - OPTIONAL == set()
 
 
-@pytest.mark.parametrize("path", sorted((ROOT / "nn").rglob("*.py")), ids=lambda p: p.name)
-def test_nn_does_not_import_viz(path):
-    assert "viz" not in imports(path)
+def test_the_import_graph_of_the_project_has_no_loop():
+    modules = MODULES
+
+    def resolve(name: str) -> str | None:
+        while name and name not in modules:
+            name = name.rpartition(".")[0]
+        return name or None
+
+    edges = {}
+    for mod, path in modules.items():
+        runtime = imports(path, top_level=True) - type_checking_only(path)
+        edges[mod] = {r for r in map(resolve, runtime) if r and r != mod}
+    state: dict[str, int] = {}
+
+    def visit(m: str, trail: list[str]) -> None:
+        state[m] = 1
+        for n in sorted(edges[m]):
+            if state.get(n) == 1:
+                raise AssertionError("import loop: " + " -> ".join(trail[trail.index(n):] + [n]))
+            if n not in state:
+                visit(n, trail + [n])
+        state[m] = 2
+
+    for m in sorted(modules):
+        if m not in state:
+            visit(m, [m])
+
+
+def test_importing_the_engine_loads_no_optional_library():
+    code = f"import sys, tinygrad_nb; print(sorted(m for m in {sorted(OPTIONAL)!r} if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert out.stdout.strip() == "[]"

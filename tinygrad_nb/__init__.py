@@ -16,15 +16,17 @@ from tinygrad_nb.explain_mode import explain
 from tinygrad_nb.function import Function, GraphFreedError, InputError, ShapeError
 from tinygrad_nb.functional import concatenate, linear, maximum, minimum, stack, where
 from tinygrad_nb.grad_mode import enable_grad, is_grad_enabled, no_grad
-from tinygrad_nb.gradcheck import GradcheckResult, gradcheck, relative_difference
+from tinygrad_nb.gradcheck import GradcheckResult, check_gradient, gradcheck, relative_difference
 from tinygrad_nb.tensor import Tensor
+from tinygrad_nb.tracing import Jit, JitError, jit, side_effect
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Tensor", "Function", "ShapeError", "InputError", "GraphFreedError",
-    "grad", "gradcheck", "GradcheckResult", "relative_difference",
+    "grad", "gradcheck", "check_gradient", "GradcheckResult", "relative_difference",
     "no_grad", "enable_grad", "is_grad_enabled",
     "detect_anomaly", "is_anomaly_enabled", "AnomalyError", "explain",
+    "jit", "Jit", "JitError", "side_effect",
     "linear", "concatenate", "stack", "where", "maximum", "minimum",
 ]

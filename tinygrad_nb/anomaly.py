@@ -36,7 +36,7 @@ class AnomalyError(FloatingPointError):
 class detect_anomaly(ModeSwitch):  # noqa: N801 - PyTorch's name
     """Context manager and decorator: raise ``AnomalyError`` at the first NaN or Inf, forward or backward."""
 
-    mode = "anomaly"
+    mode = "watch"
 
     def value(self) -> AnomalyObserver:
         return _OBSERVER
@@ -47,7 +47,7 @@ class detect_anomaly(ModeSwitch):  # noqa: N801 - PyTorch's name
 
 def is_anomaly_enabled() -> bool:
     """True inside ``detect_anomaly`` (in this thread)."""
-    return _state.anomaly is not None
+    return isinstance(_state.watch, AnomalyObserver)
 
 
 def user_line() -> str:
@@ -99,10 +99,10 @@ def _inputs(inputs: tuple) -> str:
 class AnomalyObserver:
     """What ``detect_anomaly`` switches on: checks of every forward and backward result."""
 
-    def on_forward(self, fn: Function, inputs: tuple, out: np.ndarray) -> None:
+    def on_forward(self, fn: Function, inputs: tuple, out: Any, attrs: dict[str, Any]) -> None:
         """Remember where the op was created; raise if its result is not finite."""
         fn.created_at = user_line()
-        flag = _bad(out)
+        flag = _bad(out.data)
         if flag:
             raise AnomalyError(f"detect_anomaly: {flag} in the forward pass of {fn.op_name}\n"
                                f"  inputs: {_inputs(inputs)}\n"

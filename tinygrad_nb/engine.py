@@ -131,7 +131,7 @@ def backprop(roots: Sequence[Tensor], root_grads: Sequence[Any], sink: Sink, *, 
 
     for r, g in zip(roots, root_grads):
         send(r, g)
-    observe = _state.anomaly is not None or _state.explain is not None  # read once per pass
+    observe = _state.watch is not None or _state.explain is not None  # read once per pass
     while heap:
         node = heapq.heappop(heap)[1]
         fn = node._ctx
@@ -180,8 +180,8 @@ def _finish(t: Tensor, g: Any, sink: Sink, create_graph: bool, handed_out: set[i
 
 def _observe(fn: Function, node: Tensor, grads: tuple, pending: dict[Tensor, Any]) -> None:
     """The debugging observers of one backward step: anomaly checks and the explain trace."""
-    if _state.anomaly is not None:
-        _state.anomaly.on_backward(fn, node, grads)
+    if _state.watch is not None:
+        _state.watch.on_backward(fn, node, grads)
     if _state.explain is not None:
         _state.explain.step(fn, node, grads, pending)
 

@@ -98,8 +98,6 @@ class Function:
             raise IndexError(f"{fn.op_name}: {fn.describe_inputs(inputs)}: {e}") from e
         except TypeError as e:  # plain TypeError: NumPy's subclasses need arguments of their own
             raise TypeError(f"{fn.op_name}: {fn.describe_inputs(inputs)}: {e}") from e
-        if _state.anomaly is not None:
-            _state.anomaly.on_forward(fn, inputs, data)
         out = type(inputs[0])._wrap(data)  # the Tensor class, without importing it
         if _state.enabled:
             needs = tuple([t.requires_grad for t in inputs])
@@ -109,6 +107,8 @@ class Function:
                 out.requires_grad = True
                 out._ctx = fn
                 out._seq = next(_sequence)
+        if _state.watch is not None:  # detect_anomaly's checks, or the jit's recorder
+            _state.watch.on_forward(fn, inputs, out, attrs)
         return out
 
     def free(self) -> None:

@@ -18,7 +18,7 @@ class _ThreadModes(threading.local):
 
     def __init__(self) -> None:
         self.enabled = True  # record operations on the graph
-        self.anomaly: Any = None  # an observer with on_forward/on_backward (detect_anomaly), or None
+        self.watch: Any = None  # an observer of every op (detect_anomaly's checks, or the jit's recorder), or None
         self.explain: Any = None  # an observer with header/step (explain mode), or None
         self.saved: list[tuple[str, Any, Any]] = []  # (mode, value replaced, context entered with it)
 

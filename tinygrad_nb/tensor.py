@@ -196,11 +196,20 @@ class Tensor:
         if _state.explain is not None:
             _state.explain.header(self)
         handed_out = {id(g)}
-        with enable_grad() if create_graph else no_grad():
-            engine.backprop([self], [Tensor._wrap(g) if create_graph else g],
-                            engine.AccumulateGrad(create_graph, handed_out),
-                            retain_graph=retain_graph or create_graph, create_graph=create_graph,
-                            handed_out=handed_out)
+
+        def run() -> None:
+            with enable_grad() if create_graph else no_grad():
+                engine.backprop([self], [Tensor._wrap(g) if create_graph else g],
+                                engine.AccumulateGrad(create_graph, handed_out),
+                                retain_graph=retain_graph or create_graph, create_graph=create_graph,
+                                handed_out=handed_out)
+        recorder = _state.watch
+        if recorder is not None and hasattr(recorder, "backward_pass"):  # the jit writes the pass down
+            if create_graph:
+                raise RuntimeError("jit: create_graph=True cannot be replayed inside a jitted function")
+            recorder.backward_pass(self, g, run)
+        else:
+            run()
 
     def detach(self) -> Tensor:
         """The same data as a new leaf that is cut from the graph (no grad flows through it)."""

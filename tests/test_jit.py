@@ -1,0 +1,217 @@
+"""tinygrad_nb.jit: a replayed step gives the eager step's results, and what it cannot replay is refused.
+
+The oracle is the eager engine run side by side from the same initial parameters.
+"""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import nn
+from tinygrad_nb import JitError, Tensor, detect_anomaly, explain, grad, jit, no_grad, side_effect
+
+
+def planar(m=40, seed=0):
+    rng = np.random.RandomState(seed)
+    X = rng.randn(2, m)
+    return X, (X[0:1] * X[1:2] > 0).astype(np.float64)
+
+
+class PlainSGD:
+    """A hand-written optimiser: its state changes are marked @side_effect, so a replay repeats them."""
+
+    def __init__(self, params, lr):
+        self.params, self.lr = list(params), lr
+
+    @side_effect
+    def zero_grad(self):
+        for p in self.params:
+            p.grad = None
+
+    @side_effect
+    def step(self):
+        for p in self.params:
+            p.data -= self.lr * p.grad.data
+
+
+def make_step(model, opt, loss=nn.binary_cross_entropy):
+    def step(X, Y):
+        opt.zero_grad()
+        J = loss(model(X), Y)
+        J.backward()
+        opt.step()
+        return J
+    return step
+
+
+def assert_close(a, b, rtol=1e-12):
+    np.testing.assert_allclose(a, b, rtol=rtol, atol=1e-300)
+
+
+def test_replay_matches_the_eager_step_and_fills_grad():
+    X, Y = planar()
+    models = [nn.MLP([2, 4, 1], hidden="tanh", rng=1) for _ in range(2)]
+    eager = make_step(models[0], PlainSGD(models[0].parameters(), 1.2))
+    jitted = jit(make_step(models[1], PlainSGD(models[1].parameters(), 1.2)))
+    for _ in range(100):
+        assert_close(jitted(X, Y).item(), eager(X, Y).item())
+    for p, q in zip(models[0].parameters(), models[1].parameters()):
+        assert_close(q.data, p.data)
+        assert_close(q.grad.data, p.grad.data)
+
+
+def test_parameters_are_updated_in_place():
+    X, Y = planar()
+    model = nn.MLP([2, 3, 1], rng=2)
+    arrays = [p.data for p in model.parameters()]
+    step = jit(make_step(model, PlainSGD(model.parameters(), 0.1)))
+    for _ in range(4):
+        step(X, Y)
+    assert all(p.data is a for p, a in zip(model.parameters(), arrays))
+
+
+OPTIMISERS = {
+    "sgd": lambda ps: nn.optim.SGD(ps, 0.3),
+    "momentum": lambda ps: nn.optim.SGD(ps, 0.1, momentum=0.9),
+    "rmsprop": lambda ps: nn.optim.RMSprop(ps, 0.01),
+    "adam": lambda ps: nn.optim.Adam(ps, 0.01),
+}
+LOSSES = {
+    "bce": ("sigmoid", nn.binary_cross_entropy),
+    "bce_logits": ("identity", nn.binary_cross_entropy_with_logits),
+    "mse": ("identity", nn.mse),
+}
+
+
+@settings(max_examples=12, deadline=None)
+@given(dims=st.lists(st.integers(1, 5), min_size=1, max_size=3), m=st.integers(1, 12),
+       hidden=st.sampled_from(["relu", "tanh", "sigmoid", "leaky_relu"]),
+       optimiser=st.sampled_from(sorted(OPTIMISERS)), loss=st.sampled_from(sorted(LOSSES)),
+       seed=st.integers(0, 100))
+def test_hundred_replayed_steps_equal_eager_to_rounding(dims, m, hidden, optimiser, loss, seed):
+    output, cost = LOSSES[loss]
+    rng = np.random.RandomState(seed)
+    X, Y = rng.randn(3, m), (rng.rand(1, m) > 0.5).astype(np.float64)
+    models = [nn.MLP([3, *dims, 1], hidden=hidden, output=output, rng=seed) for _ in range(2)]
+    steps = [make_step(mdl, OPTIMISERS[optimiser](mdl.parameters()), cost) for mdl in models]
+    steps[1] = jit(steps[1])
+    for _ in range(100):
+        assert_close(steps[1](X, Y).item(), steps[0](X, Y).item())
+    for p, q in zip(models[0].parameters(), models[1].parameters()):
+        assert_close(q.data, p.data)
+
+
+def test_softmax_cross_entropy_step_replays():
+    rng = np.random.RandomState(3)
+    X, labels = rng.randn(4, 15), rng.randint(0, 3, size=15)
+    models = [nn.MLP([4, 5, 3], output="identity", rng=4) for _ in range(2)]
+    steps = [make_step(mdl, nn.optim.Adam(mdl.parameters(), 0.01), nn.cross_entropy) for mdl in models]
+    jitted = jit(steps[1])
+    for _ in range(30):
+        assert_close(jitted(X, labels).item(), steps[0](X, labels).item())
+
+
+def test_new_shapes_record_again_and_old_ones_still_replay():
+    models = [nn.MLP([2, 4, 1], rng=5) for _ in range(2)]
+    eager = make_step(models[0], PlainSGD(models[0].parameters(), 0.5))
+    jitted = jit(make_step(models[1], PlainSGD(models[1].parameters(), 0.5)))
+    for m in [10, 10, 10, 25, 25, 25, 10, 25, 7]:
+        X, Y = planar(m, seed=m)
+        assert_close(jitted(X, Y).item(), eager(X, Y).item())
+    assert len(jitted.cache) == 3
+
+
+def test_minibatches_with_changing_data_replay_correctly():
+    models = [nn.MLP([2, 3, 1], rng=6) for _ in range(2)]
+    eager = make_step(models[0], PlainSGD(models[0].parameters(), 0.5))
+    jitted = jit(make_step(models[1], PlainSGD(models[1].parameters(), 0.5)))
+    for k in range(20):
+        X, Y = planar(8, seed=k)
+        assert_close(jitted(X, Y).item(), eager(X, Y).item())
+
+
+def test_inference_under_no_grad_replays():
+    model = nn.MLP([2, 4, 1], rng=7)
+    forward = jit(lambda X: model(X))
+    for k in range(4):
+        X, _ = planar(6, seed=k)
+        with no_grad():
+            np.testing.assert_array_equal(forward(X).data, model(X).data)
+
+
+# ----- what a replay cannot see is refused -----------------------------------------------------------
+def test_ops_that_depend_on_the_data_are_named_with_their_line():
+    model = nn.MLP([2, 3, 1], rng=8)
+
+    @jit
+    def step(X):
+        A = model(X)
+        if X.data.sum() > 0:  # Python control flow on values
+            return A.relu().sum()
+        return A.tanh().sum()
+
+    X, _ = planar(8)
+    step(np.abs(X))
+    with pytest.raises(JitError, match=r"different ops.*(tanh|relu) at .*test_jit.py"):
+        step(-np.abs(X))
+
+
+def test_a_constant_computed_from_the_data_outside_the_ops_is_refused():
+    model = nn.MLP([2, 3, 1], rng=9)
+
+    @jit
+    def step(X):
+        mask = Tensor((X.data > 0).astype(np.float64))  # NumPy on .data: invisible to the trace
+        return (model(X) * mask[0:1]).sum()
+
+    step(planar(8, seed=1)[0])
+    with pytest.raises(JitError, match="constant read by getitem at .* changed between two calls"):
+        step(planar(8, seed=2)[0])
+
+
+def test_writing_a_parameter_outside_a_side_effect_is_refused():
+    model = nn.MLP([2, 3, 1], rng=10)
+
+    @jit
+    def step(X, Y):
+        model.zero_grad()
+        J = nn.binary_cross_entropy(model(X), Y)
+        J.backward()
+        for p in model.parameters():
+            p.data -= 0.1 * p.grad.data  # not replayed: refused while recording
+        return J
+
+    with pytest.raises(JitError, match=r"\.data was written .* @side_effect"):
+        step(*planar())
+    assert all(p.data.flags.writeable for p in model.parameters())  # the protection is lifted again
+
+
+@pytest.mark.parametrize("returned, fragment", [(lambda J: J.item(), "got float"), (lambda J: {"J": J}, "got dict")])
+def test_returning_a_python_value_is_refused(returned, fragment):
+    model = nn.MLP([2, 3, 1], rng=11)
+    step = jit(lambda X, Y: returned(nn.binary_cross_entropy(model(X), Y)))
+    with pytest.raises(JitError, match=fragment):
+        step(*planar())
+
+
+def test_grad_hooks_and_debug_modes_are_refused_with_a_clear_message():
+    model = nn.MLP([2, 3, 1], rng=12)
+    X, Y = planar()
+    with pytest.raises(JitError, match="grad\\(\\) cannot be replayed"):
+        jit(lambda X, Y: grad(nn.binary_cross_entropy(model(X), Y), model.parameters())[0])(X, Y)
+    with pytest.raises(JitError, match="detect_anomaly and explain"), detect_anomaly():
+        jit(lambda X: model(X))(X)
+    with pytest.raises(JitError, match="detect_anomaly and explain"), explain():
+        jit(lambda X: model(X))(X)
+
+
+def test_bad_arguments_are_refused():
+    with pytest.raises(TypeError, match="jit expects a function"):
+        jit(3)
+    with pytest.raises(ValueError, match="cache_size"):
+        jit(lambda: None, cache_size=0)
+    with pytest.raises(JitError, match="requires grad"):
+        jit(lambda W: W)(Tensor([1.0], requires_grad=True))
+    with pytest.raises(JitError, match="neither an array nor hashable"):
+        jit(lambda X, opts: None)(np.ones(2), {"a": 1})
