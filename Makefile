@@ -30,5 +30,8 @@ lint: $(BIN)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
+bench: $(BIN)/.installed-bench
+	$(BIN)/python benchmarks/bench.py
+
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis build dist *.egg-info runs

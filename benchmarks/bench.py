@@ -35,7 +35,7 @@ import reference_numpy as ref  # noqa: E402
 import torch_steps  # noqa: E402
 
 import nn  # noqa: E402
-from tinygrad_nb import Tensor  # noqa: E402
+from tinygrad_nb import Tensor, jit  # noqa: E402
 
 WORKLOADS = {
     "cat": ([12288, 20, 7, 5, 1], 209, "relu"),
@@ -66,6 +66,32 @@ def framework_step(dims, m, hidden, dtype) -> Callable[[], None]:
         opt.step()
 
     return step
+
+
+def jit_step(dims, m, hidden, dtype) -> Callable[[], None]:
+    """The same step under ``tinygrad_nb.jit``: traced on its first two calls, replayed afterwards."""
+    model = nn.MLP(dims, hidden=hidden, init="deep", rng=1).astype(dtype)
+    opt = nn.optim.SGD(model.parameters(), lr=0.0075)
+    X, Y = data(dims, m, dtype)
+
+    @jit
+    def train_step(X, Y):
+        J = nn.binary_cross_entropy(model(X), Y)
+        opt.zero_grad()
+        J.backward()
+        opt.step()
+        return J
+
+    return partial(train_step, X, Y)
+
+
+def trace_ms(dims, m, hidden) -> float:
+    """Milliseconds of the two recording calls of a fresh jitted float64 step."""
+    step = jit_step(dims, m, hidden, np.float64)
+    t0 = time.perf_counter()
+    step()
+    step()
+    return (time.perf_counter() - t0) * 1e3
 
 
 def time_steps(steps: dict[str, Callable[[], None]], repeats: int, warmup: int) -> dict[str, float]:
@@ -158,6 +184,8 @@ def main(argv: list[str] | None = None) -> dict:
             "numpy course (dA0 too)": partial(ref.course_step, dims, m, hidden, np.float64, data),
             "tinygrad-nb float64": partial(framework_step, dims, m, hidden, np.float64),
             "tinygrad-nb float32": partial(framework_step, dims, m, hidden, np.float32),
+            "tinygrad-nb jit float64": partial(jit_step, dims, m, hidden, np.float64),
+            "tinygrad-nb jit float32": partial(jit_step, dims, m, hidden, np.float32),
             "numpy tight float32": partial(ref.tight_step, dims, m, hidden, np.float32, data),
         }
         if has_torch:
@@ -173,6 +201,9 @@ def main(argv: list[str] | None = None) -> dict:
             shown = "n/a" if peak is None else f"{peak:.2f}"
             print(f"{name:<12}{impl:<26}{seconds * 1e3:>10.3f}{seconds / tight:>10.2f}{shown:>10}")
         results["workloads"][name] = rows
+        traced = trace_ms(dims, m, hidden)
+        results.setdefault("trace_ms", {})[name] = traced
+        print(f"{name:<12}{'jit: first two calls (trace)':<36}{traced:>10.1f} ms")
     if args.chain:
         t = chain_backward(args.chain)
         results["chain_backward_s"] = t

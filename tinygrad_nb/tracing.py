@@ -210,20 +210,26 @@ class Recorder:
 
 # ----- replay ----------------------------------------------------------------------------------------
 class _Program:
-    """A recording compiled into a flat list of calls on arrays."""
+    """A recording compiled into a flat list of calls on arrays.
+
+    Each slot's last reader is found once (liveness); the replay drops an array right after
+    its last reader, as the eager engine frees the graph while backward runs, so a replayed
+    step holds no more memory than an eager one.
+    """
 
     def __init__(self, rec: Recorder, outputs: Any):
         self.size = len(rec.tensor_at)
         self.inputs = rec.inputs
         self.externals = rec.externals
         self.outputs = outputs
-        self.steps = [self._compile(kind, item) for kind, item in rec.program]
+        frees = _last_reads(rec, outputs)
+        self.steps = [self._compile(kind, item, frees) for kind, item in rec.program]
 
-    def _compile(self, kind: str, item: Any) -> Callable[[list[Any]], None]:
+    def _compile(self, kind: str, item: Any, frees: dict[tuple[str, int], list[int]]) -> Callable[[list[Any]], None]:
         if kind == "forward":
-            return _forward_step(item)
+            return _forward_step(item, frees.get(("forward", id(item)), []))
         if kind == "backward":
-            return _backward_step(item)
+            return _backward_step(item, self.size, frees)
         method, args, kwargs = item
         externals = self.externals
 
@@ -244,7 +250,34 @@ class _Program:
         return _unflatten(self.outputs, buf)
 
 
-def _forward_step(node: _Node) -> Callable[[list[Any]], None]:
+def _last_reads(rec: Recorder, outputs: Any) -> dict[tuple[str, int], list[int]]:
+    """{id(node): slots whose last reader it is}; arguments, outside tensors and outputs are never dropped."""
+    keep = set(rec.inputs) | {slot for slot, _ in rec.externals} | set(_output_slots(outputs))
+    last: dict[int, tuple[str, int]] = {}  # slot -> ("forward" or "backward", id(node)) of its last reader
+    for kind, item in rec.program:
+        if kind == "forward":
+            for slot in item.ins:
+                last[slot] = ("forward", id(item))
+        elif kind == "backward":
+            for node in item.nodes:
+                for slot in (node.out, *node.ins):
+                    last[slot] = ("backward", id(node))
+    frees: dict[tuple[str, int], list[int]] = {}
+    for slot, reader in last.items():
+        if slot not in keep:
+            frees.setdefault(reader, []).append(slot)
+    return frees
+
+
+def _output_slots(spec: Any) -> list[int]:
+    if spec is None:
+        return []
+    if isinstance(spec, tuple) and len(spec) == 2 and spec[0] in ("slot", "tensor"):
+        return [spec[1]] if spec[0] == "slot" else []
+    return [s for sub in spec for s in _output_slots(sub)]
+
+
+def _forward_step(node: _Node, frees: list[int]) -> Callable[[list[Any]], None]:
     fn, ins, out, attrs, needs = node.fn, node.ins, node.out, node.attrs, node.needs
     forward = fn.forward
 
@@ -253,27 +286,41 @@ def _forward_step(node: _Node) -> Callable[[list[Any]], None]:
             fn.needs_input_grad = needs
         r = forward(*[buf[i] for i in ins], **attrs)
         buf[out] = r if type(r) is np.ndarray else np.asarray(r)
+        for slot in frees:
+            buf[slot] = None
     return run
 
 
-def _backward_step(bp: _BackwardPass) -> Callable[[list[Any]], None]:
-    plan = [(n.fn, n.out, n.ins, n.needs or (), n.shapes) for n in bp.nodes]
+def _backward_step(bp: _BackwardPass, size: int,
+                   frees: dict[tuple[str, int], list[int]]) -> Callable[[list[Any]], None]:
+    plan = []
+    for n in bp.nodes:
+        needs = n.needs or ()
+        sends = tuple((k, slot, shape) for k, (slot, need, shape) in enumerate(zip(n.ins, needs, n.shapes)) if need)
+        plan.append((n.fn, n.out, n.ins, needs, sends, frees.get(("backward", id(n)), [])))
     root, seed, leaves = bp.root, bp.seed, bp.leaves
 
     def run(buf: list[Any]) -> None:
-        grads: dict[int, Any] = {root: seed}
-        for fn, out, ins, needs, shapes in plan:  # the engine's order: every consumer has sent its share
-            g = grads.pop(out)
+        grads: list[Any] = [None] * size
+        grads[root] = seed
+        for fn, out, ins, needs, sends, done in plan:  # the engine's order: every consumer has sent its share
+            g = grads[out]
+            grads[out] = None
             fn.needs_input_grad = needs
-            for slot, need, pg, shape in zip(ins, needs, fn.backward(g, buf[out], *[buf[i] for i in ins]), shapes):
-                if need and pg is not None:
+            pgs = fn.backward(g, buf[out], *[buf[i] for i in ins])
+            for k, slot, shape in sends:
+                pg = pgs[k]
+                if pg is not None:
                     if pg.shape != shape:
                         pg = reduce_to_shape(pg, shape)
-                    prev = grads.get(slot)
+                    prev = grads[slot]
                     grads[slot] = pg if prev is None else prev + pg
+            fn.__dict__.clear()  # masks and caches, as Function.free() does in eager mode
+            for slot in done:
+                buf[slot] = None
         handed_out = {id(seed)}
         for slot, t, was_none in leaves:
-            g = grads.get(slot)
+            g = grads[slot]
             if g is None:
                 continue
             if g.dtype != t.data.dtype:
