@@ -11,11 +11,13 @@
 
 from nn import datasets, init, optim
 from nn.containers import MLP, Sequential
+from nn.export_onnx import export_onnx, to_onnx
 from nn.layers import Dropout, Identity, LeakyReLU, Linear, ReLU, Sigmoid, Softmax, Tanh
 from nn.losses import binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, l2_penalty, mse
 from nn.module import Module
 from nn.reference import ClosedFormReport, check_against_closed_form, closed_form_backward, closed_form_forward
 from nn.serialization import load, save
+from nn.torch_bridge import from_torch, save_torch_state_dict, to_torch
 from nn.training import accuracy, fit, predict
 
 __all__ = [
@@ -25,4 +27,5 @@ __all__ = [
     "fit", "predict", "accuracy",
     "check_against_closed_form", "closed_form_forward", "closed_form_backward", "ClosedFormReport",
     "save", "load",
+    "export_onnx", "to_onnx", "to_torch", "from_torch", "save_torch_state_dict",
 ]
