@@ -176,21 +176,43 @@ class Identity(Activation):
 class Dropout(Module):
     """Inverted dropout: keep each unit with probability ``keep_prob`` and divide by it; off in eval mode.
 
-    The mask D[l] is drawn from ``rng`` each forward pass, as the course's
-    ``D = np.random.rand(*A.shape) < keep_prob; A = A * D / keep_prob``.
+    The mask D[l] (n[l], m) is drawn from ``rng`` each training forward pass, as the course's
+    ``D = np.random.rand(*A.shape) < keep_prob; A = A * D; A = A / keep_prob``.
+
+    Args:
+        keep_prob: the probability of keeping a unit, in (0, 1].
+        rng: an int seed, a RandomState or a Generator. Dropout layers given the same
+            RandomState draw their masks one after another from its stream.
+        reseed: None (the default: fresh masks every pass), or a seed: before drawing its
+            mask in each training forward pass the layer re-seeds ``rng`` (a RandomState)
+            with it, so that every pass draws the same masks. This is what the course's
+            ``forward_propagation_with_dropout`` does (``np.random.seed(1)`` first, then D1
+            and D2 from the one stream): give ``reseed=1`` to the first Dropout layer and the
+            same RandomState to both.
     """
 
-    def __init__(self, keep_prob: float = 0.5, rng: initialisers.RNG = None):
+    def __init__(self, keep_prob: float = 0.5, rng: initialisers.RNG = None, reseed: int | None = None):
         super().__init__()
         self.keep_prob = validate.probability("Dropout: keep_prob", keep_prob)
         self.rng = initialisers.as_rng(rng)
+        self.reseed = validate.integer("Dropout: reseed", reseed, low=0, high=2**32 - 1, allow_none=True)
+        if self.reseed is not None and not isinstance(self.rng, np.random.RandomState):
+            raise TypeError("Dropout: reseed needs rng to be an int seed or a numpy RandomState (the course's "
+                            f"generator), got a {type(self.rng).__name__}")
 
     def forward(self, A: Any) -> Tensor:
         A = as_input(A, "A")
         if not self.training or self.keep_prob == 1.0:
             return A
-        r = self.rng.rand(*A.shape) if isinstance(self.rng, np.random.RandomState) else self.rng.random(A.shape)
-        out = A * ((r < self.keep_prob) / self.keep_prob).astype(A.dtype)
+        rng = self.rng
+        if isinstance(rng, np.random.RandomState):
+            if self.reseed is not None:
+                rng.seed(self.reseed)
+            r = rng.rand(*A.shape)
+        else:
+            r = rng.random(A.shape)
+        D = (r < self.keep_prob).astype(A.dtype)
+        out = (A * D) / self.keep_prob  # masked, then divided: bit for bit the course's A * D / keep_prob
         out.name = A.name
         return out
 
@@ -198,7 +220,7 @@ class Dropout(Module):
         return {"type": "Dropout", "keep_prob": self.keep_prob}
 
     def extra_repr(self) -> str:
-        return f"keep_prob={self.keep_prob}"
+        return f"keep_prob={self.keep_prob}" + ("" if self.reseed is None else f", reseed={self.reseed}")
 
 
 ACTIVATIONS: dict[str, type[Activation]] = {

@@ -60,16 +60,33 @@ class Optimizer:
 
 
 class SGD(Optimizer):
-    """Gradient descent: W := W - lr dW; with ``momentum`` mu, v := mu v + dW and W := W - lr v (PyTorch's form)."""
+    """Gradient descent: W := W - lr dW; with ``momentum`` mu, v := mu v + (1 - dampening) dW and W := W - lr v.
 
-    def __init__(self, params: Iterable[Tensor], lr: float, momentum: float = 0.0):
+    Args:
+        params: the parameters, e.g. ``model.parameters()``.
+        lr: the learning rate alpha.
+        momentum: mu in [0, 1); 0 is plain gradient descent.
+        dampening: in [0, 1], PyTorch's name for the weight of the new gradient, 1 - dampening;
+            it needs momentum > 0. ``dampening=momentum`` is the course's exponentially weighted
+            average v := beta v + (1 - beta) dW (``SGD(params, lr, momentum=0.9, dampening=0.9)``).
+
+    v starts at 0 (the course's ``initialize_velocity``), so the first step is (1 - dampening) dW.
+    PyTorch instead starts v at the first dW undampened; with the default ``dampening=0`` the two agree.
+    """
+
+    def __init__(self, params: Iterable[Tensor], lr: float, momentum: float = 0.0, dampening: float = 0.0):
         super().__init__(params, lr)
         self.momentum = validate.number("SGD: momentum", momentum, low=0, high=1, high_open=True)
+        self.dampening = validate.number("SGD: dampening", dampening, low=0, high=1)
+        if self.dampening and not self.momentum:
+            raise ValueError(f"SGD: dampening={dampening!r} only acts with momentum > 0; set momentum too "
+                             "(the course's momentum: momentum=0.9, dampening=0.9)")
         self.velocity: list[np.ndarray | None] = [None] * len(self.params)
 
     def update(self, i: int, p: Tensor, g: np.ndarray) -> None:
         if self.momentum:
             v = self.velocity[i]
+            g = (1 - self.dampening) * g if self.dampening else g
             g = self.velocity[i] = g.copy() if v is None else v * self.momentum + g
         p.data -= self.lr * g
 
@@ -113,20 +130,29 @@ class Adam(Optimizer):
         v *= self.beta1
         v += (1 - self.beta1) * g
         s *= self.beta2
-        s += (1 - self.beta2) * g * g
+        s += (1 - self.beta2) * (g * g)  # dW^2 first, as the course's (1 - beta2) * np.power(dW, 2)
         v_hat = v / (1 - self.beta1**self.t)
         s_hat = s / (1 - self.beta2**self.t)
         p.data -= self.lr * v_hat / (np.sqrt(s_hat) + self.eps)
 
 
 class InverseTimeDecay:
-    """lr = lr0 / (1 + decay_rate * floor(epoch / time_interval)), updated by ``step()`` once per epoch."""
+    """lr = lr0 / (1 + decay_rate * floor(epoch / time_interval)), updated by ``step()`` once per epoch.
 
-    def __init__(self, optimizer: Optimizer, decay_rate: float, time_interval: int = 1):
+    ``epoch`` counts the finished epochs, so epoch 0 runs at lr0 and epoch e at the rate above.
+    ``delay`` epochs pass before that count starts: the course's model sets the rate after
+    epoch i from i itself (``learning_rate = decay(learning_rate0, i, decay_rate)``), so its
+    epochs 0 and 1 both run at lr0 and epoch e >= 1 at lr0 / (1 + decay_rate * floor((e - 1) /
+    time_interval)): ``delay=1`` reproduces it (the course's ``update_lr`` with
+    ``time_interval=1``, its ``schedule_lr_decay`` with ``time_interval=1000``).
+    """
+
+    def __init__(self, optimizer: Optimizer, decay_rate: float, time_interval: int = 1, delay: int = 0):
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"InverseTimeDecay expects an Optimizer, got {type(optimizer).__name__}")
         self.decay_rate = validate.number("decay_rate", decay_rate, low=0)
         self.time_interval = validate.positive_int("time_interval", time_interval)
+        self.delay = validate.integer("InverseTimeDecay: delay", delay, low=0)
         self.optimizer = optimizer
         self.lr0, self.epoch = optimizer.lr, 0
 
@@ -134,7 +160,8 @@ class InverseTimeDecay:
     def step(self) -> float:
         """Advance one epoch; returns the new learning rate."""
         self.epoch += 1
-        self.optimizer.lr = self.lr0 / (1 + self.decay_rate * (self.epoch // self.time_interval))
+        counted = max(self.epoch - self.delay, 0)
+        self.optimizer.lr = self.lr0 / (1 + self.decay_rate * (counted // self.time_interval))
         return self.optimizer.lr
 
 

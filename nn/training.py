@@ -16,7 +16,7 @@ from nn import validate
 from nn.layers import as_input
 from nn.losses import LOSSES, l2_penalty
 from nn.module import Module, eval_mode
-from nn.optim import SGD, Optimizer
+from nn.optim import SGD, InverseTimeDecay, Optimizer
 from tinygrad_nb import Tensor, no_grad
 
 Loss = Callable[[Tensor, Any], Tensor]
@@ -86,6 +86,17 @@ def _resolve_optimizer(optimizer: Optimizer | None, model: Module, lr: float) ->
     return optimizer
 
 
+def _check_scheduler(scheduler: Any, optimizer: Optimizer | None) -> None:
+    """A scheduler must drive the optimizer that fit steps, so that one must be passed as well."""
+    if scheduler is None:
+        return
+    if not isinstance(scheduler, InverseTimeDecay):
+        raise TypeError(f"scheduler must be an nn.optim.InverseTimeDecay, got {type(scheduler).__name__}")
+    if optimizer is None or scheduler.optimizer is not optimizer:
+        raise ValueError("scheduler must decay the optimizer fit steps: build both, e.g. opt = nn.optim.SGD("
+                         "model.parameters(), lr=0.1); fit(..., optimizer=opt, scheduler=InverseTimeDecay(opt, 1))")
+
+
 def _check_cost(J: Any) -> Tensor:
     """The loss function's result must be a one-element Tensor, or backward has nothing to run on."""
     if not isinstance(J, Tensor):
@@ -109,15 +120,22 @@ def _progress(total: int, enabled: bool):
 def fit(model: Module, X: Any, Y: Any, *, loss: str | Loss = "binary_cross_entropy",
         optimizer: Optimizer | None = None, lr: float = 0.0075, num_iterations: int = 2500,
         batch_size: int | None = None, seed: int = 0, lambd: float = 0.0, print_every: int = 100,
-        print_cost: bool = True, progress: bool = False, record_every: int | None = None) -> list[float]:
+        print_cost: bool = True, progress: bool = False, record_every: int | None = None,
+        scheduler: InverseTimeDecay | None = None) -> list[float]:
     """Train ``model`` on X (n_x, m) and Y (n_y, m); returns the costs recorded every ``record_every`` iterations.
 
-    Full batch (``batch_size=None``): each iteration is one gradient step, as in the course.
-    Mini-batch: each iteration is one epoch over mini-batches of ``batch_size`` columns,
-    shuffled by ``seed + epoch``, and the recorded cost is the epoch's average.
+    Full batch (``batch_size=None``): each iteration is one gradient step, as in the course,
+    and its cost is J. Mini-batch: each iteration is one epoch over mini-batches of
+    ``batch_size`` columns; epoch i shuffles the columns with ``RandomState(seed + i)``, and
+    its cost is the epoch's average over the m examples (the sum of every mini-batch's J
+    times its size, over m: the course's ``cost_total / m``). The course's
+    ``random_mini_batches`` starts at seed 10 and adds 1 before each epoch: ``seed=11``.
     ``loss`` is a name from ``nn.losses.LOSSES`` or a callable (A[L], Y) -> J returning a
     one-element Tensor. ``optimizer`` is an ``nn.optim`` object (default
-    ``SGD(model.parameters(), lr)``); ``lambd`` >= 0 adds the course's L2 term.
+    ``SGD(model.parameters(), lr)``); ``lambd`` >= 0 adds the course's L2 term
+    lambd / (2 m) sum ||W[l]||^2 (m of the batch). ``scheduler`` (an
+    ``nn.optim.InverseTimeDecay`` on ``optimizer``) steps after every iteration or epoch, and
+    each printed cost is followed by ``learning rate after epoch i: lr``, as the course prints.
     Every option is checked before the first step.
     """
     _check_model(model, "fit")
@@ -131,6 +149,7 @@ def fit(model: Module, X: Any, Y: Any, *, loss: str | Loss = "binary_cross_entro
     print_every = validate.positive_int("print_every", print_every)
     record_every = validate.positive_int("record_every", record_every, allow_none=True) or print_every
     opt = _resolve_optimizer(optimizer, model, lr)
+    _check_scheduler(scheduler, optimizer)
     weights = [p for name, p in model.named_parameters() if name.split(".")[-1].startswith("W")]
     m = x.shape[1]
     word = "iteration" if batch_size is None else "epoch"
@@ -149,7 +168,9 @@ def fit(model: Module, X: Any, Y: Any, *, loss: str | Loss = "binary_cross_entro
             J.backward()
             opt.step()
             total += J.item() * xb.shape[1]
-        cost = total / m
+        cost = J.item() if len(batches) == 1 else total / m  # one batch: J itself, not (J m) / m
+        if scheduler is not None:
+            scheduler.step()
         if bar is not None:
             bar.update(1)
             bar.set_postfix(cost=f"{cost:.6f}")
@@ -157,6 +178,8 @@ def fit(model: Module, X: Any, Y: Any, *, loss: str | Loss = "binary_cross_entro
             costs.append(cost)
         if print_cost and (i % print_every == 0 or i == num_iterations - 1):
             print(f"Cost after {word} {i}: {cost}")
+            if scheduler is not None:
+                print(f"learning rate after {word} {i}: {opt.lr}")
     if bar is not None:
         bar.close()
     return costs

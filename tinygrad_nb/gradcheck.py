@@ -1,20 +1,23 @@
-"""The course's gradient check: autograd against centered finite differences.
+"""The course's gradient check: autograd (or a gradient computed by hand) against centered finite differences.
 
 For every element theta_i of every input that requires grad::
 
     gradapprox_i = (J(theta_i + eps) - J(theta_i - eps)) / (2 eps)
     difference   = ||grad - gradapprox|| / max(||grad|| + ||gradapprox||, floor)
 
-and the check passes when ``difference <= threshold``. Without the floor (the course's own
-formula) a gradient that is exactly 0 on one side and 1e-17 on the other would "differ" by
-100 %; finite differences cannot resolve gradients that small, so below ``floor`` the
-difference is measured in absolute terms.
+and the check passes when ``difference <= threshold``. ``gradcheck`` takes ``grad`` from
+autograd; ``check_gradient`` takes it from the caller (the course's hand-written
+``backward_propagation_n``, say). Without the floor (the course's own formula) a gradient
+that is exactly 0 on one side and 1e-17 on the other would "differ" by 100 %; finite
+differences cannot resolve gradients that small, so below ``floor`` the difference is
+measured in absolute terms.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -34,6 +37,7 @@ class GradcheckResult:
     worst_index: tuple[int, ...]
     worst_analytic: float
     worst_numeric: float
+    analytic_source: str = "autograd"
 
     def __bool__(self) -> bool:
         return self.passed
@@ -42,7 +46,7 @@ class GradcheckResult:
         verdict = "passed" if self.passed else "FAILED"
         return (f"gradient check {verdict}: difference = {self.difference:.3e} (threshold {self.threshold:.0e}); "
                 f"worst element {self.worst_input}{list(self.worst_index)}: "
-                f"autograd {self.worst_analytic:.10g}, finite differences {self.worst_numeric:.10g}")
+                f"{self.analytic_source} {self.worst_analytic:.10g}, finite differences {self.worst_numeric:.10g}")
 
 
 def numerical_gradient(fn: Callable[..., Tensor], inputs: Sequence[Tensor], wrt: Tensor,
@@ -82,23 +86,98 @@ def gradcheck(fn: Callable[..., Tensor], inputs: Sequence[Tensor], eps: float = 
     denominator of the relative difference from below (see the module docstring). Returns a
     ``GradcheckResult`` (truthy on pass) whose report names the worst element.
     """
-    for label, value in (("eps", eps), ("threshold", threshold), ("floor", floor)):
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < np.inf:
-            raise ValueError(f"gradcheck: {label} must be a positive finite number, got {value!r}")
-    if not callable(fn):
-        raise TypeError(f"gradcheck: fn must be callable, got {type(fn).__name__}")
-    inputs = list(inputs)
-    checked = [t for t in inputs if isinstance(t, Tensor) and t.requires_grad]
-    if not checked:
-        raise ValueError("gradcheck: no input has requires_grad=True, so there is nothing to check")
-    for k, t in enumerate(checked):
-        if t.dtype != np.float64:
-            raise TypeError(f"gradcheck: input {t.name or k} is {t.dtype}; finite differences need float64")
+    checked = _checked_inputs("gradcheck", fn, inputs, eps, threshold, floor)
     J = fn(*inputs)
     if not isinstance(J, Tensor) or J.size != 1:
         raise ValueError("gradcheck: fn must return the cost J as a one-element Tensor, got "
                          f"{getattr(J, 'shape', type(J).__name__)}")
-    analytic = _analytic(J, checked)
+    return _compare(fn, inputs, checked, _analytic(J, checked), eps, threshold, floor, "autograd")
+
+
+def check_gradient(fn: Callable[..., Tensor], inputs: Sequence[Tensor],
+                   gradients: Sequence[Any] | Mapping[str, Any], eps: float = 1e-7,
+                   threshold: float = 1e-7, floor: float = 1.0) -> GradcheckResult:
+    """Check a gradient you computed yourself (a hand-written backward pass) against centered differences.
+
+    The course's ``gradient_check_n``: ``fn(*inputs)`` returns the cost J (a one-element
+    Tensor); ``gradients`` holds dJ/dtheta for every input that requires grad, either as a
+    list in the order of those inputs or as a mapping keyed by the inputs' names, with or
+    without the course's ``d`` (``{"dW1": dW1, "db1": db1, ...}`` for inputs named W1, b1).
+    Each gradient must have its input's shape. All of them are flattened and joined in
+    order, as ``gradients_to_vector`` does, and compared with the finite differences by the
+    relative difference of the module docstring (the course's formula where
+    ||grad|| + ||gradapprox|| >= ``floor``). The course calls a difference above 2e-7 a
+    mistake in the backward pass: pass ``threshold=2e-7`` for its verdict.
+
+    >>> import numpy as np
+    >>> from tinygrad_nb import Tensor, check_gradient
+    >>> theta = Tensor(np.array([[4.0]]), requires_grad=True, name="theta")
+    >>> J = lambda theta: (theta * 3.0).sum()             # J = theta x with x = 3
+    >>> check_gradient(J, [theta], {"dtheta": np.array([[3.0]])}).passed
+    True
+    """
+    checked = _checked_inputs("check_gradient", fn, inputs, eps, threshold, floor)
+    analytic = _given_gradients(gradients, checked)
+    return _compare(fn, inputs, checked, analytic, eps, threshold, floor, "your gradient")
+
+
+def _checked_inputs(caller: str, fn: Callable[..., Tensor], inputs: Sequence[Tensor], eps: float,
+                    threshold: float, floor: float) -> list[Tensor]:
+    """The inputs that require grad, after checking every option."""
+    for label, value in (("eps", eps), ("threshold", threshold), ("floor", floor)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < np.inf:
+            raise ValueError(f"{caller}: {label} must be a positive finite number, got {value!r}")
+    if not callable(fn):
+        raise TypeError(f"{caller}: fn must be callable, got {type(fn).__name__}")
+    checked = [t for t in inputs if isinstance(t, Tensor) and t.requires_grad]
+    if not checked:
+        raise ValueError(f"{caller}: no input has requires_grad=True, so there is nothing to check")
+    for k, t in enumerate(checked):
+        if t.dtype != np.float64:
+            raise TypeError(f"{caller}: input {t.name or k} is {t.dtype}; finite differences need float64")
+    return checked
+
+
+def _given_gradients(gradients: Sequence[Any] | Mapping[str, Any], checked: list[Tensor]) -> list[np.ndarray]:
+    """The caller's gradients as float64 arrays, one per checked input, each of that input's shape."""
+    names = [t.name or f"input {k}" for k, t in enumerate(checked)]
+    if isinstance(gradients, Mapping):
+        listed = [_by_name(gradients, t, name) for t, name in zip(checked, names)]
+    elif isinstance(gradients, Sequence) and not isinstance(gradients, (str, bytes)):
+        listed = list(gradients)
+        if len(listed) != len(checked):
+            raise ValueError(f"check_gradient: got {len(listed)} gradients for {len(checked)} inputs that require "
+                             f"grad ({', '.join(names)})")
+    else:
+        raise TypeError("check_gradient: gradients must be a list of arrays (one per input that requires grad) "
+                        f"or a dict such as {{'dW1': dW1, ...}}, got {type(gradients).__name__}")
+    arrays = []
+    for t, name, g in zip(checked, names, listed):
+        a = np.asarray(g.data if isinstance(g, Tensor) else g)
+        if a.dtype.kind not in "biuf":
+            raise TypeError(f"check_gradient: the gradient for {name} must be numeric, got dtype {a.dtype}")
+        if a.shape != t.shape:
+            raise ValueError(f"check_gradient: the gradient for {name} has shape {a.shape}, expected {t.shape}")
+        arrays.append(a.astype(np.float64))
+    return arrays
+
+
+def _by_name(gradients: Mapping[str, Any], t: Tensor, name: str) -> Any:
+    """The gradient for ``t`` from a mapping keyed W1 or dW1 (the course's ``grads`` dict; other keys are ignored)."""
+    if not t.name:
+        raise ValueError(f"check_gradient: {name} has no name, so a dict cannot say which gradient is its; "
+                         "name the inputs (Tensor(..., name='W1')) or pass the gradients as a list")
+    keys = [k for k in (t.name, f"d{t.name}") if k in gradients]
+    if len(keys) != 1:
+        raise ValueError(f"check_gradient: gradients must hold exactly one of {t.name!r} and {'d' + t.name!r}, "
+                         f"found {'both' if keys else 'neither'} (keys: {sorted(map(str, gradients))})")
+    return gradients[keys[0]]
+
+
+def _compare(fn: Callable[..., Tensor], inputs: Sequence[Tensor], checked: list[Tensor],
+             analytic: list[np.ndarray], eps: float, threshold: float, floor: float,
+             source: str) -> GradcheckResult:
+    """Finite differences for each checked input, and the relative difference of all of them at once."""
     numeric = [numerical_gradient(fn, inputs, t, eps) for t in checked]
     a = np.concatenate([g.ravel() for g in analytic])
     n = np.concatenate([g.ravel() for g in numeric])
@@ -106,7 +185,7 @@ def gradcheck(fn: Callable[..., Tensor], inputs: Sequence[Tensor], eps: float = 
     k, index = _worst(analytic, numeric)
     name = checked[k].name or f"input {k}"
     return GradcheckResult(difference <= threshold, difference, threshold, name, index,
-                           float(analytic[k][index]), float(numeric[k][index]))
+                           float(analytic[k][index]), float(numeric[k][index]), source)
 
 
 def relative_difference(a: np.ndarray, b: np.ndarray, floor: float) -> float:
