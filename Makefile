@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 export OPENBLAS_NUM_THREADS ?= 1
 export MKL_NUM_THREADS ?= 1
 
-.PHONY: test lint demo figures bench clean
+.PHONY: test test-slow lint demo figures bench clean
 
 # One stamp per extra: a stamp older than pyproject.toml (or a missing .venv) reinstalls.
 $(BIN)/.installed-%: pyproject.toml
@@ -25,6 +25,9 @@ figures: $(BIN)/.installed-dev
 
 test: $(BIN)/.installed-dev
 	$(BIN)/python -m pytest
+
+test-slow: $(BIN)/.installed-dev
+	$(BIN)/python -m pytest -m slow
 
 lint: $(BIN)/.installed-dev
 	$(BIN)/ruff check .

@@ -17,7 +17,8 @@ from nn.layers import as_input
 from nn.losses import LOSSES, l2_penalty
 from nn.module import Module, eval_mode
 from nn.optim import SGD, InverseTimeDecay, Optimizer
-from tinygrad_nb import Tensor, no_grad
+from nn.layers import Dropout
+from tinygrad_nb import JitError, Tensor, jit, no_grad
 
 Loss = Callable[[Tensor, Any], Tensor]
 SEEDS = 2**32  # numpy.random.RandomState takes seeds in [0, 2**32 - 1]
@@ -121,7 +122,7 @@ def fit(model: Module, X: Any, Y: Any, *, loss: str | Loss = "binary_cross_entro
         optimizer: Optimizer | None = None, lr: float = 0.0075, num_iterations: int = 2500,
         batch_size: int | None = None, seed: int = 0, lambd: float = 0.0, print_every: int = 100,
         print_cost: bool = True, progress: bool = False, record_every: int | None = None,
-        scheduler: InverseTimeDecay | None = None) -> list[float]:
+        scheduler: InverseTimeDecay | None = None, jit: bool | None = None) -> list[float]:
     """Train ``model`` on X (n_x, m) and Y (n_y, m); returns the costs recorded every ``record_every`` iterations.
 
     Full batch (``batch_size=None``): each iteration is one gradient step, as in the course,
@@ -136,6 +137,11 @@ def fit(model: Module, X: Any, Y: Any, *, loss: str | Loss = "binary_cross_entro
     lambd / (2 m) sum ||W[l]||^2 (m of the batch). ``scheduler`` (an
     ``nn.optim.InverseTimeDecay`` on ``optimizer``) steps after every iteration or epoch, and
     each printed cost is followed by ``learning rate after epoch i: lr``, as the course prints.
+    ``jit`` compiles the training step with ``tinygrad_nb.jit`` (the same results to rounding,
+    faster where per-op bookkeeping dominates). The default (None) uses it where it applies:
+    not with a Dropout in training mode (its masks are drawn outside the ops, so a replay could
+    not redraw them), and a step the jit cannot replay runs eagerly instead. ``jit=True`` insists
+    (a ``JitError`` says why it cannot), ``jit=False`` runs eagerly.
     Every option is checked before the first step.
     """
     _check_model(model, "fit")
@@ -157,16 +163,25 @@ def fit(model: Module, X: Any, Y: Any, *, loss: str | Loss = "binary_cross_entro
     costs: list[float] = []
     bar = _progress(num_iterations, progress)
     full_batch = [(Tensor(x, name="X"), y)]
+
+    def step(xb: Tensor, yb: np.ndarray) -> Tensor:
+        J = _check_cost(cost_fn(model(xb), yb))
+        if lambd:
+            J = J + l2_penalty(weights, lambd, xb.shape[1])
+        opt.zero_grad()
+        J.backward()
+        opt.step()
+        return J
+
+    if jit is not None and not isinstance(jit, bool):
+        raise TypeError(f"jit must be True, False or None (where it applies), got {jit!r}")
+    insist = jit
+    compiled = _jit_step(step, model, insist)
     for i in range(num_iterations):
         batches = full_batch if batch_size is None else _mini_batches(x, y, batch_size, (seed + i) % SEEDS)
         total = 0.0
         for xb, yb in batches:
-            J = _check_cost(cost_fn(model(xb), yb))
-            if lambd:
-                J = J + l2_penalty(weights, lambd, xb.shape[1])
-            opt.zero_grad()
-            J.backward()
-            opt.step()
+            J, compiled = _run_step(compiled, step, insist, xb, yb)
             total += J.item() * xb.shape[1]
         cost = J.item() if len(batches) == 1 else total / m  # one batch: J itself, not (J m) / m
         if scheduler is not None:
@@ -183,6 +198,31 @@ def fit(model: Module, X: Any, Y: Any, *, loss: str | Loss = "binary_cross_entro
     if bar is not None:
         bar.close()
     return costs
+
+
+def _jit_step(step: Callable[[Tensor, np.ndarray], Tensor], model: Module,
+              insist: bool | None) -> Callable[[Tensor, np.ndarray], Tensor] | None:
+    """The compiled step, or None to run eagerly (jit=False, or a Dropout in training mode by default)."""
+    if insist is False:
+        return None
+    if insist is None and any(isinstance(mod, Dropout) and mod.training for mod in model.modules()):
+        return None
+    return jit(step)
+
+
+def _run_step(compiled: Callable[[Tensor, np.ndarray], Tensor] | None, step: Callable[[Tensor, np.ndarray], Tensor],
+              insist: bool | None, xb: Tensor, yb: np.ndarray) -> tuple[Tensor, Any]:
+    """One training step, compiled where possible; by default a step the jit cannot replay runs eagerly."""
+    if compiled is None:
+        return step(xb, yb), None
+    try:
+        return compiled(xb, yb), compiled
+    except JitError as e:
+        if insist:
+            raise
+        # fit's step changes state only in opt.step, its last call: run it eagerly from here on
+        result = getattr(e, "result", None)
+        return (result if isinstance(result, Tensor) else step(xb, yb)), None
 
 
 def _mini_batches(x: np.ndarray, y: np.ndarray, size: int, seed: int) -> list[tuple[Tensor, np.ndarray]]:

@@ -215,3 +215,26 @@ def test_bad_arguments_are_refused():
         jit(lambda W: W)(Tensor([1.0], requires_grad=True))
     with pytest.raises(JitError, match="neither an array nor hashable"):
         jit(lambda X, opts: None)(np.ones(2), {"a": 1})
+
+
+# ----- nn.fit uses it -------------------------------------------------------------------------------
+@pytest.mark.parametrize("kwargs", [{}, {"batch_size": 16, "optimizer": "adam"}, {"lambd": 0.7}])
+def test_fit_with_jit_gives_the_eager_costs(kwargs):
+    X, Y = planar(50, seed=3)
+    costs = []
+    for use_jit in (False, True):
+        model = nn.MLP([2, 5, 1], hidden="relu", rng=13)
+        opts = dict(kwargs)
+        if opts.pop("optimizer", None) == "adam":
+            opts["optimizer"] = nn.optim.Adam(model.parameters(), 0.01)
+        costs.append(nn.fit(model, X, Y, num_iterations=60, print_cost=False, record_every=1, jit=use_jit, **opts))
+    assert_close(np.array(costs[1]), np.array(costs[0]))
+
+
+def test_fit_by_default_falls_back_to_eager_where_a_replay_would_be_wrong():
+    X, Y = planar(30, seed=4)
+    defaulted = nn.MLP([2, 5, 1], rng=14, keep_prob=0.8)  # dropout masks are drawn outside the ops
+    insisted = nn.MLP([2, 5, 1], rng=14, keep_prob=0.8)
+    assert len(nn.fit(defaulted, X, Y, num_iterations=5, print_cost=False, record_every=1)) == 5
+    with pytest.raises(JitError, match="changed between two calls"):
+        nn.fit(insisted, X, Y, num_iterations=5, print_cost=False, jit=True)

@@ -448,7 +448,11 @@ class Jit:
             _state.watch = None
             rec.unprotect()
         if entry.recorded is not None:
-            _compare(entry.recorded, rec)
+            try:
+                _compare(entry.recorded, rec)
+            except JitError as e:
+                e.result = result  # type: ignore[attr-defined]  # this call ran eagerly to the end
+                raise
             entry.program = _Program(rec, outputs)
             entry.recorded = None
         else:
