@@ -13,11 +13,10 @@ from typing import Any
 import numpy as np
 
 from nn import validate
-from nn.layers import as_input
+from nn.layers import Dropout, as_input
 from nn.losses import LOSSES, l2_penalty
 from nn.module import Module, eval_mode
 from nn.optim import SGD, InverseTimeDecay, Optimizer
-from nn.layers import Dropout
 from tinygrad_nb import JitError, Tensor, jit, no_grad
 
 Loss = Callable[[Tensor, Any], Tensor]
