@@ -84,8 +84,9 @@ class BinaryCrossEntropy(Function):
     dJ/dA, the course's dAL / m: -1/m (Y/A - (1 - Y)/(1 - A)) = 1 / (m ((1 - Y) - A)).
     """
 
-    def forward(self, A: np.ndarray, one_minus_Y: np.ndarray) -> np.ndarray:
+    def forward(self, A: np.ndarray, Y: np.ndarray) -> np.ndarray:
         self.m = A.shape[1]
+        one_minus_Y = 1 - Y
         d = one_minus_Y - A  # -A where Y = 1, 1 - A where Y = 0
         p_true = np.abs(d)
         if not p_true.max() <= 1:  # also catches NaN
@@ -99,8 +100,8 @@ class BinaryCrossEntropy(Function):
             self.d = np.copysign(p_safe, one_minus_Y - 0.5)  # the sign of d, which may be 0 here
         return np.asarray(-np.log(p_safe).sum() / self.m)
 
-    def backward(self, g: Any, out: Any, A: Any, one_minus_Y: Any) -> tuple[Any, None]:
-        d = self.d if isinstance(A, np.ndarray) else one_minus_Y - A  # Tensors under create_graph
+    def backward(self, g: Any, out: Any, A: Any, Y: Any) -> tuple[Any, None]:
+        d = self.d if isinstance(A, np.ndarray) else (1 - Y) - A  # Tensors under create_graph
         return (g / (self.m * d), None)  # labels are constants
 
     def explain(self, out: str, ins: list[str]) -> list[tuple[int, str]]:
@@ -132,7 +133,7 @@ def binary_cross_entropy(A: Tensor, Y: Any) -> Tensor:
     """The course's cost for a sigmoid output A (1, m) and labels Y (1, m) in {0, 1}."""
     _check_m(A, "binary_cross_entropy")
     _binary_labels(Y, A, "binary_cross_entropy")
-    return _cost(BinaryCrossEntropy.apply(A, 1 - _label_tensor(Y, A)))
+    return _cost(BinaryCrossEntropy.apply(A, _label_tensor(Y, A)))
 
 
 def binary_cross_entropy_with_logits(Z: Tensor, Y: Any) -> Tensor:
