@@ -32,6 +32,7 @@ import numpy as np  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import reference_numpy as ref  # noqa: E402
+import jax_steps  # noqa: E402
 import torch_steps  # noqa: E402
 
 import nn  # noqa: E402
@@ -167,11 +168,13 @@ def main(argv: list[str] | None = None) -> dict:
     args = parser.parse_args(argv)
 
     has_torch = torch_steps.available()
+    has_jax = jax_steps.available()
     print(f"tinygrad-nb training step, median of {args.repeats} after {args.warmup} warm-up steps; "
           f"OPENBLAS_NUM_THREADS={os.environ['OPENBLAS_NUM_THREADS']}")
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python "
           f"{platform.python_version()}, NumPy {np.__version__}"
-          + (f", PyTorch {torch_steps.version()}" if has_torch else ", PyTorch not installed"))
+          + (f", PyTorch {torch_steps.version()}" if has_torch else ", PyTorch not installed")
+          + (f", JAX {jax_steps.version()}" if has_jax else ", JAX not installed"))
     results: dict = {"threads": os.environ["OPENBLAS_NUM_THREADS"], "workloads": {}}
     header = f"{'workload':<12}{'impl':<26}{'ms/step':>10}{'x tight':>10}{'peak MiB':>10}"
     print(header)
@@ -191,12 +194,15 @@ def main(argv: list[str] | None = None) -> dict:
         if has_torch:
             impls["pytorch float64"] = partial(torch_steps.step, dims, m, hidden, "float64", data)
             impls["pytorch float32"] = partial(torch_steps.step, dims, m, hidden, "float32", data)
+        if has_jax:
+            impls["jax jit float64"] = partial(jax_steps.step, dims, m, hidden, "float64", data)
+            impls["jax jit float32"] = partial(jax_steps.step, dims, m, hidden, "float32", data)
         medians = time_steps({impl: make() for impl, make in impls.items()}, args.repeats, args.warmup)
         tight = medians["numpy tight (reference)"]
         for impl, make in impls.items():
             seconds = medians[impl]
-            # tracemalloc sees NumPy's allocations, not PyTorch's own allocator
-            peak = None if impl.startswith("pytorch") else peak_memory(make) / 2**20
+            # tracemalloc sees NumPy's allocations, not PyTorch's or XLA's own allocators
+            peak = None if impl.startswith(("pytorch", "jax")) else peak_memory(make) / 2**20
             rows[impl] = {"ms": seconds * 1e3, "ratio": seconds / tight, "peak_mib": peak}
             shown = "n/a" if peak is None else f"{peak:.2f}"
             print(f"{name:<12}{impl:<26}{seconds * 1e3:>10.3f}{seconds / tight:>10.2f}{shown:>10}")
@@ -204,6 +210,10 @@ def main(argv: list[str] | None = None) -> dict:
         traced = trace_ms(dims, m, hidden)
         results.setdefault("trace_ms", {})[name] = traced
         print(f"{name:<12}{'jit: first two calls (trace)':<36}{traced:>10.1f} ms")
+        if has_jax:
+            jtraced = jax_steps.trace_ms(dims, m, hidden, data)
+            results.setdefault("jax_trace_ms", {})[name] = jtraced
+            print(f"{name:<12}{'jax: first call (trace+compile)':<36}{jtraced:>10.1f} ms")
     if args.chain:
         t = chain_backward(args.chain)
         results["chain_backward_s"] = t
