@@ -31,8 +31,8 @@ import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import reference_numpy as ref  # noqa: E402
 import jax_steps  # noqa: E402
+import reference_numpy as ref  # noqa: E402
 import torch_steps  # noqa: E402
 
 import nn  # noqa: E402
