@@ -5,7 +5,8 @@ program or the ``render`` extra (pygraphviz, which bundles Graphviz). Both libra
 on first use, so ``import viz`` stays cheap.
 
 Modules, lowest first: ``rendering`` (DOT text to files), ``graph`` (a Tensor's DAG to a drawing),
-``plots`` (matplotlib figures); this package joins them.
+``plots`` (matplotlib figures), ``explorer`` (the drawing as an interactive HTML page, with
+``explorer_data``, ``explorer_history`` and ``explorer_page``); this package joins them.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from tinygrad_nb import Tensor
 from viz import rendering
+from viz.explorer import Explorer, explore, save_html
 from viz.graph import draw_graph, escape_record
 from viz.plots import plot_costs, plot_decision_boundary, plot_gradient_check
 from viz.rendering import RendererNotFoundWarning
@@ -29,9 +31,15 @@ def render(graph: Tensor | graphviz.Digraph, path: str | os.PathLike) -> Path:
 
     The .dot is always written beside it; a .svg, .png or .pdf suffix is rendered too (see
     ``viz.rendering.render``). Returns the path of the picture, or of the .dot when no renderer exists.
+    A Tensor and an .html path write the interactive page instead (``save_html(J, path)``).
     """
+    if Path(path).suffix.lower() in (".html", ".htm"):
+        if not isinstance(graph, Tensor):
+            raise TypeError("render: an .html page needs the Tensor itself (render(J, 'graph.html')), "
+                            "not a drawing: the page computes its statistics and steps from the graph")
+        return save_html(graph, path)
     return rendering.render(draw_graph(graph) if isinstance(graph, Tensor) else graph, path)
 
 
 __all__ = ["draw_graph", "escape_record", "render", "RendererNotFoundWarning", "plot_costs",
-           "plot_decision_boundary", "plot_gradient_check"]
+           "plot_decision_boundary", "plot_gradient_check", "explore", "save_html", "Explorer"]

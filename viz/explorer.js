@@ -1,0 +1,470 @@
+/* The explorer page's script (viz/explorer_page.py inlines it). It reads the data in #explorer-data
+ * (see viz/explorer_data.py) and the Graphviz drawing in #viewport, and adds: pan and zoom, the node
+ * panel, the search box, the step control and the training charts. It makes no request of any kind. */
+"use strict";
+(function () {
+  const data = JSON.parse(document.getElementById("explorer-data").textContent);
+  const $ = (id) => document.getElementById(id);
+  const SVGNS = "http://www.w3.org/2000/svg";
+  const tensors = data.tensors;
+  const steps = data.steps;
+  const viewport = $("viewport");
+  const svg = viewport.querySelector("svg");
+  const nodes = {}; // drawing id (t5, op_t5, d_t5, dop_t5) -> its <g>
+  const edges = []; // [tail id, head id, <g>]
+  let view = null; // the viewBox shown now: {x, y, w, h}
+  let home = null; // the whole drawing
+  let selected = null;
+  let current = 0; // step shown: 0 is the start, 1..steps.length the steps
+
+  // ----- small helpers ---------------------------------------------------------------------
+  function el(tag, attrs, ...children) {
+    const e = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (k === "class") e.className = v; else e.setAttribute(k, v);
+    }
+    for (const c of children) if (c !== null && c !== undefined) e.append(c);
+    return e;
+  }
+  function sel(tag, attrs) {
+    const e = document.createElementNS(SVGNS, tag);
+    for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, v);
+    return e;
+  }
+  function fmt(x) {
+    if (x === null || x === undefined) return "\u2013";
+    const a = Math.abs(x);
+    if (a !== 0 && (a < 1e-3 || a >= 1e5)) return x.toExponential(3);
+    return String(+x.toPrecision(5));
+  }
+  function pct(x) { return x === null || x === undefined ? "\u2013" : (100 * x).toFixed(1) + "%"; }
+  function shapeText(s) { return "(" + s.join(", ") + (s.length === 1 ? "," : "") + ")"; }
+  function nameOf(id) {
+    const [key, role] = data.svg[id];
+    const t = tensors[key];
+    if (role === "grad") return "d" + t.name;
+    if (role === "op") return t.op;
+    if (role === "step") return t.op + "'";
+    return t.name;
+  }
+  function describe(id) {
+    const [key, role] = data.svg[id];
+    const t = tensors[key];
+    if (role === "grad") return "d" + t.name + " " + shapeText(t.shape) + "  gradient";
+    if (role === "op") return t.op + ": " + (t.forward || "");
+    if (role === "step") return "backward step " + t.step + ": " + t.op + "' takes d" + t.name + " back to its inputs";
+    return t.name + " " + shapeText(t.shape) + "  " + t.kind;
+  }
+
+  // ----- the drawing: ids, tooltips, pan and zoom -----------------------------------------------
+  function setView(v) {
+    view = v;
+    svg.setAttribute("viewBox", [v.x, v.y, v.w, v.h].join(" "));
+  }
+  function toDrawing(clientX, clientY) {
+    const p = svg.createSVGPoint();
+    p.x = clientX; p.y = clientY;
+    return p.matrixTransform(svg.getScreenCTM().inverse());
+  }
+  function zoom(factor, clientX, clientY) {
+    const r = svg.getBoundingClientRect();
+    const c = toDrawing(clientX === undefined ? r.left + r.width / 2 : clientX,
+      clientY === undefined ? r.top + r.height / 2 : clientY);
+    const w = Math.min(Math.max(view.w * factor, home.w / 40), home.w * 3);
+    const f = w / view.w;
+    setView({x: c.x - (c.x - view.x) * f, y: c.y - (c.y - view.y) * f, w: view.w * f, h: view.h * f});
+  }
+  function boxOf(id) { // the node's box in drawing units
+    const r = nodes[id].getBoundingClientRect();
+    const a = toDrawing(r.left, r.top), b = toDrawing(r.right, r.bottom);
+    return {x: a.x, y: a.y, w: b.x - a.x, h: b.y - a.y};
+  }
+  function centerOn(id) {
+    const b = boxOf(id);
+    setView({x: b.x + b.w / 2 - view.w / 2, y: b.y + b.h / 2 - view.h / 2, w: view.w, h: view.h});
+  }
+  function focusOn(id) { // centre on the node, zoomed in to at least one screen pixel per drawing unit
+    const f = svg.getScreenCTM().a;
+    if (f < 1) setView({x: view.x, y: view.y, w: view.w * f, h: view.h * f});
+    centerOn(id);
+  }
+  function ensureVisible(id) {
+    const r = nodes[id].getBoundingClientRect(), v = viewport.getBoundingClientRect();
+    if (r.left < v.left || r.right > v.right || r.top < v.top || r.bottom > v.bottom) centerOn(id);
+  }
+  function setUpDrawing() {
+    svg.removeAttribute("width");
+    svg.removeAttribute("height");
+    const b = svg.viewBox.baseVal;
+    home = {x: b.x, y: b.y, w: b.width, h: b.height};
+    setView(home);
+    svg.querySelectorAll("g.node").forEach((g) => {
+      const title = g.querySelector("title");
+      if (!title) return;
+      const id = title.textContent.trim();
+      g.dataset.key = id;
+      nodes[id] = g;
+      if (id.startsWith("legend_")) g.classList.add("legend");
+      if (data.svg[id]) {
+        g.classList.add("clickable");
+        g.dataset.name = nameOf(id);
+        title.textContent = describe(id);
+      }
+    });
+    svg.querySelectorAll("g.edge").forEach((g) => {
+      const title = g.querySelector("title");
+      const ends = title ? title.textContent.split("->") : [];
+      if (ends.length === 2) edges.push([ends[0].split(":")[0].trim(), ends[1].split(":")[0].trim(), g]);
+      if (title) title.textContent = "";
+    });
+    let drag = null;
+    viewport.addEventListener("pointerdown", (e) => {
+      if (e.button !== 0) return;
+      const g = e.target.closest ? e.target.closest("g.node.clickable") : null;
+      drag = {x: e.clientX, y: e.clientY, view: view, moved: false, node: g ? g.dataset.key : null};
+    });
+    window.addEventListener("pointermove", (e) => {
+      if (!drag) return;
+      const dx = e.clientX - drag.x, dy = e.clientY - drag.y;
+      if (!drag.moved && Math.hypot(dx, dy) < 4) return;
+      drag.moved = true;
+      viewport.classList.add("dragging");
+      const scale = 1 / svg.getScreenCTM().a;
+      setView({x: drag.view.x - dx * scale, y: drag.view.y - dy * scale, w: drag.view.w, h: drag.view.h});
+    });
+    window.addEventListener("pointerup", () => {
+      if (drag && !drag.moved && drag.node) select(drag.node);
+      drag = null;
+      viewport.classList.remove("dragging");
+    });
+    viewport.addEventListener("wheel", (e) => {
+      e.preventDefault();
+      zoom(e.deltaY > 0 ? 1.15 : 1 / 1.15, e.clientX, e.clientY);
+    }, {passive: false});
+    const zoomButton = (factor) => { // around the current step's node, else the selected one, else the middle
+      const g = svg.querySelector("g.node.current") || (selected && nodes[selected]);
+      const r = g ? g.getBoundingClientRect() : null, v = viewport.getBoundingClientRect();
+      const inside = r && r.left >= v.left && r.right <= v.right && r.top >= v.top && r.bottom <= v.bottom;
+      if (inside) zoom(factor, r.left + r.width / 2, r.top + r.height / 2); else zoom(factor);
+    };
+    $("zoom-in").addEventListener("click", () => zoomButton(1 / 1.4));
+    $("zoom-out").addEventListener("click", () => zoomButton(1.4));
+    $("zoom-fit").addEventListener("click", () => setView(home));
+  }
+
+  // ----- the panel -----------------------------------------------------------------------------
+  const KIND_TEXT = {
+    parameter: "a parameter: learned, updated by gradient descent with its gradient",
+    input: "given data: no gradient is needed for it",
+    intermediate: "computed in the forward pass and kept as a cache for the backward pass",
+    output: "the cost: the backward pass starts here with dJ/dJ = 1",
+  };
+  function histogram(h, cls) {
+    const W = 300, H = 64, n = h.counts.length, top = Math.max(...h.counts, 1);
+    const s = sel("svg", {width: W, height: H + 14, class: "hist " + cls, role: "img"});
+    h.counts.forEach((c, i) => {
+      const bh = c ? Math.max(1, (H - 2) * c / top) : 0;
+      const r = sel("rect", {class: "bar", x: (i * W / n + 0.5).toFixed(1), y: (H - bh).toFixed(1),
+        width: (W / n - 1).toFixed(1), height: bh.toFixed(1)});
+      const lo = h.lo + (h.hi - h.lo) * i / n, hi = h.lo + (h.hi - h.lo) * (i + 1) / n;
+      const tip = sel("title");
+      tip.textContent = c + " values in [" + fmt(lo) + ", " + fmt(hi) + ")";
+      r.append(tip);
+      s.append(r);
+    });
+    if (h.lo < 0 && h.hi > 0) {
+      const x = (W * (0 - h.lo) / (h.hi - h.lo)).toFixed(1);
+      s.append(sel("line", {class: "zero", x1: x, x2: x, y1: 0, y2: H}));
+    }
+    const left = sel("text", {x: 0, y: H + 12}); left.textContent = fmt(h.lo);
+    const right = sel("text", {x: W, y: H + 12, "text-anchor": "end"}); right.textContent = fmt(h.hi);
+    s.append(left, right);
+    return s;
+  }
+  function statsBlock(st, cls, idPrefix) {
+    const rows = [["min", fmt(st.min)], ["mean", fmt(st.mean)], ["max", fmt(st.max)],
+      ["norm ||.||", fmt(st.norm)], ["zeros", pct(st.zeros)]];
+    if (st.dead !== undefined) rows.push(["dead units", st.dead_units + " of " + st.units + " (" + pct(st.dead) + ")"]);
+    const table = el("table", {class: "stats", id: idPrefix + "-stats"});
+    for (const [k, v] of rows) table.append(el("tr", {}, el("th", {}, k), el("td", {}, v)));
+    const box = el("div", {}, table);
+    if (st.dead !== undefined) {
+      box.append(el("p", {class: "note"}, "A dead unit is 0 for every one of the m examples: relu passes it no " +
+        "gradient, so its weights stop learning."));
+    }
+    if (st.nan || st.inf) box.append(el("p", {class: "warn"}, st.nan + " NaN and " + st.inf + " Inf values"));
+    if (st.hist) box.append(histogram(st.hist, cls));
+    return box;
+  }
+  function select(id) {
+    if (!data.svg[id]) return;
+    if (selected && nodes[selected]) nodes[selected].classList.remove("selected");
+    selected = id;
+    if (nodes[id]) nodes[id].classList.add("selected");
+    const [key, role] = data.svg[id];
+    showPanel(key, role === "grad" || role === "step" ? "grad" : "value");
+  }
+  function showPanel(key, focus) {
+    const t = tensors[key];
+    const panel = $("panel");
+    panel.replaceChildren();
+    const gradName = "d" + t.name;
+    const kind = focus === "grad" ? "gradient" : t.kind;
+    panel.append(el("h2", {id: "panel-name"}, focus === "grad" ? gradName : t.name),
+      el("span", {class: "badge " + kind, id: "panel-kind"}, kind),
+      el("p", {class: "what"}, focus === "grad"
+        ? "dJ/d" + t.name + ": how the cost J changes when " + t.name + " changes; same shape as " + t.name
+        : KIND_TEXT[t.kind] || ""));
+    const dl = el("dl", {},
+      el("dt", {}, "shape"), el("dd", {id: "panel-shape"}, shapeText(t.shape)),
+      el("dt", {}, "dtype"), el("dd", {id: "panel-dtype"}, t.dtype),
+      el("dt", {}, "op"), el("dd", {id: "panel-op"}, t.op || "none (a leaf: made by you, not by an op)"));
+    if (t.layer !== null) dl.append(el("dt", {}, "layer"), el("dd", {}, String(t.layer)));
+    panel.append(dl);
+    panel.append(el("h3", {}, "Forward"));
+    panel.append(el("code", {class: "formula", id: "panel-forward"}, t.forward ||
+      (t.kind === "parameter" ? t.name + " := " + t.name + " - \u03b1 d" + t.name + "  (each training step)"
+        : t.name + " is given")));
+    if (t.forward_step) panel.append(el("p", {class: "note"}, "forward step " + t.forward_step));
+    panel.append(el("h3", {}, "Backward"));
+    const back = el("div", {id: "panel-backward"});
+    if (t.grad_lines.length) {
+      back.append(el("p", {class: "note"}, "how " + gradName + " was computed (the chain rule, as explain mode prints it):"));
+      for (const line of t.grad_lines) back.append(el("code", {class: "formula"}, "step " + line.step + ":  " + line.text));
+    } else if (t.kind === "output") {
+      back.append(el("code", {class: "formula"}, gradName + " = 1  (the start of the backward pass)"));
+    } else if (!t.requires_grad) {
+      back.append(el("p", {class: "note"}, t.name + " does not require grad: the backward pass stops before it."));
+    }
+    if (t.step) {
+      back.append(el("p", {class: "note"}, "backward step " + t.step + " (" + t.op + "') takes " + gradName +
+        " back to the inputs:"));
+      for (const line of t.step_lines) back.append(el("code", {class: "formula"}, line));
+    }
+    panel.append(back);
+    const valueHead = el("h3", {}, "Value of " + t.name);
+    const gradHead = el("h3", {}, "Gradient dJ/d" + t.name);
+    const valueBlock = statsBlock(t.value, "value", "panel-value");
+    let gradBlock;
+    if (t.grad) {
+      gradBlock = statsBlock(t.grad, "grad", "panel-grad");
+      if (t.kind !== "parameter" && t.kind !== "output" && data.m) {
+        gradBlock.append(el("p", {class: "note"}, "The course's " + gradName + " is m \u00d7 dJ/d" + t.name +
+          " (m = " + data.m + "); dW[l] and db[l] are dJ/dW[l] and dJ/db[l] themselves."));
+      }
+    } else {
+      gradBlock = el("p", {class: "note", id: "panel-grad-stats"}, data.no_grad_reason ||
+        (t.requires_grad ? "J does not depend on " + t.name : t.name + " does not require grad"));
+    }
+    if (focus === "grad") panel.append(gradHead, gradBlock, valueHead, valueBlock);
+    else panel.append(valueHead, valueBlock, gradHead, gradBlock);
+  }
+
+  // ----- search --------------------------------------------------------------------------------
+  function setUpSearch() {
+    const box = $("search"), list = $("search-results");
+    let found = [];
+    function clear() {
+      svg && svg.querySelectorAll("g.node.match").forEach((g) => g.classList.remove("match"));
+    }
+    function choose(id) {
+      list.hidden = true;
+      select(id);
+      if (nodes[id]) focusOn(id);
+    }
+    box.addEventListener("input", () => {
+      clear();
+      const q = box.value.trim().toLowerCase();
+      list.replaceChildren();
+      if (!q) { list.hidden = true; found = []; return; }
+      const rank = (id) => { const n = nameOf(id).toLowerCase(); return n === q ? 0 : n.startsWith(q) ? 1 : 2; };
+      found = Object.keys(data.svg).filter((id) => nameOf(id).toLowerCase().includes(q) ||
+        describe(id).toLowerCase().includes(q))
+        .sort((a, b) => rank(a) - rank(b) || nameOf(a).length - nameOf(b).length || nameOf(a).localeCompare(nameOf(b)));
+      found.forEach((id) => nodes[id] && nodes[id].classList.add("match"));
+      found.slice(0, 12).forEach((id, i) => {
+        const li = el("li", {class: i === 0 ? "first" : ""}, describe(id));
+        li.addEventListener("mousedown", (e) => { e.preventDefault(); choose(id); });
+        list.append(li);
+      });
+      if (!found.length) list.append(el("li", {class: "none"}, "no node named like \u201c" + box.value + "\u201d"));
+      list.hidden = false;
+    });
+    box.addEventListener("keydown", (e) => {
+      if (e.key === "Enter" && found.length) choose(found[0]);
+      if (e.key === "Escape") { box.value = ""; clear(); list.hidden = true; }
+    });
+    box.addEventListener("blur", () => { list.hidden = true; });
+  }
+
+  // ----- the step control --------------------------------------------------------------------------
+  function goTo(i) {
+    current = Math.max(0, Math.min(steps.length, i));
+    $("step-slider").value = String(current);
+    document.body.dataset.step = String(current);
+    const f = steps.filter((s) => s.pass === "forward").length;
+    $("step-count").textContent = current + " / " + steps.length;
+    for (const cls of ["current", "reads", "sends"]) {
+      svg && svg.querySelectorAll("g.node." + cls).forEach((g) => g.classList.remove(cls));
+    }
+    edges.forEach(([, , g]) => g.classList.remove("lit"));
+    if (current === 0) {
+      svg && svg.classList.remove("stepping");
+      $("step-caption").textContent = steps.length
+        ? "Press next \u25B6 (or the right arrow key) to walk the forward pass (" + f + " steps), then the " +
+          "backward pass (" + (steps.length - f) + " steps, in the order the engine ran them)."
+        : "No steps to show: the graph has no recorded op.";
+      $("step-formula").textContent = data.no_grad_reason ? "No backward pass: " + data.no_grad_reason : "";
+      return;
+    }
+    const s = steps[current - 1];
+    const lit = new Set();
+    for (const cls of ["reads", "sends", "current"]) {
+      for (const id of s[cls]) {
+        if (nodes[id]) { nodes[id].classList.add(cls); lit.add(id); }
+      }
+    }
+    edges.forEach(([a, b, g]) => { if (lit.has(a) && lit.has(b)) g.classList.add("lit"); });
+    svg && svg.classList.add("stepping");
+    $("step-caption").textContent = s.title;
+    $("step-formula").textContent = s.lines.join("\n") + (s.pass === "backward" ? "\n" + data.course_note : "");
+    showPanel(s.tensor, s.pass === "forward" ? "value" : "grad");
+    if (nodes[s.current[0]]) ensureVisible(s.current[0]);
+  }
+  function setUpSteps() {
+    const slider = $("step-slider");
+    slider.max = String(steps.length);
+    slider.addEventListener("input", () => goTo(Number(slider.value)));
+    $("step-first").addEventListener("click", () => goTo(0));
+    $("step-prev").addEventListener("click", () => goTo(current - 1));
+    $("step-next").addEventListener("click", () => goTo(current + 1));
+    $("step-last").addEventListener("click", () => goTo(steps.length));
+    document.addEventListener("keydown", (e) => {
+      const t = e.target;
+      if (t && (t.tagName === "INPUT" || t.tagName === "TEXTAREA")) return; // the search box, the slider
+      if (e.key === "ArrowRight") goTo(current + 1);
+      else if (e.key === "ArrowLeft") goTo(current - 1);
+      else if (e.key === "Home") goTo(0);
+      else if (e.key === "End") goTo(steps.length);
+      else return;
+      e.preventDefault();
+    });
+    goTo(0);
+  }
+
+  // ----- the training view -----------------------------------------------------------------------------
+  const COLORS = ["#2563eb", "#16a34a", "#ea580c", "#9333ea", "#db2777", "#0891b2", "#65a30d", "#b45309"];
+  function ticks(lo, hi, n) {
+    if (hi === lo) return [lo];
+    const step0 = (hi - lo) / n, mag = Math.pow(10, Math.floor(Math.log10(step0)));
+    const step = [1, 2, 5, 10].map((k) => k * mag).find((s) => s >= step0);
+    const out = [];
+    for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) out.push(+v.toPrecision(12));
+    return out;
+  }
+  function tickText(v) {
+    const a = Math.abs(v);
+    return a !== 0 && (a < 1e-3 || a >= 1e5) ? v.toExponential(0) : String(+v.toPrecision(4));
+  }
+  function chart(title, xs, series, yLabel, logScale) {
+    const W = 620, H = 300, L = 70, R = 100, T = 30, B = 42;
+    const values = series.flatMap((s) => s.values).filter((v) => v !== null && (!logScale || v > 0));
+    const svgEl = sel("svg", {width: W, height: H, role: "img"});
+    const head = sel("text", {x: L, y: 18, class: "title"}); head.textContent = title;
+    svgEl.append(head);
+    if (!values.length) return svgEl;
+    const tr = logScale ? Math.log10 : (v) => v;
+    let lo = tr(Math.min(...values)), hi = tr(Math.max(...values));
+    if (hi === lo) { lo -= 0.5; hi += 0.5; }
+    const x0 = Math.min(...xs), x1 = Math.max(...xs) === x0 ? x0 + 1 : Math.max(...xs);
+    const px = (x) => L + (W - L - R) * (x - x0) / (x1 - x0);
+    const py = (v) => T + (H - T - B) * (1 - (tr(v) - lo) / (hi - lo));
+    const integers = xs.every(Number.isInteger);
+    for (const x of ticks(x0, x1, 6).filter((x) => !integers || Number.isInteger(x))) {
+      svgEl.append(sel("line", {class: "grid", x1: px(x), x2: px(x), y1: T, y2: H - B}));
+      const t = sel("text", {x: px(x), y: H - B + 14, "text-anchor": "middle"}); t.textContent = String(x);
+      svgEl.append(t);
+    }
+    const yt = logScale ? ticks(Math.floor(lo), Math.ceil(hi), 5).filter((e) => e >= lo - 1e-9 && e <= hi + 1e-9)
+      .map((e) => Math.pow(10, e)) : ticks(lo, hi, 5);
+    for (const v of yt) {
+      svgEl.append(sel("line", {class: "grid", x1: L, x2: W - R, y1: py(v), y2: py(v)}));
+      const t = sel("text", {x: L - 6, y: py(v) + 4, "text-anchor": "end"}); t.textContent = tickText(v);
+      svgEl.append(t);
+    }
+    svgEl.append(sel("line", {class: "axis", x1: L, x2: W - R, y1: H - B, y2: H - B}),
+      sel("line", {class: "axis", x1: L, x2: L, y1: T, y2: H - B}));
+    const xl = sel("text", {x: (L + W - R) / 2, y: H - 8, "text-anchor": "middle"}); xl.textContent = "iteration";
+    const yl = sel("text", {x: 14, y: (T + H - B) / 2, transform: "rotate(-90 14 " + (T + H - B) / 2 + ")",
+      "text-anchor": "middle"});
+    yl.textContent = yLabel + (logScale ? " (log scale)" : "");
+    svgEl.append(xl, yl);
+    series.forEach((s, k) => {
+      const color = COLORS[k % COLORS.length];
+      let points = [];
+      const flush = () => {
+        if (points.length) svgEl.append(sel("polyline", {points: points.join(" "), stroke: color}));
+        points = [];
+      };
+      s.values.forEach((v, i) => {
+        if (v === null || (logScale && v <= 0)) { flush(); return; }
+        points.push(px(xs[i]).toFixed(1) + "," + py(v).toFixed(1));
+        if (s.values.length <= 200) {
+          const dot = sel("circle", {cx: px(xs[i]).toFixed(1), cy: py(v).toFixed(1), r: 2.5, fill: color});
+          const tip = sel("title"); tip.textContent = s.name + " after iteration " + xs[i] + ": " + fmt(v);
+          dot.append(tip);
+          svgEl.append(dot);
+        }
+      });
+      flush();
+      if (series.length > 1) {
+        const y = T + 14 * k + 6;
+        svgEl.append(sel("line", {x1: W - R + 10, x2: W - R + 28, y1: y, y2: y, stroke: color, "stroke-width": 3}));
+        const t = sel("text", {x: W - R + 32, y: y + 4}); t.textContent = s.name;
+        svgEl.append(t);
+      }
+    });
+    return svgEl;
+  }
+  function setUpTraining() {
+    const h = data.history, tab = $("tab-training"), box = $("training-view");
+    const show = (which) => {
+      document.querySelector("main").dataset.view = which;
+      $("tab-graph").classList.toggle("active", which === "graph");
+      tab.classList.toggle("active", which === "training");
+    };
+    $("tab-graph").addEventListener("click", () => show("graph"));
+    if (!h) {
+      tab.disabled = true;
+      tab.title = "no training history: pass history= to viz.explore or viz.save_html";
+      return;
+    }
+    tab.addEventListener("click", () => show("training"));
+    const alpha = h.learning_rate === null ? "" : " (learning rate \u03b1 = " + h.learning_rate + ")";
+    const costs = el("div", {class: "chart", id: "chart-costs"},
+      chart("cost J" + alpha, h.iterations, [{name: "J", values: h.costs}], "cost J", false));
+    box.append(costs);
+    const names = Object.keys(h.grad_norms);
+    if (names.length) {
+      const all = names.flatMap((n) => h.grad_norms[n]).filter((v) => v !== null && v > 0);
+      const wide = all.length > 1 && Math.max(...all) / Math.min(...all) > 100;
+      box.append(el("div", {class: "chart", id: "chart-norms"},
+        chart("gradient norms ||dW[l]|| per layer", h.iterations,
+          names.map((n) => ({name: n, values: h.grad_norms[n]})), "||dW[l]||", wide)));
+    }
+    box.append(el("p", {class: "note"}, "The cost should fall; a norm ||dW[l]|| that shrinks towards 0 in the " +
+      "first layers while the last layers still learn is a vanishing gradient, one that grows without bound an " +
+      "exploding one."));
+  }
+
+  // ----- start ---------------------------------------------------------------------------------------
+  if (svg) setUpDrawing();
+  else document.querySelector(".zoom").style.display = "none";
+  if (!svg) viewport.append(el("p", {class: "missing"}, "No drawing: Graphviz was not available when this page " +
+    "was made. Search still opens each node's panel."));
+  setUpSearch();
+  setUpSteps();
+  setUpTraining();
+  window.explorerReadyMs = performance.now();
+  document.body.dataset.ready = "true";
+})();
