@@ -121,7 +121,8 @@ def fit(model: Module, X: Any, Y: Any, *, loss: str | Loss = "binary_cross_entro
         optimizer: Optimizer | None = None, lr: float = 0.0075, num_iterations: int = 2500,
         batch_size: int | None = None, seed: int = 0, lambd: float = 0.0, print_every: int = 100,
         print_cost: bool = True, progress: bool = False, record_every: int | None = None,
-        scheduler: InverseTimeDecay | None = None, jit: bool | None = None) -> list[float]:
+        scheduler: InverseTimeDecay | None = None, jit: bool | None = None,
+        history: dict[str, Any] | None = None) -> list[float]:
     """Train ``model`` on X (n_x, m) and Y (n_y, m); returns the costs recorded every ``record_every`` iterations.
 
     Full batch (``batch_size=None``): each iteration is one gradient step, as in the course,
@@ -141,6 +142,10 @@ def fit(model: Module, X: Any, Y: Any, *, loss: str | Loss = "binary_cross_entro
     not with a Dropout in training mode (its masks are drawn outside the ops, so a replay could
     not redraw them), and a step the jit cannot replay runs eagerly instead. ``jit=True`` insists
     (a ``JitError`` says why it cannot), ``jit=False`` runs eagerly.
+    ``history``: a dict that fit fills (what it held is replaced), JSON-ready, for
+    ``viz.explore(J, history=h)``: "iterations" and "costs" at every recorded iteration,
+    "grad_norms" {"dW1": [...], ...}: ||dW[l]|| (Frobenius) after that iteration's backward (the
+    last mini-batch's with ``batch_size``), "record_every" and "learning_rate".
     Every option is checked before the first step.
     """
     _check_model(model, "fit")
@@ -155,7 +160,16 @@ def fit(model: Module, X: Any, Y: Any, *, loss: str | Loss = "binary_cross_entro
     record_every = validate.positive_int("record_every", record_every, allow_none=True) or print_every
     opt = _resolve_optimizer(optimizer, model, lr)
     _check_scheduler(scheduler, optimizer)
-    weights = [p for name, p in model.named_parameters() if name.split(".")[-1].startswith("W")]
+    if history is not None and not isinstance(history, dict):
+        raise TypeError(f"history must be a dict for fit to fill (or None), got {type(history).__name__}")
+    named = [(name, p) for name, p in model.named_parameters() if name.split(".")[-1].startswith("W")]
+    weights = [p for _, p in named]
+    shorts = [name.split(".")[-1] for name, _ in named]
+    keys = [f"d{s}" for s in shorts] if len(set(shorts)) == len(shorts) else [f"d{name}" for name, _ in named]
+    if history is not None:
+        history.clear()
+        history.update(iterations=[], costs=[], grad_norms={k: [] for k in keys},
+                       record_every=record_every, learning_rate=float(opt.lr))
     m = x.shape[1]
     word = "iteration" if batch_size is None else "epoch"
     model.train()
@@ -190,6 +204,11 @@ def fit(model: Module, X: Any, Y: Any, *, loss: str | Loss = "binary_cross_entro
             bar.set_postfix(cost=f"{cost:.6f}")
         if i % record_every == 0:
             costs.append(cost)
+            if history is not None:
+                history["iterations"].append(i)
+                history["costs"].append(cost)
+                for k, W in zip(keys, weights):
+                    history["grad_norms"][k].append(None if W.grad is None else float(np.linalg.norm(W.grad.data)))
         if print_cost and (i % print_every == 0 or i == num_iterations - 1):
             print(f"Cost after {word} {i}: {cost}")
             if scheduler is not None:

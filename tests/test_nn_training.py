@@ -77,3 +77,14 @@ def test_bad_training_arguments():
         nn.fit(model, X, Y, batch_size=0)
     with pytest.raises(ValueError, match="unknown loss"):
         nn.fit(model, X, Y, loss="hinge")
+
+
+def test_fit_fills_a_history_of_costs_and_gradient_norms():
+    rng = np.random.RandomState(0)
+    X, Y = rng.randn(2, 20), (rng.rand(1, 20) > 0.5).astype(float)
+    model = nn.MLP([2, 3, 1], rng=1)
+    history = {"stale": 1}
+    costs = nn.fit(model, X, Y, num_iterations=7, print_cost=False, record_every=3, history=history)
+    assert "stale" not in history and history["iterations"] == [0, 3, 6] and history["costs"] == costs
+    assert sorted(history["grad_norms"]) == ["dW1", "dW2"] and len(history["grad_norms"]["dW1"]) == 3
+    assert history["grad_norms"]["dW2"][-1] == float(np.linalg.norm(model.parameters()[2].grad.data))
