@@ -10,6 +10,7 @@ one BLAS thread of the other implementations.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import time
 from collections.abc import Callable
@@ -23,11 +24,7 @@ LR = 0.0075
 
 
 def available() -> bool:
-    try:
-        import jax  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    return importlib.util.find_spec("jax") is not None
 
 
 def version() -> str:
