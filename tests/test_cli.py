@@ -1,8 +1,11 @@
-"""The command line: train writes model.h5 and costs.json; check; predict; bad input exits 2 cleanly."""
+"""The command line: train writes model.h5 and costs.json; check; predict; the three entry points."""
 
 import json
 import subprocess
 import sys
+from pathlib import Path
+
+import pytest
 
 from tinygrad_nb_cli.cli import main
 
@@ -13,11 +16,15 @@ def test_train_on_planar_writes_the_model_and_costs(tmp_path, capsys):
                  "--out", str(out), "--no-progress"]) == 0
     printed = capsys.readouterr().out
     assert "Cost after iteration 0:" in printed and "train accuracy:" in printed
+    assert f"wrote {out / 'model.h5'}" in printed and f"wrote {out / 'costs.json'}" in printed
     costs = json.loads((out / "costs.json").read_text())
     assert len(costs["costs"]) == 3 and costs["layer_dims"] == [2, 4, 1]
     assert (out / "model.h5").is_file()
     predictions = tmp_path / "p.json"
     assert main(["predict", "--model", str(out / "model.h5"), "--data", "planar", "--out", str(predictions)]) == 0
+    printed = capsys.readouterr().out
+    assert "400 predictions; accuracy 0." in printed and "first predictions: [" in printed
+    assert f"wrote {predictions}" in printed
     assert len(json.loads(predictions.read_text())["predictions"]) == 400
 
 
@@ -39,6 +46,19 @@ def test_bad_dataset_is_one_clear_line_and_writes_nothing(tmp_path, capsys):
     assert not (tmp_path / "o").exists()
 
 
-def test_python_dash_m_entry_point():
-    result = subprocess.run([sys.executable, "-m", "tinygrad_nb", "--help"], capture_output=True, text=True)
-    assert result.returncode == 0 and "train" in result.stdout
+ENTRY_POINTS = [
+    pytest.param([sys.executable, "-m", "tinygrad_nb"], id="python -m tinygrad_nb"),
+    pytest.param([sys.executable, "-m", "tinygrad_nb_cli"], id="python -m tinygrad_nb_cli"),
+    pytest.param([str(Path(sys.executable).with_name("tinygrad-nb"))], id="tinygrad-nb",
+                 marks=pytest.mark.skipif(not Path(sys.executable).with_name("tinygrad-nb").is_file(),
+                                          reason="the tinygrad-nb script is not installed beside python")),
+]
+
+
+@pytest.mark.parametrize("command", ENTRY_POINTS)
+def test_entry_points_run_the_command_line(command, tmp_path):
+    result = subprocess.run([*command, "--help"], capture_output=True, text=True, cwd=tmp_path)
+    assert result.returncode == 0 and "train" in result.stdout and "predict" in result.stdout
+    result = subprocess.run([*command, "check", "--tolerance", "-1"], capture_output=True, text=True, cwd=tmp_path)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr == "tinygrad-nb check: error: argument --tolerance: must be a finite number > 0, got '-1'\n"

@@ -1,0 +1,148 @@
+"""The four commands, ``train``, ``check``, ``graph`` and ``predict``; each returns its exit status.
+
+Every command checks all of its input (arguments, data, sizes) before it writes anything,
+and writes its outputs through ``outputs.staged_outputs`` or ``atomic_path``, so a failure
+leaves the files of the previous run as they were. Errors are raised, not printed:
+``cli.main`` turns them into one line and exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+
+import nn
+from nn import optim
+from tinygrad_nb import Tensor
+from tinygrad_nb_cli.costs import cost_of_one_step, multiclass_cost
+from tinygrad_nb_cli.data import DEFAULT_HIDDEN, kind_of, load_data
+from tinygrad_nb_cli.outputs import staged_outputs, write_json_atomically
+from tinygrad_nb_cli.pictures import draw_quietly, run_pictures
+from tinygrad_nb_cli.sizes import check_size
+
+
+def make_optimizer(name: str, params: Iterable[Tensor], lr: float) -> optim.Optimizer:
+    """The optimiser named on the command line (momentum is SGD with momentum 0.9)."""
+    if name == "momentum":
+        return optim.SGD(params, lr, momentum=0.9)
+    if name not in optim.OPTIMIZERS:
+        raise ValueError(f"unknown optimizer {name!r}; expected one of {sorted(optim.OPTIMIZERS)} or momentum")
+    return optim.OPTIMIZERS[name](params, lr=lr)
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    """``tinygrad-nb train``: train an MLP, print accuracies, write model.h5, costs.json and pictures.
+
+    A multiclass network ends in Linear and is trained on log softmax of its logits Z[L]
+    (``costs.multiclass_cost``); its predictions are the argmax of Z[L].
+    """
+    kind = kind_of(args.dataset)
+    train, test = load_data(args.dataset, args.task, args.seed, args.test_data)
+    multiclass = args.task == "multiclass"
+    hidden = args.hidden_dims if args.hidden_dims is not None else DEFAULT_HIDDEN[kind]
+    dims = [train.X.shape[0], *hidden, 10 if multiclass else 1]
+    check_size(dims, train.X.shape[1], x_loaded=True)
+    model = nn.MLP(dims, hidden=args.hidden, output="identity" if multiclass else "sigmoid", init=args.init,
+                   rng=np.random.RandomState(args.seed))
+    optimizer = make_optimizer(args.optimizer, model.parameters(), args.lr)
+    print(f"tinygrad-nb train: {kind} ({train.X.shape[1]} train examples"
+          f"{f', {test.X.shape[1]} test' if test else ''}), layer_dims {dims}, {args.hidden} hidden, "
+          f"{args.optimizer} lr={args.lr}, {args.iterations} iterations")
+    start = time.perf_counter()
+    costs = nn.fit(model, train.X, train.Y, loss=multiclass_cost if multiclass else "binary_cross_entropy",
+                   optimizer=optimizer, num_iterations=args.iterations, batch_size=args.batch_size,
+                   seed=args.seed, print_every=args.print_every, progress=not args.no_progress)
+    seconds = time.perf_counter() - start
+    train_acc = nn.accuracy(model, train.X, train.Y)
+    test_acc = nn.accuracy(model, test.X, test.Y) if test is not None else None
+    print(f"train accuracy: {train_acc:.4f}" + (f"   test accuracy: {test_acc:.4f}" if test is not None else ""))
+    print(f"trained in {seconds:.2f} s")
+    out: Path = args.out
+    with staged_outputs(out) as stage:
+        written = [nn.save(model, stage / "model.h5"), write_json_atomically(stage / "costs.json", {
+            "costs": costs, "record_every": args.print_every, "learning_rate": args.lr, "layer_dims": dims,
+            "train_accuracy": train_acc, "test_accuracy": test_acc, "seconds": seconds,
+        })]
+        written += run_pictures(model, train.X, train.Y, costs, multiclass=multiclass, learning_rate=args.lr,
+                                record_every=args.print_every, folder=stage)
+    for path in written:
+        print(f"wrote {out / path.name}")
+    return 0
+
+
+def cmd_graph(args: argparse.Namespace) -> int:
+    """``tinygrad-nb graph``: draw a model's graph from layer dims or a saved model.h5."""
+    model: nn.Sequential
+    if args.layers is not None:
+        check_size(args.layers, args.m)
+        multiclass = args.layers[-1] > 1
+        model = nn.MLP(args.layers, hidden=args.hidden, output="identity" if multiclass else "sigmoid",
+                       rng=args.seed)
+    else:
+        loaded = nn.load(args.model)
+        if not isinstance(loaded, nn.Sequential):
+            raise ValueError(f"graph: expected a Sequential or MLP model, got {type(loaded).__name__}")
+        model = loaded
+        check_size(model.layer_dims, args.m)
+    n_x, n_y = model.layer_dims[0], model.layer_dims[-1]
+    rng = np.random.RandomState(args.seed)
+    X = rng.rand(n_x, args.m)
+    if n_y == 1:
+        Y = (rng.rand(1, args.m) > 0.5).astype(np.float64)
+    else:
+        Y = rng.randint(0, n_y, size=(1, args.m)).astype(np.float64)
+    J = cost_of_one_step(model, X, Y, multiclass=n_y > 1)
+    start = time.perf_counter()
+    out: Path = args.out
+    with staged_outputs(out.parent) as stage:  # the picture and its .dot are replaced together
+        path, nodes = draw_quietly(J, stage / out.name, show=args.show, max_nodes=args.max_nodes)
+    print(f"drew {nodes} nodes for layer_dims {model.layer_dims} (m = {args.m}) in "
+          f"{time.perf_counter() - start:.3f} s")
+    print(f"wrote {out.parent / path.name}")
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """``tinygrad-nb check``: the closed-form table on a small random model; exit 1 on a mismatch."""
+    dims = [args.n_x, *args.hidden_dims, 1]
+    check_size(dims, args.m)
+    rng = np.random.RandomState(args.seed)
+    model = nn.MLP(dims, hidden=args.hidden, init="xavier", rng=rng)
+    X = rng.randn(args.n_x, args.m)
+    Y = (rng.rand(1, args.m) > 0.5).astype(np.float64)
+    print(f"autograd against the closed-form formulas: layer_dims {dims}, {args.hidden} hidden, m = {args.m}")
+    report = nn.check_against_closed_form(model, X, Y)
+    ok = report.passed(args.tolerance)
+    print(f"{'PASS' if ok else 'FAIL'}: largest relative difference {report.max_difference:.3e} "
+          f"(tolerance {args.tolerance:.0e})")
+    return 0 if ok else 1
+
+
+def _check_task(model: nn.Module, task: str) -> None:
+    """A binary model (n[L] = 1) goes with --task binary, a multiclass one (n[L] > 1) with --task multiclass."""
+    if not isinstance(model, nn.Sequential):
+        return
+    n_y = model.layer_dims[-1]
+    if n_y == 1 and task == "multiclass":
+        raise ValueError("the model has n[L] = 1 output unit (binary); predict it with --task binary")
+    if n_y > 1 and task == "binary":
+        raise ValueError(f"the model has n[L] = {n_y} output units (multiclass); predict it with --task multiclass")
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    """``tinygrad-nb predict``: load model.h5, predict on a dataset, print the accuracy."""
+    model = nn.load(args.model)
+    _check_task(model, args.task)
+    train, test = load_data(args.data, args.task, args.seed)
+    data = test if test is not None and not args.train_split else train
+    pred = nn.predict(model, data.X)
+    print(f"{pred.shape[1]} predictions; accuracy {nn.accuracy(model, data.X, data.Y):.4f}")
+    print("first predictions:", pred[0, :20].astype(int).tolist())
+    if args.out:
+        write_json_atomically(args.out, {"predictions": pred[0].astype(int).tolist()})
+        print(f"wrote {args.out}")
+    return 0

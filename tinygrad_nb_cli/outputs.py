@@ -1,0 +1,82 @@
+"""Writing a run's outputs so that a failure never leaves a mix of two runs.
+
+``staged_outputs(folder)`` yields an empty temporary folder; every output is written there.
+Only when the whole block has succeeded are the files moved into ``folder``, one
+``os.replace`` each. The guarantee:
+
+- any error while the outputs are produced (a failed plot, a full disk, Ctrl-C) leaves
+  ``folder`` exactly as it was: the previous run's model.h5, costs.json and pictures intact,
+  and the temporary folder removed;
+- each file in ``folder`` is at every moment either the old one or the complete new one
+  (``os.replace`` is atomic on one filesystem, and the temporary folder is inside ``folder``,
+  so it is always on the same one);
+- only a crash of the machine in the short moment of the moves can leave some files new and
+  some old; an old file this run does not produce (say a graph.svg when no renderer is
+  installed now) is left as it is.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from nn.atomic import atomic_path
+
+STAGE_PREFIX = ".tinygrad-nb-staging-"
+
+
+def write_json_atomically(path: Path, payload: Any) -> Path:
+    """Write JSON to a temporary file beside ``path`` and move it into place; returns ``path``."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(payload, indent=2))
+    return path
+
+
+@contextlib.contextmanager
+def staged_outputs(folder: Path) -> Iterator[Path]:
+    """Yield a fresh temporary folder inside ``folder`` (created if missing); on success move its files in.
+
+    On an error (or Ctrl-C) the temporary folder is removed, ``folder`` keeps its previous files,
+    and the folders created here are removed again.
+    """
+    created = _missing_folders(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(dir=folder, prefix=STAGE_PREFIX))
+    done = False
+    try:
+        yield stage
+        for path in sorted(stage.iterdir()):
+            os.replace(path, folder / path.name)
+        _fsync_folder(folder)
+        done = True
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+        if not done:
+            for new in created:  # innermost first; a folder something else wrote into stays
+                with contextlib.suppress(OSError):
+                    new.rmdir()
+
+
+def _missing_folders(folder: Path) -> list[Path]:
+    """``folder`` and those of its parents that do not exist yet, innermost first."""
+    missing = []
+    while not folder.exists() and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
+    return missing
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make the renames durable (a folder cannot be opened for fsync on every system; then skip)."""
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)

@@ -1,0 +1,47 @@
+"""The pictures of a run: costs.png (the learning curve) and graph.svg (one step's forward and backward graph)."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+import nn
+import viz
+from tinygrad_nb import Tensor
+from tinygrad_nb_cli.costs import cost_of_one_step
+
+INSTALL_HINT = "install them with: pip install 'tinygrad-nb[viz,render]'"
+
+
+def draw_quietly(J: Tensor, path: Path, show: str = "both", max_nodes: int = 500) -> tuple[Path, int]:
+    """Draw J's graph and render it to ``path``: (the path written, the number of nodes drawn).
+
+    A missing renderer becomes one printed note instead of a warning trace (the .dot is written).
+    """
+    graph = viz.draw_graph(J, show=show, max_nodes=max_nodes)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", viz.RendererNotFoundWarning)
+        written = viz.render(graph, path)
+    for w in caught:
+        print(f"note: {w.message}")
+    return written, graph.source.count("[label=")
+
+
+def run_pictures(model: nn.Module, X: np.ndarray, Y: np.ndarray, costs: Sequence[float], *, multiclass: bool,
+                 learning_rate: float, record_every: int, folder: Path) -> list[Path]:
+    """Write costs.png and graph.svg (or graph.dot without a renderer) into ``folder``; the paths written.
+
+    Without the viz extra (matplotlib, graphviz) prints a note instead of the pictures it cannot make.
+    """
+    written: list[Path] = []
+    try:
+        written.append(viz.plot_costs(costs, folder / "costs.png", learning_rate=learning_rate,
+                                      record_every=record_every))
+        J = cost_of_one_step(model, X, Y, multiclass=multiclass)
+        written.append(draw_quietly(J, folder / "graph.svg")[0])
+    except ImportError as e:
+        print(f"note: no pictures ({e}); {INSTALL_HINT}")
+    return written
