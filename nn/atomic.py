@@ -19,6 +19,7 @@ import contextlib
 import os
 import re
 import secrets
+import shutil
 import socket
 import stat
 import time
@@ -44,7 +45,7 @@ def atomic_path(path: str | os.PathLike, *, who: str = "", stale_after: float = 
     """
     prefix = f"{who}: " if who else ""
     target = _checked_target(path, prefix)
-    existing_mode = _mode_of(target)
+    existing_mode = mode_of(target)
     remove_stale_temporaries(target.parent, stale_after)
     tmp, mode = _create_temporary(target, existing_mode)
     try:
@@ -53,25 +54,41 @@ def atomic_path(path: str | os.PathLike, *, who: str = "", stale_after: float = 
             os.fsync(fh.fileno())
         os.chmod(tmp, mode)
         os.replace(tmp, target)
-        _fsync_folder(target.parent)
+        fsync_folder(target.parent)
     finally:
         with contextlib.suppress(OSError):  # gone already after a successful replace
             os.remove(tmp)
 
 
 def remove_stale_temporaries(folder: str | os.PathLike, stale_after: float = STALE_AFTER_S) -> list[Path]:
-    """Remove the temporary files of dead writers in ``folder`` (see the module docstring); returns those removed.
+    """Remove the temporary files (and staging folders) of dead writers in ``folder``; returns those removed.
 
-    Never raises: a file that cannot be examined or removed is left alone.
+    Never raises: an entry that cannot be examined or removed is left alone.
     """
     removed = []
     with contextlib.suppress(OSError), os.scandir(Path(folder)) as entries:
         for entry in entries:
             with contextlib.suppress(OSError):
                 if _is_stale(entry, stale_after):
-                    os.remove(entry.path)
+                    if entry.is_dir(follow_symlinks=False):
+                        shutil.rmtree(entry.path)
+                    else:
+                        os.remove(entry.path)
                     removed.append(Path(entry.path))
     return removed
+
+
+def temporary_name(name: str) -> str:
+    """The name of a temporary file or folder for ``name``, which ``remove_stale_temporaries`` recognises."""
+    return f".{name[:100]}.{_host_tag()}.{os.getpid()}.{secrets.token_hex(4)}{TEMP_SUFFIX}"
+
+
+def mode_of(target: Path) -> int | None:
+    """The permission bits of the file being replaced, or None when there is none."""
+    try:
+        return stat.S_IMODE(os.stat(target).st_mode)
+    except FileNotFoundError:
+        return None
 
 
 def _checked_target(path: str | os.PathLike, prefix: str) -> Path:
@@ -96,18 +113,9 @@ def _checked_target(path: str | os.PathLike, prefix: str) -> Path:
     return target
 
 
-def _mode_of(target: Path) -> int | None:
-    """The permission bits of the file being replaced, or None when there is none."""
-    try:
-        return stat.S_IMODE(os.stat(target).st_mode)
-    except FileNotFoundError:
-        return None
-
-
 def _create_temporary(target: Path, existing_mode: int | None) -> tuple[Path, int]:
     """A new empty temporary file beside ``target`` and the mode the finished file must get."""
-    name = f".{target.name[:100]}.{_host_tag()}.{os.getpid()}.{secrets.token_hex(4)}{TEMP_SUFFIX}"
-    tmp = target.parent / name
+    tmp = target.parent / temporary_name(target.name)
     # A new file: 0o666 less the umask, applied by the kernel (no racy os.umask call). A replaced
     # file: its own bits (plus owner rw while we write), so a 0600 model is never readable by others.
     create_mode = 0o666 if existing_mode is None else (existing_mode & 0o777) | 0o600
@@ -119,7 +127,7 @@ def _create_temporary(target: Path, existing_mode: int | None) -> tuple[Path, in
     return tmp, mode
 
 
-def _fsync_folder(folder: Path) -> None:
+def fsync_folder(folder: Path) -> None:
     """Make the rename itself durable; not every platform can open a folder, which is fine."""
     with contextlib.suppress(OSError):
         fd = os.open(folder, os.O_RDONLY)
@@ -131,7 +139,7 @@ def _fsync_folder(folder: Path) -> None:
 
 def _is_stale(entry: os.DirEntry, stale_after: float) -> bool:
     match = _TEMP_NAME.match(entry.name)
-    if match is None or not entry.is_file(follow_symlinks=False):
+    if match is None or entry.is_symlink():
         return False
     if time.time() - entry.stat(follow_symlinks=False).st_mtime > stale_after:
         return True

@@ -1,9 +1,14 @@
 """A run's outputs are replaced all together or not at all: a failed run leaves the previous one intact."""
 
+import os
+import subprocess
+import sys
+
 import pytest
 
 import nn
 import viz
+from nn.atomic import temporary_name
 from tinygrad_nb_cli.cli import main
 
 PLANAR = ["train", "--dataset", "planar", "--hidden", "tanh", "--lr", "1.2", "--no-progress"]
@@ -112,3 +117,22 @@ def test_without_graphviz_the_cost_plot_is_still_written(tmp_path, monkeypatch, 
     printed = capsys.readouterr().out
     assert "note: no pictures (draw_graph needs graphviz)" in printed and f"wrote {out / 'costs.png'}" in printed
     assert sorted(p.name for p in out.iterdir()) == ["costs.json", "costs.png", "model.h5"]
+
+
+def test_a_new_run_keeps_the_permissions_of_the_files_it_replaces(previous_run, capsys):
+    out, _ = previous_run
+    (out / "model.h5").chmod(0o600)
+    assert main([*PLANAR, "--iterations", "50", "--out", str(out)]) == 0
+    assert (out / "model.h5").stat().st_mode & 0o777 == 0o600
+
+
+def test_the_staging_folder_of_a_killed_run_is_removed_by_the_next_run(previous_run, capsys):
+    out, _ = previous_run
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True, check=True)
+    name = temporary_name("staging").replace(f".{os.getpid()}.", f".{dead.stdout.strip()}.")
+    (out / name).mkdir()
+    (out / name / "model.h5").write_bytes(b"half a model")
+    assert main([*PLANAR, "--iterations", "50", "--out", str(out)]) == 0
+    assert not (out / name).exists()
+    assert not [p.name for p in out.iterdir() if p.name.startswith(".")]

@@ -21,14 +21,11 @@ import contextlib
 import json
 import os
 import shutil
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from nn.atomic import atomic_path
-
-STAGE_PREFIX = ".tinygrad-nb-staging-"
+from nn.atomic import atomic_path, fsync_folder, mode_of, remove_stale_temporaries, temporary_name
 
 
 def write_json_atomically(path: Path, payload: Any) -> Path:
@@ -47,13 +44,19 @@ def staged_outputs(folder: Path) -> Iterator[Path]:
     """
     created = _missing_folders(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(dir=folder, prefix=STAGE_PREFIX))
+    remove_stale_temporaries(folder)  # staging folders of runs that were killed
+    stage = folder / temporary_name("staging")
+    stage.mkdir()
     done = False
     try:
         yield stage
         for path in sorted(stage.iterdir()):
-            os.replace(path, folder / path.name)
-        _fsync_folder(folder)
+            target = folder / path.name
+            mode = mode_of(target)
+            if mode is not None:  # a replaced file keeps its permissions, as nn.save does
+                os.chmod(path, mode)
+            os.replace(path, target)
+        fsync_folder(folder)
         done = True
     finally:
         shutil.rmtree(stage, ignore_errors=True)
@@ -70,13 +73,3 @@ def _missing_folders(folder: Path) -> list[Path]:
         missing.append(folder)
         folder = folder.parent
     return missing
-
-
-def _fsync_folder(folder: Path) -> None:
-    """Make the renames durable (a folder cannot be opened for fsync on every system; then skip)."""
-    with contextlib.suppress(OSError):
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
