@@ -18,7 +18,7 @@ DEMO_OUT ?= runs/demo
 
 demo: $(BIN)/.installed-demo
 	$(BIN)/tinygrad-nb train --out $(DEMO_OUT)
-	@echo "pictures: $(DEMO_OUT)/graph.svg $(DEMO_OUT)/costs.png"
+	@echo "pictures: $(DEMO_OUT)/graph.svg $(DEMO_OUT)/costs.png; explore the graph: $(DEMO_OUT)/graph.html"
 
 figures: $(BIN)/.installed-dev
 	$(BIN)/python scripts/readme_figures.py

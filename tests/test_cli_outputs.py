@@ -35,7 +35,9 @@ def test_a_run_writes_every_output_and_leaves_no_temporary_folder(tmp_path, caps
     assert main([*PLANAR, "--iterations", "100", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     names = sorted(p.name for p in out.iterdir())
-    assert {"model.h5", "costs.json", "costs.png", "graph.dot"} <= set(names)
+    assert {"model.h5", "costs.json", "costs.png", "graph.dot", "graph.html"} <= set(names)
+    page = (out / "graph.html").read_text()
+    assert "W1" in page and "Content-Security-Policy" in page  # the explorer page of this run's model
     assert not [n for n in names if n.startswith(".")]
     for name in ("model.h5", "costs.json", "costs.png"):
         assert f"wrote {out / name}" in printed
@@ -136,3 +138,11 @@ def test_the_staging_folder_of_a_killed_run_is_removed_by_the_next_run(previous_
     assert main([*PLANAR, "--iterations", "50", "--out", str(out)]) == 0
     assert not (out / name).exists()
     assert not [p.name for p in out.iterdir() if p.name.startswith(".")]
+
+
+def test_graph_writes_the_explorer_page_on_request(tmp_path, capsys):
+    out, page = tmp_path / "g.svg", tmp_path / "g.html"
+    assert main(["graph", "--layers", "5,3,1", "--m", "7", "--out", str(out), "--html", str(page)]) == 0
+    assert f"wrote {page}" in capsys.readouterr().out
+    assert "dW2" in page.read_text()
+    assert main(["graph", "--layers", "5,3,1", "--out", str(out), "--html", str(tmp_path / "g.txt")]) == 2

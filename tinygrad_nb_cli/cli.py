@@ -45,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = Parser(prog="tinygrad-nb", description="Train and check networks in the course's notation.")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    t = sub.add_parser("train", help="train an MLP; write model.h5, costs.json, costs.png and graph.svg")
+    t = sub.add_parser("train", help="train an MLP; write model.h5, costs.json, costs.png, graph.svg and graph.html")
     t.add_argument("--dataset", type=a.dataset, default="digits",
                    help="digits (default), planar, or path/to/train_catvnoncat.h5")
     t.add_argument("--test-data", help="test .h5 file (default: the train path with 'train' -> 'test')")
@@ -85,6 +85,9 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--seed", type=a.seed, default=1)
     g.add_argument("--out", type=a.output_file(a.GRAPH_SUFFIXES), default="graph.svg",
                    help=".svg, .png, .pdf or .dot")
+    g.add_argument("--html", type=a.output_file((".html",)),
+                   help="also write the interactive page here (pan, zoom, search, statistics, step through "
+                        "forward and backward; one offline file)")
     g.set_defaults(func=cmd_graph)
 
     p = sub.add_parser("predict", help="predict with a saved model.h5")

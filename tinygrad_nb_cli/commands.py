@@ -21,7 +21,7 @@ from tinygrad_nb import Tensor
 from tinygrad_nb_cli.costs import cost_of_one_step, multiclass_cost
 from tinygrad_nb_cli.data import DEFAULT_HIDDEN, kind_of, load_data
 from tinygrad_nb_cli.outputs import staged_outputs, write_json_atomically
-from tinygrad_nb_cli.pictures import draw_quietly, run_pictures
+from tinygrad_nb_cli.pictures import draw_quietly, run_pictures, save_html_quietly
 from tinygrad_nb_cli.sizes import check_size
 
 
@@ -53,9 +53,10 @@ def cmd_train(args: argparse.Namespace) -> int:
           f"{f', {test.X.shape[1]} test' if test else ''}), layer_dims {dims}, {args.hidden} hidden, "
           f"{args.optimizer} lr={args.lr}, {args.iterations} iterations")
     start = time.perf_counter()
+    history: dict = {}
     costs = nn.fit(model, train.X, train.Y, loss=multiclass_cost if multiclass else "binary_cross_entropy",
                    optimizer=optimizer, num_iterations=args.iterations, batch_size=args.batch_size,
-                   seed=args.seed, print_every=args.print_every, progress=not args.no_progress)
+                   seed=args.seed, print_every=args.print_every, progress=not args.no_progress, history=history)
     seconds = time.perf_counter() - start
     train_acc = nn.accuracy(model, train.X, train.Y)
     test_acc = nn.accuracy(model, test.X, test.Y) if test is not None else None
@@ -68,7 +69,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             "train_accuracy": train_acc, "test_accuracy": test_acc, "seconds": seconds,
         })]
         written += run_pictures(model, train.X, train.Y, costs, multiclass=multiclass, learning_rate=args.lr,
-                                record_every=args.print_every, folder=stage)
+                                record_every=args.print_every, folder=stage, history=history)
     for path in written:
         print(f"wrote {out / path.name}")
     return 0
@@ -103,6 +104,8 @@ def cmd_graph(args: argparse.Namespace) -> int:
     print(f"drew {nodes} nodes for layer_dims {model.layer_dims} (m = {args.m}) in "
           f"{time.perf_counter() - start:.3f} s")
     print(f"wrote {out.parent / path.name}")
+    if args.html is not None:
+        print(f"wrote {save_html_quietly(J, args.html, show=args.show, max_nodes=args.max_nodes)}")
     return 0
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -30,9 +31,21 @@ def draw_quietly(J: Tensor, path: Path, show: str = "both", max_nodes: int = 500
     return written, graph.source.count("[label=")
 
 
+def save_html_quietly(J: Tensor, path: Path, **options: Any) -> Path:
+    """viz.save_html, a missing renderer turned into one printed note (the page is written without its drawing)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", viz.RendererNotFoundWarning)
+        written = viz.save_html(J, path, **options)
+    for w in caught:
+        print(f"note: {w.message}")
+    return written
+
+
 def run_pictures(model: nn.Module, X: np.ndarray, Y: np.ndarray, costs: Sequence[float], *, multiclass: bool,
-                 learning_rate: float, record_every: int, folder: Path) -> list[Path]:
-    """Write costs.png and graph.svg (or graph.dot without a renderer) into ``folder``; the paths written.
+                 learning_rate: float, record_every: int, folder: Path,
+                 history: dict[str, Any] | None = None) -> list[Path]:
+    """Write costs.png, graph.svg (or graph.dot without a renderer) and graph.html (the explorer page,
+    with the training view from ``history``) into ``folder``; the paths written.
 
     Without the viz extra (matplotlib, graphviz) prints a note instead of the pictures it cannot make.
     """
@@ -42,6 +55,8 @@ def run_pictures(model: nn.Module, X: np.ndarray, Y: np.ndarray, costs: Sequence
                                       record_every=record_every))
         J = cost_of_one_step(model, X, Y, multiclass=multiclass)
         written.append(draw_quietly(J, folder / "graph.svg")[0])
+        written.append(save_html_quietly(J, folder / "graph.html", history=history or {
+            "costs": list(costs), "record_every": record_every, "learning_rate": learning_rate}))
     except ImportError as e:
         print(f"note: no pictures ({e}); {INSTALL_HINT}")
     return written
