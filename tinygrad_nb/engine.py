@@ -76,9 +76,6 @@ class AccumulateGrad:
         self.create_graph = create_graph
         self.handed_out = handed_out
 
-    def wants(self, t: Tensor) -> bool:
-        return t._ctx is None or t._retains_grad
-
     def take(self, t: Tensor, g: Any) -> None:
         if self.create_graph:
             t.grad = g if t.grad is None else t.grad + g
@@ -97,9 +94,6 @@ class CollectGrads:
     def __init__(self, targets: Sequence[Tensor]):
         self.targets = set(targets)
         self.found: dict[Tensor, Any] = {}
-
-    def wants(self, t: Tensor) -> bool:
-        return t in self.targets
 
     def take(self, t: Tensor, g: Any) -> None:
         self.found[t] = g
@@ -132,13 +126,15 @@ def backprop(roots: Sequence[Tensor], root_grads: Sequence[Any], sink: Sink, *, 
     for r, g in zip(roots, root_grads):
         send(r, g)
     observe = _state.watch is not None or _state.explain is not None  # read once per pass
+    targets = sink.targets if isinstance(sink, CollectGrads) else None  # None: every leaf and retain_grad result
     while heap:
         node = heapq.heappop(heap)[1]
         fn = node._ctx
         assert fn is not None  # only recorded results enter the heap
         g = pending.pop(node)
-        if node._hooks or sink.wants(node):
-            g = _finish(node, g, sink, create_graph, handed_out)
+        keep = node._retains_grad if targets is None else node in targets
+        if keep or node._hooks:
+            g = _finish(node, g, keep, sink, create_graph, handed_out)
         parents = fn.parents
         if parents is None:
             raise GraphFreedError(FREED_GRAPH_MESSAGE.format(name=node.name or f"a {fn.op_name} result"))
@@ -156,9 +152,7 @@ def backprop(roots: Sequence[Tensor], root_grads: Sequence[Any], sink: Sink, *, 
         if not retain_graph:
             fn.free()
     for leaf in leaves:
-        g = pending.pop(leaf)
-        if leaf._hooks or sink.wants(leaf):
-            _finish(leaf, g, sink, create_graph, handed_out)
+        _finish(leaf, pending.pop(leaf), targets is None or leaf in targets, sink, create_graph, handed_out)
 
 
 def _fit(fn: Function, pg: Array, parent: Tensor) -> Array:
@@ -169,11 +163,11 @@ def _fit(fn: Function, pg: Array, parent: Tensor) -> Array:
         raise GradientShapeError(f"{fn.op_name} backward: {e} (input {describe(parent)})") from None
 
 
-def _finish(t: Tensor, g: Any, sink: Sink, create_graph: bool, handed_out: set[int]) -> Any:
-    """``t`` has all of its gradient ``g``: run its hooks, then hand it to the sink if the sink wants it."""
+def _finish(t: Tensor, g: Any, keep: bool, sink: Sink, create_graph: bool, handed_out: set[int]) -> Any:
+    """``t`` has all of its gradient ``g``: run its hooks, then hand it to the sink if ``keep``."""
     if t._hooks:
         g = _run_hooks(t, g, create_graph, handed_out)
-    if sink.wants(t):
+    if keep:
         sink.take(t, g)
     return g
 
