@@ -16,7 +16,7 @@ from tinygrad_nb import engine
 from tinygrad_nb import ops as _ops
 from tinygrad_nb.explain_mode import explain as explain_mode
 from tinygrad_nb.function import Function, GraphFreedError, describe
-from tinygrad_nb.grad_mode import _state, enable_grad, no_grad
+from tinygrad_nb.grad_mode import _state
 
 _FLOAT_KINDS = "f"
 
@@ -195,21 +195,26 @@ class Tensor:
         g = seed_gradient(self, grad, "backward")
         if _state.explain is not None:
             _state.explain.header(self)
-        handed_out = {id(g)}
-
-        def run() -> None:
-            with enable_grad() if create_graph else no_grad():
-                engine.backprop([self], [Tensor._wrap(g) if create_graph else g],
-                                engine.AccumulateGrad(create_graph, handed_out),
-                                retain_graph=retain_graph or create_graph, create_graph=create_graph,
-                                handed_out=handed_out)
         recorder = _state.watch
         if recorder is not None and hasattr(recorder, "backward_pass"):  # the jit writes the pass down
             if create_graph:
                 raise RuntimeError("jit: create_graph=True cannot be replayed inside a jitted function")
-            recorder.backward_pass(self, g, run)
+            recorder.backward_pass(self, g, lambda: self._backprop(g, retain_graph, create_graph))
         else:
-            run()
+            self._backprop(g, retain_graph, create_graph)
+
+    def _backprop(self, g: np.ndarray, retain_graph: bool, create_graph: bool) -> None:
+        """The engine's walk from this tensor, seeded with ``g``, filling ``.grad``."""
+        handed_out = {id(g)}
+        previous = _state.enabled  # a local, not a ModeSwitch: the hot path of every training step
+        _state.enabled = create_graph  # rules record only when their gradients must be differentiable
+        try:
+            engine.backprop([self], [Tensor._wrap(g) if create_graph else g],
+                            engine.AccumulateGrad(create_graph, handed_out),
+                            retain_graph=retain_graph or create_graph, create_graph=create_graph,
+                            handed_out=handed_out)
+        finally:
+            _state.enabled = previous
 
     def detach(self) -> Tensor:
         """The same data as a new leaf that is cut from the graph (no grad flows through it)."""
