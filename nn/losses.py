@@ -35,7 +35,7 @@ def _targets(Y: Any, A: Tensor, op: str) -> np.ndarray:
 
 def _label_tensor(Y: Any, A: Tensor) -> Tensor:
     """Y as a Tensor input of A's dtype, made by ops (not NumPy) so that a jitted step sees new labels."""
-    t = Y if isinstance(Y, Tensor) else Tensor(Y)
+    t = Y if isinstance(Y, Tensor) else Tensor(Y, name="Y")
     return t if t.dtype == A.dtype else t.astype(A.dtype)  # a Cast op: traced, where a NumPy copy would not be
 
 

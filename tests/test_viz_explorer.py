@@ -111,7 +111,7 @@ def test_each_tensor_has_its_course_name_shape_dtype_op_and_forward_formula(smal
     _, J, ex = small
     data = ex.data
     names = {t["name"] for t in data["tensors"].values()}
-    assert {"X", "W1", "b1", "Z1", "A1", "W2", "Z2", "A2", "W3", "Z3", "A3", "J", "1-Y"} <= names
+    assert {"X", "W1", "b1", "Z1", "A1", "W2", "Z2", "A2", "W3", "Z3", "A3", "J", "Y"} <= names
     W2, Z2, A1, J_ = by_name(data, "W2"), by_name(data, "Z2"), by_name(data, "A1"), by_name(data, "J")
     assert (W2["shape"], W2["kind"], W2["op"], W2["dtype"], W2["layer"]) == ([2, 4], "parameter", None, "float64", 2)
     assert (Z2["op"], Z2["forward"], Z2["shape"]) == ("linear", "Z2 = W2 A1 + b2", [2, 5])

@@ -129,13 +129,11 @@ class _RecordSteps(explain):
 
 
 def _labels(nodes: list) -> dict[int, str]:
-    """id(tensor) -> the name the page shows: the course name, ``1-Y`` for the labels a binary
-    cross-entropy reads, else explain mode's name (``op#n``, ``const``)."""
+    """id(tensor) -> the name the page shows: the course name (the labels of a cost are ``Y``),
+    else explain mode's name (``op#n``, ``const``)."""
     labels: dict[int, str] = {}
     for n in nodes:
         labels.setdefault(id(n.tensor), n.tensor.name or name_of(n.tensor))
-        if n.tensor.op == "binary_cross_entropy" and len(n.inputs) == 2 and not n.inputs[1].tensor.name:
-            labels[id(n.inputs[1].tensor)] = "1-Y"
     return labels
 
 
