@@ -13,6 +13,7 @@
 from tinygrad_nb.anomaly import AnomalyError, detect_anomaly, is_anomaly_enabled
 from tinygrad_nb.autograd import grad
 from tinygrad_nb.explain_mode import explain
+from tinygrad_nb.factories import arange, full, linspace, ones, rand, randn, zeros
 from tinygrad_nb.function import Function, GraphFreedError, InputError, ShapeError
 from tinygrad_nb.functional import concatenate, linear, maximum, minimum, stack, where
 from tinygrad_nb.grad_mode import enable_grad, is_grad_enabled, no_grad
@@ -28,5 +29,6 @@ __all__ = [
     "no_grad", "enable_grad", "is_grad_enabled",
     "detect_anomaly", "is_anomaly_enabled", "AnomalyError", "explain",
     "jit", "Jit", "JitError", "side_effect",
+    "zeros", "ones", "full", "arange", "linspace", "randn", "rand",
     "linear", "concatenate", "stack", "where", "maximum", "minimum",
 ]

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from tinygrad_nb.function import Array, Function, GraphFreedError, describe
+from tinygrad_nb.function import Array, Function, GraphFreedError, InPlace, describe
 from tinygrad_nb.grad_mode import _state
 
 if TYPE_CHECKING:
@@ -138,10 +138,14 @@ def backprop(roots: Sequence[Tensor], root_grads: Sequence[Any], sink: Sink, *, 
         parents = fn.parents
         if parents is None:
             raise GraphFreedError(FREED_GRAPH_MESSAGE.format(name=node.name or f"a {fn.op_name} result"))
+        if InPlace.seen:
+            check_versions(fn, parents)
         if create_graph:
             grads = fn.backward(g, node, *parents)
         else:
             grads = fn.backward(g, node.data, *[p.data for p in parents])
+        if type(grads) is not tuple or len(grads) != len(parents):
+            grads = as_gradients(fn, grads, len(parents))
         if observe:
             _observe(fn, node, grads, pending)
         for parent, needed, pg in zip(parents, fn.needs_input_grad, grads):
@@ -153,6 +157,27 @@ def backprop(roots: Sequence[Tensor], root_grads: Sequence[Any], sink: Sink, *, 
             fn.free()
     for leaf in leaves:
         _finish(leaf, pending.pop(leaf), targets is None or leaf in targets, sink, create_graph, handed_out)
+
+
+def as_gradients(fn: Function, grads: Any, n: int) -> tuple[Any, ...]:
+    """A backward rule's result as one gradient per input: a bare gradient is accepted for one input
+    (as PyTorch allows); any other count is refused naming the op."""
+    if not isinstance(grads, (tuple, list)):
+        grads = (grads,)
+    if len(grads) != n:
+        raise TypeError(f"{fn.op_name} backward returned {len(grads)} gradient(s) for {n} input(s); return one per "
+                        "input, in the order of forward's arguments (None for an input that needs none)")
+    return tuple(grads)
+
+
+def check_versions(fn: Function, parents: tuple[Tensor, ...]) -> None:
+    """Refuse to run a backward rule on an input that was changed in place after the op read it."""
+    saved = getattr(fn, "versions", None) or (0,) * len(parents)
+    for i, (p, v) in enumerate(zip(parents, saved)):
+        if p._version != v:
+            raise RuntimeError(f"backward: input {i} of {fn.op_name}, {describe(p)}, was modified in place after "
+                               f"{fn.op_name} used it, so its gradient would be wrong; change a copy instead "
+                               "(x = x - y), or do the in-place update after backward()")
 
 
 def _fit(fn: Function, pg: Array, parent: Tensor) -> Array:

@@ -38,6 +38,16 @@ if TYPE_CHECKING:
 Array = Union[np.ndarray, "Tensor"]  # what a backward rule computes with: arrays, or Tensors under create_graph
 
 
+class InPlace:
+    """Whether any in-place op has run in this process (``x -= y``, ``zero_()``).
+
+    Until one has, every tensor's version is 0 and nothing is recorded or checked; after,
+    each recorded node notes its inputs' versions and backward refuses a changed input.
+    """
+
+    seen = False
+
+
 class InputError(ValueError):
     """An op was given input it cannot use; the message says what was expected and what was given."""
 
@@ -68,6 +78,7 @@ class Function:
     parents: tuple[Tensor, ...] | None
     needs_input_grad: tuple[bool, ...]
     created_at: str  # the user's line, recorded under detect_anomaly
+    versions: tuple[int, ...]  # the inputs' versions when recorded (only once an in-place op has run)
     forward: Callable[..., np.ndarray]
     backward: Callable[..., tuple[Array | None, ...]]
 
@@ -107,6 +118,8 @@ class Function:
                 out.requires_grad = True
                 out._ctx = fn
                 out._seq = next(_sequence)
+                if InPlace.seen:
+                    fn.versions = tuple([t._version for t in inputs])
         if _state.watch is not None:  # detect_anomaly's checks, or the jit's recorder
             _state.watch.on_forward(fn, inputs, out, attrs)
         return out

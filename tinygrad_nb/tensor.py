@@ -15,7 +15,7 @@ import numpy as np
 from tinygrad_nb import engine
 from tinygrad_nb import ops as _ops
 from tinygrad_nb.explain_mode import explain as explain_mode
-from tinygrad_nb.function import Function, GraphFreedError, describe
+from tinygrad_nb.function import Function, GraphFreedError, InPlace, describe
 from tinygrad_nb.grad_mode import _state
 
 _FLOAT_KINDS = "f"
@@ -64,12 +64,13 @@ class Tensor:
         Z1 = W1 @ Tensor(X) + b1
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "name", "_ctx", "_hooks", "_retains_grad", "_seq", "__weakref__")
-    __array_ufunc__ = None  # ndarray <op> Tensor defers to Tensor's reflected operator
+    __slots__ = ("data", "grad", "requires_grad", "name", "_ctx", "_hooks", "_retains_grad", "_seq", "_version",
+                 "__weakref__")
 
     def __init__(self, data: Any, requires_grad: bool = False, name: str | None = None, dtype: Any = None):
-        if not isinstance(requires_grad, bool):
+        if not isinstance(requires_grad, (bool, int, np.bool_)) or isinstance(requires_grad, np.floating):
             raise TypeError(f"requires_grad must be a bool, got {type(requires_grad).__name__}")
+        requires_grad = bool(requires_grad)  # 1 and 0 are accepted, as PyTorch does
         if name is not None and not isinstance(name, str):
             raise TypeError(f"name must be a str, got {type(name).__name__}")
         self.data: np.ndarray = _as_array(data, dtype)
@@ -80,6 +81,7 @@ class Tensor:
         self._hooks: list[Callable[[Tensor], Tensor | None]] | None = None
         self._retains_grad = False
         self._seq = 0  # leaves come first in creation order; recorded results get increasing numbers
+        self._version = 0  # bumped by each in-place op, so that backward can refuse a changed input
 
     @classmethod
     def _wrap(cls, data: np.ndarray, name: str | None = None) -> Tensor:
@@ -88,7 +90,7 @@ class Tensor:
             data = np.asarray(data)
         t = object.__new__(cls)
         t.data, t.grad, t.requires_grad, t.name = data, None, False, name
-        t._ctx, t._hooks, t._retains_grad, t._seq = None, None, False, 0
+        t._ctx, t._hooks, t._retains_grad, t._seq, t._version = None, None, False, 0, 0
         return t
 
     # ----- array-like properties ------------------------------------------------------------
@@ -244,8 +246,9 @@ class Tensor:
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Set ``requires_grad`` on a leaf in place and return it."""
-        if not isinstance(requires_grad, bool):
+        if not isinstance(requires_grad, (bool, int, np.bool_)):
             raise TypeError(f"requires_grad_ expects a bool, got {type(requires_grad).__name__}")
+        requires_grad = bool(requires_grad)
         if not self.is_leaf:
             raise RuntimeError("requires_grad_: only leaf tensors can be changed; use detach() first")
         self.requires_grad = requires_grad
@@ -305,6 +308,58 @@ class Tensor:
     def __neg__(self) -> Tensor:
         return _ops.Neg.apply(self)
 
+    # ----- in-place updates (PyTorch's rule) ------------------------------------------------------
+    def __iadd__(self, other: Any) -> Tensor:
+        return self._in_place(np.add, other, "+=")
+
+    def __isub__(self, other: Any) -> Tensor:
+        return self._in_place(np.subtract, other, "-=")
+
+    def __imul__(self, other: Any) -> Tensor:
+        return self._in_place(np.multiply, other, "*=")
+
+    def __itruediv__(self, other: Any) -> Tensor:
+        return self._in_place(np.true_divide, other, "/=")
+
+    def zero_(self) -> Tensor:
+        """Set every element to 0 in place (``W.grad.zero_()``); the same rule as ``-=``."""
+        return self._in_place(np.multiply, 0.0, "zero_")
+
+    def _in_place(self, ufunc: np.ufunc, other: Any, op: str) -> Tensor:
+        """``self.data`` changed in place, as PyTorch allows: on leaves under ``no_grad`` (the tutorial's
+        ``W -= lr * W.grad``) and wherever no gradient is being recorded. A node that saved this tensor
+        notices (its version changes) and its backward refuses to run on the changed value."""
+        o = self._other(other)
+        if _state.enabled and (self.requires_grad or o.requires_grad):
+            if self.is_leaf and self.requires_grad:
+                raise RuntimeError(f"{op}: {describe(self)} is a leaf that requires grad: update it under no_grad() "
+                                   f"(with no_grad(): W -= lr * W.grad), or use an optimiser from nn.optim")
+            raise RuntimeError(f"{op}: in-place ops are not recorded on the graph; write x = x {op[0]} y instead")
+        try:
+            ufunc(self.data, o.data, out=self.data, casting="same_kind")
+        except (ValueError, TypeError) as e:
+            raise type(e)(f"{op}: {describe(self)} {op} {describe(o)}: {e}") from None
+        self._version += 1
+        InPlace.seen = True
+        return self
+
+    def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        """NumPy meets a Tensor: ``p.data -= lr * p.grad`` (an array result) works on the arrays, and the
+        elementwise functions the engine differentiates (``np.exp(t)``, ``arr * t``) become Tensor ops."""
+        out = kwargs.get("out")
+        if out is not None:
+            if any(isinstance(o, Tensor) for o in out):
+                return NotImplemented  # t += ... is Tensor.__iadd__'s
+            return getattr(ufunc, method)(*[x.data if isinstance(x, Tensor) else x for x in inputs], **kwargs)
+        names = _UFUNCS.get(ufunc)
+        if method != "__call__" or names is None or kwargs:
+            raise TypeError(f"np.{ufunc.__name__} on a Tensor: use the Tensor's own methods and operators "
+                            f"(x.exp(), x.sin(), x * y, ...), which gradients flow through, or np.{ufunc.__name__}"
+                            "(x.data) for a plain array")
+        if isinstance(inputs[0], Tensor):
+            return getattr(inputs[0], names[0])(*inputs[1:])
+        return getattr(inputs[1], names[1])(inputs[0])  # array <op> Tensor: the reflected operator
+
     # Comparisons give constant boolean tensors (for masks and predictions); == keeps identity.
     def __lt__(self, other: Any) -> Tensor:
         return Tensor._wrap(self.data < self._other(other).data)
@@ -319,6 +374,58 @@ class Tensor:
         return Tensor._wrap(self.data >= self._other(other).data)
 
     __hash__ = object.__hash__
+
+    # ----- PyTorch's spellings ------------------------------------------------------------------
+    def pow(self, exponent: Any) -> Tensor:
+        """``self ** exponent``."""
+        return self ** exponent
+
+    def clamp(self, min: float | None = None, max: float | None = None) -> Tensor:  # noqa: A002 - PyTorch's names
+        """``clip`` with PyTorch's keywords: values limited to [min, max]."""
+        return self.clip(min, max)
+
+    def numel(self) -> int:
+        """The number of elements (``size``)."""
+        return self.data.size
+
+    def unsqueeze(self, axis: int) -> Tensor:
+        """A new axis of length 1 at ``axis`` (negative counts from the end of the new shape)."""
+        axis = _axis_in(axis, self.ndim + 1, "unsqueeze")
+        return self.reshape(self.shape[:axis] + (1,) + self.shape[axis:])
+
+    def squeeze(self, axis: int | None = None) -> Tensor:
+        """Without the axes of length 1 (only ``axis`` when given, which must have length 1)."""
+        if axis is None:
+            return self.reshape(tuple(n for n in self.shape if n != 1))
+        axis = _axis_in(axis, self.ndim, "squeeze")
+        if self.shape[axis] != 1:
+            return self
+        return self.reshape(self.shape[:axis] + self.shape[axis + 1:])
+
+    def flatten(self, start: int = 0, end: int = -1) -> Tensor:
+        """Axes ``start`` to ``end`` (inclusive) merged into one."""
+        if self.ndim == 0:
+            return self.reshape(1)
+        lo, hi = _axis_in(start, self.ndim, "flatten"), _axis_in(end, self.ndim, "flatten")
+        if lo > hi:
+            raise ValueError(f"flatten: start axis {start} comes after end axis {end}")
+        return self.reshape(self.shape[:lo] + (-1,) + self.shape[hi + 1:])
+
+    def argmax(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
+        """The index of the largest element along ``axis`` (a constant integer tensor)."""
+        return Tensor._wrap(np.argmax(self.data, axis=axis, keepdims=keepdims))
+
+    def argmin(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
+        """The index of the smallest element along ``axis`` (a constant integer tensor)."""
+        return Tensor._wrap(np.argmin(self.data, axis=axis, keepdims=keepdims))
+
+    def sin(self) -> Tensor:
+        """sin(x) elementwise; its derivative is cos(x)."""
+        return _ops.Sin.apply(self)
+
+    def cos(self) -> Tensor:
+        """cos(x) elementwise; its derivative is -sin(x)."""
+        return _ops.Cos.apply(self)
 
     # ----- elementwise functions ------------------------------------------------------------
     def exp(self) -> Tensor:
@@ -458,3 +565,23 @@ def _normalise_index(index: Any) -> Any:
             return arr.astype(np.intp) if not arr.size else arr
         return i
     return tuple(one(i) for i in index) if isinstance(index, tuple) else one(index)
+
+
+def _axis_in(axis: Any, n: int, op: str) -> int:
+    """``axis`` as an index into ``n`` axes (negatives count from the end)."""
+    if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)) or not -n <= axis < n:
+        raise ValueError(f"{op}: axis {axis!r} is out of range for {n} axes")
+    return int(axis) % n
+
+
+# NumPy ufuncs a Tensor answers with its own (differentiable) op: (method, reflected method)
+_UFUNCS: dict[Any, tuple[str, str]] = {
+    np.add: ("__add__", "__radd__"), np.subtract: ("__sub__", "__rsub__"),
+    np.multiply: ("__mul__", "__rmul__"), np.true_divide: ("__truediv__", "__rtruediv__"),
+    np.power: ("__pow__", "__rpow__"), np.matmul: ("__matmul__", "__rmatmul__"),
+    np.greater: ("__gt__", "__lt__"), np.less: ("__lt__", "__gt__"),
+    np.greater_equal: ("__ge__", "__le__"), np.less_equal: ("__le__", "__ge__"),
+    np.negative: ("__neg__", "__neg__"), np.exp: ("exp", "exp"), np.log: ("log", "log"),
+    np.sqrt: ("sqrt", "sqrt"), np.absolute: ("abs", "abs"), np.tanh: ("tanh", "tanh"),
+    np.sin: ("sin", "sin"), np.cos: ("cos", "cos"),
+}

@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_nb.anomaly import user_line
-from tinygrad_nb.engine import own_array, reduce_to_shape
+from tinygrad_nb.engine import as_gradients, own_array, reduce_to_shape
 from tinygrad_nb.function import Function
 from tinygrad_nb.grad_mode import _state
 from tinygrad_nb.tensor import Tensor
@@ -308,6 +308,8 @@ def _backward_step(bp: _BackwardPass, size: int,
             grads[out] = None
             fn.needs_input_grad = needs
             pgs = fn.backward(g, buf[out], *[buf[i] for i in ins])
+            if type(pgs) is not tuple or len(pgs) != len(ins):
+                pgs = as_gradients(fn, pgs, len(ins))
             for k, slot, shape in sends:
                 pg = pgs[k]
                 if pg is not None:

@@ -4,8 +4,8 @@
 |--------------|----------------------------------------------------------------------|
 | binary.py    | Add, Sub, Mul, Div, Pow, Matmul                                      |
 | linear.py    | Linear (Z = W A_prev + b, the course's linear_forward/backward)      |
-| unary.py     | Neg, Cast, Exp, Log, Sqrt, Abs, Sigmoid, Tanh, Relu, LeakyRelu,      |
-|              | Softplus, LogSigmoid, Softmax, LogSoftmax                            |
+| unary.py     | Neg, Cast, Exp, Log, Sqrt, Sin, Cos, Abs, Sigmoid, Tanh, Relu,       |
+|              | LeakyRelu, Softplus, LogSigmoid, Softmax, LogSoftmax                 |
 | reduce.py    | Sum, Mean, Max, Logsumexp                                            |
 | movement.py  | Reshape, Transpose, Expand, Getitem, ScatterAdd, Concatenate, Stack  |
 | select.py    | Where, Maximum, Minimum, Clip                                        |
@@ -19,6 +19,7 @@ from tinygrad_nb.ops.select import Clip, Maximum, Minimum, Where
 from tinygrad_nb.ops.unary import (
                                    Abs,
                                    Cast,
+                                   Cos,
                                    Exp,
                                    LeakyRelu,
                                    Log,
@@ -27,6 +28,7 @@ from tinygrad_nb.ops.unary import (
                                    Neg,
                                    Relu,
                                    Sigmoid,
+                                   Sin,
                                    Softmax,
                                    Softplus,
                                    Sqrt,
@@ -36,7 +38,7 @@ from tinygrad_nb.ops.unary import (
 __all__ = [
     "Add", "Sub", "Mul", "Div", "Pow", "Matmul", "Linear",
     "Neg", "Cast", "Exp", "Log", "Sqrt", "Abs", "Sigmoid", "Tanh", "Relu", "LeakyRelu", "Softplus", "LogSigmoid",
-    "Softmax", "LogSoftmax",
+    "Softmax", "LogSoftmax", "Sin", "Cos",
     "Sum", "Mean", "Max", "Logsumexp",
     "Reshape", "Transpose", "Expand", "Getitem", "ScatterAdd", "Concatenate", "Stack",
     "Where", "Maximum", "Minimum", "Clip",

@@ -31,6 +31,16 @@ def log(x: Any) -> Any:
     return np.log(x) if isinstance(x, _ARRAYS) else x.log()
 
 
+def sin(x: Any) -> Any:
+    """sin on an array or a Tensor."""
+    return np.sin(x) if isinstance(x, _ARRAYS) else x.sin()
+
+
+def cos(x: Any) -> Any:
+    """cos on an array or a Tensor."""
+    return np.cos(x) if isinstance(x, _ARRAYS) else x.cos()
+
+
 def sigmoid(x: Any) -> Any:
     """The logistic function on an array (computed stably) or a Tensor."""
     return stable_sigmoid(x) if isinstance(x, _ARRAYS) else x.sigmoid()

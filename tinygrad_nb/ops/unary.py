@@ -74,6 +74,26 @@ class Sqrt(Function):
         return (g * 0.5 / out,)
 
 
+class Sin(Function):
+    """sin(x); its derivative is cos(x)."""
+
+    def forward(self, x):
+        return np.sin(x)
+
+    def backward(self, g, out, x):
+        return (g * dual.cos(x),)
+
+
+class Cos(Function):
+    """cos(x); its derivative is -sin(x)."""
+
+    def forward(self, x):
+        return np.cos(x)
+
+    def backward(self, g, out, x):
+        return (-g * dual.sin(x),)
+
+
 class Abs(Function):
     """|x|; its derivative is sign(x), 0 at 0."""
 
