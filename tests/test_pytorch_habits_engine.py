@@ -164,3 +164,13 @@ def test_a_custom_op_returning_a_wrong_shape_is_named():
     x = Tensor(np.ones(3), requires_grad=True)
     with pytest.raises(GradientShapeError, match=r"reshaped backward: gradient of shape \(3, 1\)"):
         Reshaped.apply(x).sum().backward()
+
+
+def test_the_readmes_custom_op_example_runs_as_written():
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = readme.split("### Custom ops", 1)[1]
+    code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    exec(compile(code, "README.md (Custom ops)", "exec"), {})  # its own asserts check the gradient
