@@ -278,3 +278,10 @@ def test_backward_frees_the_masks_and_caches_ops_keep():
     assert hasattr(node, "weights")
     y.sum().backward()
     assert node.parents is None and not hasattr(node, "weights")
+
+
+def test_gradcheck_reports_nan_differences_instead_of_crashing():
+    x = Tensor(np.zeros((2, 2)), requires_grad=True)
+    with np.errstate(all="ignore"):  # sqrt'(0) is infinite, and sqrt(-eps) NaN: the differences are NaN
+        result = gradcheck(lambda t: t.sqrt().sum(), [x])
+    assert not result and result.worst_input == "input 0"

@@ -238,3 +238,102 @@ def test_fit_by_default_falls_back_to_eager_where_a_replay_would_be_wrong():
     assert len(nn.fit(defaulted, X, Y, num_iterations=5, print_cost=False, record_every=1)) == 5
     with pytest.raises(JitError, match="changed between two calls"):
         nn.fit(insisted, X, Y, num_iterations=5, print_cost=False, jit=True)
+
+
+# ----- found by review: each replayed wrongly (or crashed) before its fix -----------------------------
+def test_minibatches_whose_first_labels_coincide_still_train_like_eager():
+    X, labels = np.random.RandomState(5).randn(2, 6), np.array([[0, 0, 1, 0, 1, 1]])
+    runs = []
+    for use_jit in (False, None):
+        model = nn.MLP([2, 4, 2], output="identity", rng=2)
+        runs.append(nn.fit(model, X, labels, loss="cross_entropy", batch_size=1, seed=0, num_iterations=3,
+                           print_cost=False, record_every=1, jit=use_jit))
+    assert_close(np.array(runs[1]), np.array(runs[0]))
+
+
+def test_a_changing_backward_seed_is_not_frozen():
+    W = Tensor(np.ones((1, 2)), requires_grad=True)
+    X = np.ones((2, 3))
+
+    @jit
+    def step(X, G):
+        W.grad = None
+        (W @ X).backward(G.data)
+        return None
+
+    step(X, np.ones((1, 3)))
+    with pytest.raises(JitError, match="backward\\(grad=...\\) got a different gradient"):
+        step(X, 2 * np.ones((1, 3)))
+
+
+@pytest.mark.parametrize("update", ["rebind", "before_read"])
+def test_parameter_updates_outside_a_side_effect_are_refused_in_every_form(update):
+    W = Tensor(np.ones((1, 2)), requires_grad=True, name="W1")
+
+    @jit
+    def step(X):
+        if update == "before_read":
+            W.data *= 0.5
+        J = (W @ X).sum()
+        if update == "rebind":
+            W.data = W.data - 0.1
+        return J
+
+    X = np.ones((2, 3))
+    with pytest.raises(JitError, match="W1.data was rebound|written inside the jitted function"):
+        step(X)
+        step(X)
+
+
+def test_returning_a_detached_result_follows_the_data():
+    W = Tensor(np.ones((1, 2)), requires_grad=True)
+    step = jit(lambda X: (W @ X).sum().detach())
+    for k in range(1, 5):
+        assert step(np.full((2, 3), float(k))).item() == 6.0 * k
+    with pytest.raises(JitError, match="returns a Tensor that no traced op made"):
+        jit(lambda X: Tensor((W @ X).data.copy()))(np.ones((2, 3)))
+
+
+def test_debugging_modes_inside_a_jitted_function_are_refused():
+    W = Tensor(np.ones((1, 2)), requires_grad=True)
+
+    @jit
+    def step(X):
+        with detect_anomaly():
+            return (W @ X).sum()
+
+    with pytest.raises(RuntimeError, match="detect_anomaly cannot run inside a jitted function"):
+        step(np.ones((2, 3)))
+    assert not __import__("tinygrad_nb").is_anomaly_enabled()
+
+
+def test_two_backward_passes_through_shared_nodes_replay():
+    models = [nn.MLP([3, 4, 1], rng=3) for _ in range(2)]
+
+    def make(model):
+        def step(X):
+            model.zero_grad()
+            A = model(X)
+            A.sum().backward(retain_graph=True)
+            (A * A).sum().backward()
+            return A.sum()
+        return step
+
+    eager, jitted = make(models[0]), jit(make(models[1]))
+    for k in range(4):
+        X = np.random.RandomState(k).randn(3, 5)
+        assert_close(jitted(X).item(), eager(X).item())
+        for p, q in zip(models[0].parameters(), models[1].parameters()):
+            assert_close(q.grad.data, p.grad.data)
+
+
+def test_index_arrays_inside_tuples_are_compared():
+    W = Tensor(np.ones((2, 2000)), requires_grad=True)
+
+    @jit
+    def step(X, mask_source):
+        return (W * X)[:, mask_source.data > 0].sum()
+
+    step(np.ones((2, 2000)), np.r_[np.ones(1000), -np.ones(1000)])  # the same count selected both times:
+    with pytest.raises(JitError, match="array argument of getitem"):  # only the values of the mask differ
+        step(np.ones((2, 2000)), np.r_[-np.ones(1000), np.ones(1000)])

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_nb.function import Function, GraphFreedError
-from tinygrad_nb.grad_mode import ModeSwitch, _state
+from tinygrad_nb.grad_mode import ModeSwitch, _state, refuse_inside_jit
 
 _OWN_DIRS = tuple(os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep + d + os.sep
                   for d in ("tinygrad_nb", "nn", "viz"))
@@ -39,6 +39,7 @@ class detect_anomaly(ModeSwitch):  # noqa: N801 - PyTorch's name
     mode = "watch"
 
     def value(self) -> AnomalyObserver:
+        refuse_inside_jit("detect_anomaly")
         return _OBSERVER
 
     def context(self) -> contextlib.AbstractContextManager[Any]:

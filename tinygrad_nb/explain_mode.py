@@ -20,7 +20,7 @@ import sys
 from typing import Any, TextIO
 
 from tinygrad_nb.function import Function
-from tinygrad_nb.grad_mode import ModeSwitch
+from tinygrad_nb.grad_mode import ModeSwitch, refuse_inside_jit
 
 HEADER = ("backward of {root}, step by step (course notation: dZ and dA are m * dJ/dZ and m * dJ/dA, "
           "so dW = 1/m dZ A^T)")
@@ -35,6 +35,7 @@ class explain(ModeSwitch):  # noqa: N801 - reads as a verb: with explain(): ...
         self.file = file
 
     def value(self) -> ChainRuleTracer:
+        refuse_inside_jit("explain mode")
         return ChainRuleTracer(self.file or sys.stdout)
 
 

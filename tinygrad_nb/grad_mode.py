@@ -42,11 +42,12 @@ class ModeSwitch(contextlib.ContextDecorator):
         return None
 
     def __enter__(self) -> Any:
+        value = self.value()  # first: a switch that refuses (inside a jitted function) changes nothing
         extra = self.context()
         if extra is not None:
             extra.__enter__()
         _state.saved.append((self.mode, getattr(_state, self.mode), extra))
-        setattr(_state, self.mode, self.value())
+        setattr(_state, self.mode, value)
         return self
 
     def __exit__(self, *exc: Any) -> None:
@@ -54,6 +55,12 @@ class ModeSwitch(contextlib.ContextDecorator):
         setattr(_state, mode, previous)
         if extra is not None:
             extra.__exit__(*exc)
+
+
+def refuse_inside_jit(what: str) -> None:
+    """Debugging modes cannot be replayed: refuse them while a jitted function records."""
+    if hasattr(_state.watch, "backward_pass"):  # the jit's recorder
+        raise RuntimeError(f"{what} cannot run inside a jitted function: call the function without jit to debug it")
 
 
 def is_grad_enabled() -> bool:

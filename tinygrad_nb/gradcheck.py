@@ -203,8 +203,8 @@ def _worst(analytic: list[np.ndarray], numeric: list[np.ndarray]) -> tuple[int, 
     best: tuple[float, int, tuple[int, ...]] = (-1.0, 0, ())
     for k, (a, n) in enumerate(zip(analytic, numeric)):
         if a.size:
-            err = np.abs(a - n)
+            err = np.nan_to_num(np.abs(a - n), nan=np.inf)  # a NaN is the worst difference there is
             i = np.unravel_index(int(err.argmax()), a.shape)
-            if err[i] > best[0]:
+            if err[i] >= best[0]:
                 best = (float(err[i]), k, tuple(int(j) for j in i))
     return best[1], best[2]

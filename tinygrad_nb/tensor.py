@@ -201,7 +201,7 @@ class Tensor:
         if recorder is not None and hasattr(recorder, "backward_pass"):  # the jit writes the pass down
             if create_graph:
                 raise RuntimeError("jit: create_graph=True cannot be replayed inside a jitted function")
-            recorder.backward_pass(self, g, lambda: self._backprop(g, retain_graph, create_graph))
+            recorder.backward_pass(self, g, lambda: self._backprop(g, retain_graph, create_graph), retain_graph)
         else:
             self._backprop(g, retain_graph, create_graph)
 

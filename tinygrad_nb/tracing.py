@@ -73,21 +73,38 @@ class _Node:
             fn, attrs, ins, out, needs, shapes, line)
 
     def signature(self) -> tuple[Any, ...]:
-        attrs = sorted((k, ("array", v.shape, v.dtype.str) if isinstance(v, np.ndarray) else repr(v))
-                       for k, v in self.attrs.items())
+        attrs = sorted((k, _shape_of(v)) for k, v in self.attrs.items())
         return (self.fn.op_name, self.ins, self.out, tuple(self.shapes), self.needs, tuple(attrs))
 
     def arrays(self) -> list[np.ndarray]:
-        """The op's array-valued arguments (masks, index arrays): constants of the recording."""
-        return [v for _, v in sorted(self.attrs.items()) if isinstance(v, np.ndarray)]
+        """The op's array-valued arguments (masks, index arrays, inside tuples too): constants of the recording."""
+        return [a for _, v in sorted(self.attrs.items()) for a in _arrays_in(v)]
+
+
+def _arrays_in(value: Any) -> list[np.ndarray]:
+    if isinstance(value, np.ndarray):
+        return [value]
+    if isinstance(value, (tuple, list)):
+        return [a for v in value for a in _arrays_in(v)]
+    return []
+
+
+def _shape_of(value: Any) -> Any:
+    """An attribute as the signature compares it: arrays by shape and dtype (their values separately)."""
+    if isinstance(value, np.ndarray):
+        return ("array", value.shape, value.dtype.str)
+    if isinstance(value, (tuple, list)):
+        return (type(value).__name__, tuple(_shape_of(v) for v in value))
+    return repr(value)
 
 
 class _BackwardPass:
     """One recorded ``backward()``: the root, its seed dJ/dJ, the nodes in the order the engine ran
     them, and the parameters (slot, tensor, whether its ``.grad`` was None before) that get a gradient."""
 
-    def __init__(self, root: int, seed: np.ndarray, nodes: list[_Node], leaves: list[tuple[int, Tensor, bool]]):
-        self.root, self.seed, self.nodes, self.leaves = root, seed, nodes, leaves
+    def __init__(self, root: int, seed: np.ndarray, nodes: list[_Node], leaves: list[tuple[int, Tensor, bool]],
+                 retain_graph: bool):
+        self.root, self.seed, self.nodes, self.leaves, self.retain_graph = root, seed, nodes, leaves, retain_graph
 
     def signature(self) -> tuple[Any, ...]:
         return (self.root, tuple(n.out for n in self.nodes), tuple((s, none) for s, _, none in self.leaves))
@@ -103,7 +120,7 @@ class Recorder:
         self.externals: list[tuple[int, Tensor]] = []  # tensors from outside the recording: read at replay
         self.node_of: dict[int, _Node] = {}  # id(result Tensor) -> the node that made it
         self.program: list[tuple[str, Any]] = []
-        self.protected: dict[int, np.ndarray] = {}  # parameters' arrays made read-only while recording
+        self.protected: dict[int, tuple[Tensor, np.ndarray]] = {}  # parameters made read-only while recording
         self.current: list[_Node] | None = None
         self.in_effect = False
         self.inputs = [self._new_slot(t) for t in args]
@@ -128,16 +145,19 @@ class Recorder:
         slot = self._new_slot(t)
         self.externals.append((slot, t))
         if t.requires_grad and t.data.flags.writeable:
-            self.protected[id(t)] = t.data
+            self.protected[id(t)] = (t, t.data)
             t.data.flags.writeable = False  # a write outside @side_effect would not be replayed
         return slot
 
     # ----- the observer protocol of the engine (grad_mode's ``watch``) -----
     def on_forward(self, fn: Function, inputs: tuple[Tensor, ...], out: Tensor, attrs: dict[str, Any]) -> None:
+        if self.in_effect:  # the side effect is replayed as a whole, its own ops with it
+            return
         ins = [self.slot(t) for t in inputs]
         needs = fn.needs_input_grad if out._ctx is fn else None
         node = _Node(fn, attrs, ins, self._new_slot(out), needs, [t.data.shape for t in inputs], user_line())
         self.node_of[id(out)] = node
+        self.array_slot.setdefault(id(out.data), node.out)  # out.detach() and Tensor(out.data) share it
         self.program.append(("forward", node))
 
     def on_backward(self, fn: Function, node: Tensor, grads: tuple[Any, ...]) -> None:
@@ -149,7 +169,8 @@ class Recorder:
                            "and an optimiser from nn.optim")
         self.current.append(self.node_of[id(node)])
 
-    def backward_pass(self, root: Tensor, seed: np.ndarray, run: Callable[[], None]) -> None:
+    def backward_pass(self, root: Tensor, seed: np.ndarray, run: Callable[[], None],
+                      retain_graph: bool = False) -> None:
         """Run one eager backward, noting the order in which the engine finishes the nodes."""
         nodes: list[_Node] = []
         self.current = nodes
@@ -160,7 +181,7 @@ class Recorder:
             self.current = None
         leaves = [(slot, t, none) for slot, (t, none) in run_leaves.items()
                   if any(slot in n.ins for n in nodes)]
-        self.program.append(("backward", _BackwardPass(self.slot(root), seed.copy(), nodes, leaves)))
+        self.program.append(("backward", _BackwardPass(self.slot(root), seed.copy(), nodes, leaves, retain_graph)))
 
     def _leaves_before(self, root: Tensor) -> dict[int, tuple[Tensor, bool]]:
         """The parameters ``root`` depends on, with whether each ``.grad`` is None before the pass."""
@@ -187,15 +208,30 @@ class Recorder:
             self.in_effect = False
             self._protect()
 
+    def protect_early(self, parameters: list[Tensor]) -> None:
+        """Make the parameters an earlier recording found read-only before the function runs, so that a
+        write before their first use is refused too."""
+        for t in parameters:
+            if t.data.flags.writeable:
+                self.protected[id(t)] = (t, t.data)
+                t.data.flags.writeable = False
+
+    def check_rebinding(self) -> None:
+        """A parameter whose .data was rebound (``W.data = W.data - ...``) outside a side effect."""
+        for t, data in self.protected.values():
+            if t.data is not data:
+                raise JitError(f"jit: {t.name or 'a parameter'}.data was rebound inside the jitted function outside "
+                               "a method marked @side_effect; a replay would skip it. Update parameters with an "
+                               "optimiser from nn.optim, or mark your update method with @tinygrad_nb.side_effect")
+
     def unprotect(self) -> None:
-        for data in self.protected.values():
+        for _, data in self.protected.values():
             data.flags.writeable = True
 
     def _protect(self) -> None:
-        for _, t in self.externals:
-            if id(t) in self.protected:
-                self.protected[id(t)] = t.data  # an effect may have rebound .data
-                t.data.flags.writeable = False
+        for key, (t, _) in list(self.protected.items()):
+            self.protected[key] = (t, t.data)  # an effect may have rebound .data
+            t.data.flags.writeable = False
 
     def signature(self) -> list[Any]:
         """What two recordings of one function must share, op for op."""
@@ -223,13 +259,15 @@ class _Program:
         self.externals = rec.externals
         self.outputs = outputs
         frees = _last_reads(rec, outputs)
-        self.steps = [self._compile(kind, item, frees) for kind, item in rec.program]
+        self.steps = [self._compile(i, kind, item, frees) for i, (kind, item) in enumerate(rec.program)]
 
-    def _compile(self, kind: str, item: Any, frees: dict[tuple[str, int], list[int]]) -> Callable[[list[Any]], None]:
+    def _compile(self, step: int, kind: str, item: Any,
+                 frees: dict[tuple[str, int], list[int]]) -> Callable[[list[Any]], None]:
         if kind == "forward":
             return _forward_step(item, frees.get(("forward", id(item)), []))
         if kind == "backward":
-            return _backward_step(item, self.size, frees)
+            return _backward_step(item, self.size, {id(n): frees.get((f"backward {step}", id(n)), [])
+                                                    for n in item.nodes})
         method, args, kwargs = item
         externals = self.externals
 
@@ -253,15 +291,15 @@ class _Program:
 def _last_reads(rec: Recorder, outputs: Any) -> dict[tuple[str, int], list[int]]:
     """{id(node): slots whose last reader it is}; arguments, outside tensors and outputs are never dropped."""
     keep = set(rec.inputs) | {slot for slot, _ in rec.externals} | set(_output_slots(outputs))
-    last: dict[int, tuple[str, int]] = {}  # slot -> ("forward" or "backward", id(node)) of its last reader
-    for kind, item in rec.program:
+    last: dict[int, tuple[str, int]] = {}  # slot -> (where, id(node)) of its last reader
+    for step, (kind, item) in enumerate(rec.program):
         if kind == "forward":
             for slot in item.ins:
                 last[slot] = ("forward", id(item))
-        elif kind == "backward":
+        elif kind == "backward":  # a node can take part in several passes (retain_graph): keyed by the pass
             for node in item.nodes:
                 for slot in (node.out, *node.ins):
-                    last[slot] = ("backward", id(node))
+                    last[slot] = (f"backward {step}", id(node))
     frees: dict[tuple[str, int], list[int]] = {}
     for slot, reader in last.items():
         if slot not in keep:
@@ -291,14 +329,13 @@ def _forward_step(node: _Node, frees: list[int]) -> Callable[[list[Any]], None]:
     return run
 
 
-def _backward_step(bp: _BackwardPass, size: int,
-                   frees: dict[tuple[str, int], list[int]]) -> Callable[[list[Any]], None]:
+def _backward_step(bp: _BackwardPass, size: int, frees: dict[int, list[int]]) -> Callable[[list[Any]], None]:
     plan = []
     for n in bp.nodes:
         needs = n.needs or ()
         sends = tuple((k, slot, shape) for k, (slot, need, shape) in enumerate(zip(n.ins, needs, n.shapes)) if need)
-        plan.append((n.fn, n.out, n.ins, needs, sends, frees.get(("backward", id(n)), [])))
-    root, seed, leaves = bp.root, bp.seed, bp.leaves
+        plan.append((n.fn, n.out, n.ins, needs, sends, frees[id(n)]))
+    root, seed, leaves, keep_caches = bp.root, bp.seed, bp.leaves, bp.retain_graph
 
     def run(buf: list[Any]) -> None:
         grads: list[Any] = [None] * size
@@ -317,7 +354,8 @@ def _backward_step(bp: _BackwardPass, size: int,
                         pg = reduce_to_shape(pg, shape)
                     prev = grads[slot]
                     grads[slot] = pg if prev is None else prev + pg
-            fn.__dict__.clear()  # masks and caches, as Function.free() does in eager mode
+            if not keep_caches:
+                fn.__dict__.clear()  # masks and caches, as Function.free() does in eager mode
             for slot in done:
                 buf[slot] = None
         handed_out = {id(seed)}
@@ -343,8 +381,13 @@ def _flatten(value: Any, rec: Recorder) -> Any:
     if value is None:
         return None
     if isinstance(value, Tensor):
-        slot = rec.slot_of.get(id(value))
-        return ("slot", slot) if slot is not None else ("tensor", value)
+        slot = rec.slot_of.get(id(value), rec.array_slot.get(id(value.data)))
+        if slot is not None:
+            return ("slot", slot)
+        if any(value is t for _, t in rec.externals) or value.requires_grad and value.is_leaf:
+            return ("tensor", value)  # a parameter: the live object
+        raise JitError("jit: the function returns a Tensor that no traced op made (a copy of some .data, "
+                       ".grad, ...); a replay would return its first value. Return the op's result itself")
     if isinstance(value, (tuple, list)):
         return type(value)(_flatten(v, rec) for v in value)
     raise JitError(f"jit: a jitted function returns Tensors (the cost J), a tuple or list of them, or None; "
@@ -361,12 +404,38 @@ def _unflatten(spec: Any, buf: list[Any]) -> Any:
 
 
 # ----- the jit -----------------------------------------------------------------------------------------
+class _Fingerprint:
+    """What two recordings must share, kept without the recording's tensors: the op sequence, the
+    constants the ops read (outside tensors, array arguments of ops, backward seeds), the arguments."""
+
+    def __init__(self, rec: Recorder, arrays: list[np.ndarray]):
+        self.signature = rec.signature()
+        self.described = [_describe(rec, i) for i in range(len(rec.program))]
+        self.constants = [(t.data.copy(), _reader(rec, t)) for _, t in rec.externals if not t.requires_grad]
+        self.op_arrays = [([a.copy() for a in n.arrays()], f"{n.fn.op_name} at {n.line}")
+                          for kind, n in rec.program if kind == "forward"]
+        self.seeds = [bp.seed for kind, bp in rec.program if kind == "backward"]
+        self.arrays = arrays
+        self.parameters = [t for _, t in rec.externals if t.requires_grad]
+
+
 class _Entry:
-    """What the jit knows of one signature: the last recording's signature, and the compiled program."""
+    """What the jit knows of one signature: the last recording's fingerprint and the compiled program.
+
+    A program is replayed when the recordings it came from had different values in every array
+    argument (so the constants they agreed on do not come from the data), or when the arguments
+    are the very arrays it was recorded with (full-batch training); otherwise the call records
+    again and must agree with the last recording."""
 
     def __init__(self) -> None:
-        self.recorded: Recorder | None = None
+        self.recorded: _Fingerprint | None = None
         self.program: _Program | None = None
+        self.validated = False
+
+    def replays(self, arrays: list[np.ndarray]) -> bool:
+        if self.program is None or self.recorded is None:
+            return False
+        return self.validated or all(a is b for a, b in zip(arrays, self.recorded.arrays))
 
 
 class Jit:
@@ -395,8 +464,8 @@ class Jit:
                 self.cache.popitem(last=False)
         else:
             self.cache.move_to_end(key)
-        if entry.program is not None:
-            return entry.program.run(arrays)
+        if entry.replays(arrays):
+            return entry.program.run(arrays)  # type: ignore[union-attr]
         return self._record(entry, arrays, call)
 
     def _split(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[list[np.ndarray], Any, Any]:
@@ -436,10 +505,13 @@ class Jit:
     def _record(self, entry: _Entry, arrays: list[np.ndarray], call: Callable[[list[Tensor]], Any]) -> Any:
         tensors = [Tensor._wrap(a) for a in arrays]
         rec = Recorder(tensors)
+        if entry.recorded is not None:  # parameters seen before are read-only from the start this time
+            rec.protect_early(entry.recorded.parameters)
         _state.watch = rec
         try:
             result = call(tensors)
             outputs = _flatten(result, rec)
+            rec.check_rebinding()
         except ValueError as e:
             if "read-only" not in str(e):
                 raise
@@ -449,16 +521,18 @@ class Jit:
         finally:
             _state.watch = None
             rec.unprotect()
-        if entry.recorded is not None:
+        fingerprint = _Fingerprint(rec, arrays)
+        previous = entry.recorded
+        if previous is not None:
             try:
-                _compare(entry.recorded, rec)
+                _compare(previous, fingerprint)
             except JitError as e:
                 e.result = result  # type: ignore[attr-defined]  # this call ran eagerly to the end
                 raise
-            entry.program = _Program(rec, outputs)
-            entry.recorded = None
-        else:
-            entry.recorded = rec
+            if entry.program is None:
+                entry.program = _Program(rec, outputs)
+            entry.validated = all(not _same(a, b) for a, b in zip(arrays, previous.arrays))
+        entry.recorded = fingerprint
         return result
 
 
@@ -466,30 +540,41 @@ def _is_array_arg(value: Any) -> bool:
     return isinstance(value, (np.ndarray, Tensor))
 
 
-def _compare(first: Recorder, second: Recorder) -> None:
+def _compare(first: _Fingerprint, second: _Fingerprint) -> None:
     """Two recordings of one signature must agree op for op, and read the same constants."""
-    a, b = first.signature(), second.signature()
+    a, b = first.signature, second.signature
     for i, (x, y) in enumerate(zip(a, b)):
         if x != y:
+            if x[0] == y[0] == "backward" and x[1][:2] == y[1][:2]:
+                raise JitError("jit: a parameter's .grad was None on one call and set on the next; zero gradients "
+                               "in the same place on every call (optimizer.zero_grad() inside the step, or always "
+                               "before it), or gradients would pile up differently in a replay")
             raise JitError(f"jit: the function ran different ops on two calls with the same shapes "
-                           f"({_describe(first, i)} the first time, {_describe(second, i)} the second); "
-                           "its ops depend on the data (Python control flow on values?), so it cannot be replayed")
+                           f"({first.described[i]} one time, {second.described[i]} the next); its ops depend on "
+                           "the data (Python control flow on values?), so it cannot be replayed")
     if len(a) != len(b):
         i = min(len(a), len(b))
+        longer = first if len(a) > len(b) else second
         raise JitError(f"jit: the function ran {len(a)} steps on one call and {len(b)} on the next with the same "
-                       f"shapes (first extra: {_describe(first if len(a) > len(b) else second, i)}); it cannot "
-                       "be replayed")
-    for (kind, x), (_, y) in zip(first.program, second.program):
-        if kind == "forward" and not all(_same(u, v) for u, v in zip(x.arrays(), y.arrays())):
-            raise JitError(f"jit: an array argument of {y.fn.op_name} at {y.line} changed between two calls; "
-                           "a replay would keep its first value (make it a Tensor input of the op)")
-    for (_, s), (_, t) in zip(first.externals, second.externals):
-        if not s.requires_grad and not _same(s.data, t.data):
-            reader = next((n for k, n in second.program if k == "forward" and _reads(n, second, t)), None)
-            where = f" by {reader.fn.op_name} at {reader.line}" if reader is not None else ""
+                       f"shapes (first extra: {longer.described[i]}); it cannot be replayed")
+    for (xs, where), (ys, _) in zip(first.op_arrays, second.op_arrays):
+        if not all(_same(u, v) for u, v in zip(xs, ys)):
+            raise JitError(f"jit: an array argument of {where} changed between two calls; a replay would keep "
+                           "its first value (make it a Tensor input of the op)")
+    for (x, where), (y, _) in zip(first.constants, second.constants):
+        if not _same(x, y):
             raise JitError(f"jit: a constant read{where} changed between two calls: it was computed outside the "
                            "traced ops (NumPy on .data, random numbers drawn outside an op, a Python number from "
                            ".item()), and a replay would keep its first value")
+    for x, y in zip(first.seeds, second.seeds):
+        if not _same(x, y):
+            raise JitError("jit: backward(grad=...) got a different gradient on two calls; a replay would keep "
+                           "the first (pass a fixed grad, or reduce the output to a cost and call backward())")
+
+
+def _reader(rec: Recorder, t: Tensor) -> str:
+    reader = next((n for k, n in rec.program if k == "forward" and _reads(n, rec, t)), None)
+    return f" by {reader.fn.op_name} at {reader.line}" if reader is not None else ""
 
 
 def _reads(node: _Node, rec: Recorder, t: Tensor) -> bool:
