@@ -12,18 +12,29 @@
 from nn import datasets, init, optim
 from nn.containers import MLP, Sequential
 from nn.export_onnx import export_onnx, to_onnx
-from nn.layers import Dropout, Identity, LeakyReLU, Linear, ReLU, Sigmoid, Softmax, Tanh
-from nn.losses import binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, l2_penalty, mse
-from nn.module import Module
+from nn.layers import Dropout, Flatten, Identity, LeakyReLU, Linear, ReLU, Sigmoid, Softmax, Tanh
+from nn.losses import (
+    BCELoss,
+    BCEWithLogitsLoss,
+    CrossEntropyLoss,
+    MSELoss,
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    l2_penalty,
+    mse,
+)
+from nn.module import Module, Parameter
 from nn.reference import ClosedFormReport, check_against_closed_form, closed_form_backward, closed_form_forward
 from nn.serialization import load, save
 from nn.torch_bridge import from_torch, save_torch_state_dict, to_torch
 from nn.training import accuracy, fit, predict
 
 __all__ = [
-    "Module", "Linear", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "Softmax", "Identity", "Dropout",
-    "Sequential", "MLP", "init", "optim", "datasets",
+    "Module", "Parameter", "Linear", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "Softmax", "Identity", "Dropout",
+    "Flatten", "Sequential", "MLP", "init", "optim", "datasets",
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "mse", "l2_penalty",
+    "MSELoss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss",
     "fit", "predict", "accuracy",
     "check_against_closed_form", "closed_form_forward", "closed_form_backward", "ClosedFormReport",
     "save", "load",

@@ -136,7 +136,7 @@ class MLP(Sequential):
             last = l == len(dims) - 1
             modules.append(activation(output if last else hidden, slope))
             if keep_prob < 1.0 and not last:
-                modules.append(Dropout(keep_prob, rng=r))
+                modules.append(Dropout(keep_prob=keep_prob, rng=r))
         super().__init__(*modules)
         self.hidden, self.output, self.slope, self.keep_prob = hidden, output, float(slope), float(keep_prob)
 

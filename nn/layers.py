@@ -1,4 +1,4 @@
-"""Layers: ``Linear``, the activations g, ``Dropout``.
+"""Layers: ``Linear``, the activations g, ``Dropout``, ``Flatten``.
 
 Course layout throughout: A[l-1] is (n[l-1], m), one example per column; W[l] is
 (n[l], n[l-1]); b[l] is (n[l], 1); Z[l] = W[l] A[l-1] + b[l]; A[l] = g(Z[l]).
@@ -179,8 +179,14 @@ class Dropout(Module):
     The mask D[l] (n[l], m) is drawn from ``rng`` each training forward pass, as the course's
     ``D = np.random.rand(*A.shape) < keep_prob; A = A * D; A = A / keep_prob``.
 
+    The rate is keyword-only, in either spelling: ``Dropout(keep_prob=0.8)`` (the course's:
+    the probability of KEEPING a unit) or ``Dropout(p=0.2)`` (PyTorch's: the probability of
+    DROPPING one); the two lines make the same layer. A bare ``Dropout(0.2)`` is refused, as it
+    keeps 20 % here and drops 20 % in PyTorch. With neither, keep_prob = p = 0.5.
+
     Args:
         keep_prob: the probability of keeping a unit, in (0, 1].
+        p: the probability of dropping a unit, in [0, 1): keep_prob = 1 - p.
         rng: an int seed, a RandomState or a Generator. Dropout layers given the same
             RandomState draw their masks one after another from its stream.
         reseed: None (the default: fresh masks every pass), or a seed: before drawing its
@@ -191,14 +197,29 @@ class Dropout(Module):
             same RandomState to both.
     """
 
-    def __init__(self, keep_prob: float = 0.5, rng: initialisers.RNG = None, reseed: int | None = None):
+    def __init__(self, *args: Any, keep_prob: float | None = None, p: float | None = None,
+                 rng: initialisers.RNG = None, reseed: int | None = None):
         super().__init__()
-        self.keep_prob = validate.probability("Dropout: keep_prob", keep_prob)
+        if args:
+            raise TypeError(f"Dropout: the rate is keyword-only, got Dropout({', '.join(map(repr, args))}); write "
+                            "Dropout(keep_prob=...) for the probability of keeping a unit (the course's) or "
+                            "Dropout(p=...) for the probability of dropping one (PyTorch's)")
+        if keep_prob is not None and p is not None:
+            raise TypeError(f"Dropout: got both keep_prob={keep_prob!r} and p={p!r}; give one "
+                            "(keep_prob = 1 - p)")
+        if p is not None:
+            keep_prob = 1.0 - validate.number("Dropout: p", p, low=0, high=1, high_open=True)
+        self.keep_prob = validate.probability("Dropout: keep_prob", 0.5 if keep_prob is None else keep_prob)
         self.rng = initialisers.as_rng(rng)
         self.reseed = validate.integer("Dropout: reseed", reseed, low=0, high=2**32 - 1, allow_none=True)
         if self.reseed is not None and not isinstance(self.rng, np.random.RandomState):
             raise TypeError("Dropout: reseed needs rng to be an int seed or a numpy RandomState (the course's "
                             f"generator), got a {type(self.rng).__name__}")
+
+    @property
+    def p(self) -> float:
+        """The probability of dropping a unit, 1 - keep_prob (PyTorch's ``p``)."""
+        return 1.0 - self.keep_prob
 
     def forward(self, A: Any) -> Tensor:
         A = as_input(A, "A")
@@ -221,6 +242,30 @@ class Dropout(Module):
 
     def extra_repr(self) -> str:
         return f"keep_prob={self.keep_prob}" + ("" if self.reseed is None else f", reseed={self.reseed}")
+
+
+class Flatten(Module):
+    """(d1, d2, ..., m) -> (d1 d2 ..., m): every example, a column, flattened; the m examples stay in the LAST axis.
+
+    The course's layout puts the examples last, so this is not PyTorch's ``Flatten`` (which
+    keeps the FIRST axis). Example i's entries are read in C order, as the course's
+    ``X.reshape(X.shape[0], -1).T`` does for images stored (m, 64, 64, 3): with those images
+    moved to (64, 64, 3, m) (``X.transpose(1, 2, 3, 0)``), ``Flatten()`` gives the same
+    (12288, m). A 2-D input (n, m) passes through unchanged. The output keeps the input's
+    name (X stays X); the engine's ``Tensor.reshape`` and ``transpose`` do the rest.
+    """
+
+    def forward(self, A: Any) -> Tensor:
+        A = as_input(A, "X")
+        if A.ndim < 2:
+            raise ValueError(f"Flatten: expected an input (d1, ..., m) with the m examples in the last axis, "
+                             f"got shape {A.shape}; for one feature per example write X.reshape(1, m)")
+        if A.ndim == 2:
+            return A
+        m = A.shape[-1]
+        out = A.reshape(int(np.prod(A.shape[:-1])), m)
+        out.name = A.name
+        return out
 
 
 ACTIVATIONS: dict[str, type[Activation]] = {

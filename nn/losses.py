@@ -1,5 +1,14 @@
 """Costs J(A, Y) in the course's layout: A and Y are (n[L], m), averaged over the m examples.
 
+Every cost takes ``reduction``: ``"mean"`` (the default, the course's cost J = 1/m sum_i L(a(i), y(i))),
+``"sum"`` (sum_i L(a(i), y(i))) or ``"none"`` (the per-example losses L, a (1, m) Tensor). A loss
+L(a(i), y(i)) is one example's: a column's terms summed (binary and multiclass cross-entropy) or
+averaged (``mse``). With one output unit (n[L] = 1) and for ``cross_entropy`` these are PyTorch's
+reductions exactly; with n[L] > 1, PyTorch's ``"none"`` keeps every entry and its BCE ``"mean"``
+divides by n[L] m, where here the entries of a column make one example's loss and J divides by m.
+The classes ``MSELoss``, ``BCELoss``, ``BCEWithLogitsLoss`` and ``CrossEntropyLoss`` hold a
+``reduction`` and call these functions: ``BCELoss()(A, Y)``.
+
 ``binary_cross_entropy`` and ``binary_cross_entropy_with_logits`` are ops of their own:
 the forward and the course's derivative side by side, checked against finite differences
 like every other op. Their backward rules run on arrays (the ordinary pass) and on
@@ -12,8 +21,8 @@ with no activation (``MLP(..., output="identity")``), and applies log-softmax it
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, Literal, cast
 
 import numpy as np
 
@@ -62,9 +71,19 @@ def _check_binary(y: np.ndarray, one_minus_y: np.ndarray, op: str) -> None:
         raise ValueError(f"{op}: Y must hold only 0 and 1 (binary labels), found {bad.tolist()}")
 
 
-def _cost(J: Tensor) -> Tensor:
-    """Name the cost J, as the course does (gradients then read dJ, graphs show J)."""
-    J.name = "J"
+Reduction = Literal["mean", "sum", "none"]
+REDUCTIONS = ("mean", "sum", "none")
+
+
+def _reduction(reduction: Any, op: str) -> Reduction:
+    if not isinstance(reduction, str) or reduction not in REDUCTIONS:
+        raise ValueError(f"{op}: reduction must be one of 'mean', 'sum', 'none', got {reduction!r}")
+    return cast(Reduction, reduction)
+
+
+def _cost(J: Tensor, reduction: str = "mean") -> Tensor:
+    """Name the cost J, as the course does (gradients then read dJ, graphs show J); per-example losses are L."""
+    J.name = "L" if reduction == "none" else "J"
     return J
 
 
@@ -83,10 +102,11 @@ class BinaryCrossEntropy(Function):
     log |(1 - Y) - A|: the probability the model gives the true label. Logs are floored at
     -100 (as PyTorch's BCELoss), so a confident wrong answer costs 100, not inf.
     dJ/dA, the course's dAL / m: -1/m (Y/A - (1 - Y)/(1 - A)) = 1 / (m ((1 - Y) - A)).
+    ``reduction="sum"`` drops the 1/m; ``"none"`` gives each column's sum, L (1, m).
     """
 
-    def forward(self, A: np.ndarray, Y: np.ndarray) -> np.ndarray:
-        self.m = A.shape[1]
+    def forward(self, A: np.ndarray, Y: np.ndarray, reduction: str = "mean") -> np.ndarray:
+        self.m = A.shape[1] if reduction == "mean" else 1  # what the sum is divided by
         one_minus_Y = 1 - Y
         d = one_minus_Y - A  # -A where Y = 1, 1 - A where Y = 0
         p_true = np.abs(d)
@@ -99,11 +119,13 @@ class BinaryCrossEntropy(Function):
         self.d = d
         if p_true.min() < LOG_FLOOR:  # A exactly 0 or 1 for the wrong label: floor |d| so that dA stays finite
             self.d = np.copysign(p_safe, one_minus_Y - 0.5)  # the sign of d, which may be 0 here
+        if reduction == "none":
+            return -np.log(p_safe).sum(axis=0, keepdims=True)
         return np.asarray(-np.log(p_safe).sum() / self.m)
 
     def backward(self, g: Any, out: Any, A: Any, Y: Any) -> tuple[Any, None]:
         d = self.d if isinstance(A, np.ndarray) else (1 - Y) - A  # Tensors under create_graph
-        return (g / (self.m * d), None)  # labels are constants
+        return (g / (self.m * d), None)  # labels are constants; a (1, m) g ("none") broadcasts over the rows
 
     def explain(self, out: str, ins: list[str]) -> list[tuple[int, str]]:
         A = ins[0]
@@ -114,13 +136,19 @@ LOG_FLOOR = math.exp(-100.0)  # a Python float: keeps float32 costs float32
 
 
 class BinaryCrossEntropyWithLogits(Function):
-    """J(sigmoid(Z), Y) without forming A: -1/m sum(Y Z - max(Z, 0) - log(1 + e^-|Z|)); dJ/dZ = (A - Y)/m."""
+    """J(sigmoid(Z), Y) without forming A: -1/m sum(Y Z - max(Z, 0) - log(1 + e^-|Z|)); dJ/dZ = (A - Y)/m.
 
-    def forward(self, Z: np.ndarray, Y: np.ndarray) -> np.ndarray:
-        self.m = Z.shape[1]
+    ``reduction="sum"`` drops the 1/m; ``"none"`` gives each column's sum, L (1, m).
+    """
+
+    def forward(self, Z: np.ndarray, Y: np.ndarray, reduction: str = "mean") -> np.ndarray:
+        self.m = Z.shape[1] if reduction == "mean" else 1  # what the sum is divided by
         e = np.exp(-np.abs(Z))  # in (0, 1]: no overflow for any Z
         self.A = np.where(Z >= 0, 1.0, e) / (1.0 + e)  # sigmoid(Z) from the same e, kept for backward
-        return np.asarray((np.maximum(Z, 0) - Z * Y + np.log1p(e)).sum() / self.m)
+        terms = np.maximum(Z, 0) - Z * Y + np.log1p(e)
+        if reduction == "none":
+            return terms.sum(axis=0, keepdims=True)
+        return np.asarray(terms.sum() / self.m)
 
     def backward(self, g: Any, out: Any, Z: Any, Y: Any) -> tuple[Any, None]:
         A = Z.sigmoid() if isinstance(Z, Tensor) else self.A  # a Tensor under create_graph
@@ -130,21 +158,35 @@ class BinaryCrossEntropyWithLogits(Function):
         return [(0, f"sigmoid({ins[0]}) - Y")]
 
 
-def binary_cross_entropy(A: Tensor, Y: Any) -> Tensor:
-    """The course's cost for a sigmoid output A (1, m) and labels Y (1, m) in {0, 1}."""
+def _reduction_attrs(reduction: str) -> dict[str, str]:
+    """The op's keyword arguments: none for the default, so the course's graph records exactly what it did."""
+    return {} if reduction == "mean" else {"reduction": reduction}
+
+
+def binary_cross_entropy(A: Tensor, Y: Any, reduction: Reduction = "mean") -> Tensor:
+    """The course's cost for a sigmoid output A (1, m) and labels Y (1, m) in {0, 1}.
+
+    ``reduction``: "mean" (J, the default), "sum", or "none" (the losses L (1, m), one per example).
+    """
+    reduction = _reduction(reduction, "binary_cross_entropy")
     _check_m(A, "binary_cross_entropy")
     _binary_labels(Y, A, "binary_cross_entropy")
-    return _cost(BinaryCrossEntropy.apply(A, _label_tensor(Y, A)))
+    return _cost(BinaryCrossEntropy.apply(A, _label_tensor(Y, A), **_reduction_attrs(reduction)), reduction)
 
 
-def binary_cross_entropy_with_logits(Z: Tensor, Y: Any) -> Tensor:
-    """Binary cross-entropy of sigmoid(Z), computed from Z: finite for any Z."""
+def binary_cross_entropy_with_logits(Z: Tensor, Y: Any, reduction: Reduction = "mean") -> Tensor:
+    """Binary cross-entropy of sigmoid(Z), computed from Z (1, m): finite for any Z.
+
+    ``reduction``: "mean" (J, the default), "sum", or "none" (the losses L (1, m), one per example).
+    """
+    reduction = _reduction(reduction, "binary_cross_entropy_with_logits")
     _check_m(Z, "binary_cross_entropy_with_logits")
     _binary_labels(Y, Z, "binary_cross_entropy_with_logits")
-    return _cost(BinaryCrossEntropyWithLogits.apply(Z, _label_tensor(Y, Z)))
+    return _cost(BinaryCrossEntropyWithLogits.apply(Z, _label_tensor(Y, Z), **_reduction_attrs(reduction)),
+                 reduction)
 
 
-def cross_entropy(Z: Tensor, Y: Any) -> Tensor:
+def cross_entropy(Z: Tensor, Y: Any, reduction: Reduction = "mean") -> Tensor:
     """Softmax cross-entropy from logits: J = -1/m sum(Y log softmax(Z)) over the C classes and m examples.
 
     Z (C, m) are logits, the output of the last Linear layer with no activation
@@ -155,11 +197,24 @@ def cross_entropy(Z: Tensor, Y: Any) -> Tensor:
     Log-probabilities work as Z too (log-softmax leaves them unchanged), and a class with
     probability 0 (log-probability -inf) that is not the label costs nothing: only the
     entries where Y is not 0 enter the sum, so 0 * -inf never turns the cost into NaN.
+
+    Probabilities do not: a Z made by a softmax (``MLP(..., output="softmax")``) is refused
+    with a ValueError, as softmax twice trains, silently, to a worse model. (It is seen from
+    the graph, ``Z.op == "softmax"``, so only where the forward pass was recorded.)
+
+    ``reduction``: "mean" (J, the default), "sum", or "none" (the losses L (1, m), one per example).
     """
+    reduction = _reduction(reduction, "cross_entropy")
     m = _check_m(Z, "cross_entropy")
+    if Z.op == "softmax":
+        raise ValueError("cross_entropy: Z is the output of a softmax, but cross_entropy takes the logits Z[L] and "
+                         "applies log-softmax itself; end the model in output=\"identity\" (no Softmax layer)")
     y = _class_targets(Y, Z)
     log_p = where(y != 0, Z.log_softmax(axis=0), 0.0)  # 0 where Y is 0, whatever Z holds there
-    return _cost(-(log_p * y).sum() / m)
+    if reduction == "none":
+        return _cost(-(log_p * y).sum(axis=0, keepdims=True), reduction)
+    total = -(log_p * y).sum()
+    return _cost(total / m if reduction == "mean" else total, reduction)
 
 
 def _class_targets(Y: Any, Z: Tensor) -> np.ndarray:
@@ -181,10 +236,28 @@ def _class_targets(Y: Any, Z: Tensor) -> np.ndarray:
     return y
 
 
-def mse(A: Tensor, Y: Any) -> Tensor:
-    """Mean squared error: 1/(n m) sum((A - Y)^2) over all n[L] x m entries."""
-    _check_m(A, "mse")
-    return _cost(((A - _labels(Y, A, "mse")) ** 2).mean())
+def mse(A: Tensor, Y: Any, reduction: Reduction = "mean") -> Tensor:
+    """Mean squared error: J = 1/(n m) sum((A - Y)^2) over all entries; A and Y of one shape (..., m).
+
+    Any shape works, the m examples in the last axis ((n[L], m), or (m,)); n is the number of
+    entries per example. One example's loss is the mean of its n squared errors, so
+    ``reduction`` gives "mean" (J, the default, the mean of every entry, as PyTorch), "sum"
+    (the sum of the m losses: 1/n sum((A - Y)^2), PyTorch's "sum" divided by n), or "none"
+    (the losses L (1, m)).
+    """
+    reduction = _reduction(reduction, "mse")
+    if not isinstance(A, Tensor):
+        raise TypeError(f"mse: expected A as a Tensor, got {type(A).__name__}")
+    if A.ndim == 0 or A.shape[-1] == 0:
+        raise ValueError(f"mse: expected shape (..., m) with m >= 1 examples in the last axis, got {A.shape}")
+    m = A.shape[-1]
+    n = A.size // m
+    squared = (A - _labels(Y, A, "mse")) ** 2
+    if reduction == "mean":
+        return _cost(squared.mean(), reduction)
+    if reduction == "sum":
+        return _cost(squared.sum() / n, reduction)
+    return _cost(squared.reshape(n, m).mean(axis=0, keepdims=True), reduction)
 
 
 def l2_penalty(weights: Iterable[Tensor], lambd: float, m: int) -> Tensor:
@@ -198,6 +271,46 @@ def l2_penalty(weights: Iterable[Tensor], lambd: float, m: int) -> Tensor:
     if total is None:
         raise ValueError("l2_penalty: no weights given")
     return total * (lambd / (2 * m))
+
+
+class _Loss:
+    """A loss function with its ``reduction`` held, called as PyTorch's loss modules: ``loss(A, Y)``."""
+
+    fn: Callable[..., Tensor]
+
+    def __init__(self, reduction: Reduction = "mean"):
+        self.reduction = _reduction(reduction, type(self).__name__)
+
+    def __call__(self, A: Tensor, Y: Any) -> Tensor:
+        """The cost of A (n[L], m) against Y: a one-element J, or the losses L (1, m) for "none"."""
+        return type(self).fn(A, Y, reduction=self.reduction)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(reduction={self.reduction!r})"
+
+
+class MSELoss(_Loss):
+    """``nn.mse`` as an object: ``MSELoss(reduction="mean")(A, Y)``, A and Y (..., m)."""
+
+    fn = staticmethod(mse)
+
+
+class BCELoss(_Loss):
+    """``nn.binary_cross_entropy`` as an object: ``BCELoss()(A, Y)``, A a sigmoid output (1, m)."""
+
+    fn = staticmethod(binary_cross_entropy)
+
+
+class BCEWithLogitsLoss(_Loss):
+    """``nn.binary_cross_entropy_with_logits`` as an object: ``BCEWithLogitsLoss()(Z, Y)``, Z logits (1, m)."""
+
+    fn = staticmethod(binary_cross_entropy_with_logits)
+
+
+class CrossEntropyLoss(_Loss):
+    """``nn.cross_entropy`` as an object: ``CrossEntropyLoss()(Z, Y)``, Z logits (C, m), Y labels or one-hot."""
+
+    fn = staticmethod(cross_entropy)
 
 
 LOSSES = {

@@ -2,7 +2,8 @@
 
 A Tensor assigned to a module attribute with ``requires_grad=True`` is a parameter; a
 Module assigned to an attribute is a child. ``parameters()``, ``state_dict()``,
-``zero_grad()``, ``train()`` and ``eval()`` walk both.
+``zero_grad()``, ``train()`` and ``eval()`` walk both. ``Parameter(data)`` makes such a
+tensor explicitly, as PyTorch's ``nn.Parameter``: ``self.W = nn.Parameter(np.random.randn(3, 2))``.
 """
 
 from __future__ import annotations
@@ -14,6 +15,24 @@ from typing import Any
 import numpy as np
 
 from tinygrad_nb import Tensor, side_effect
+
+
+def Parameter(data: Any, name: str | None = None) -> Tensor:
+    """A parameter: a leaf Tensor with ``requires_grad=True``, which a Module registers when assigned to it.
+
+    As PyTorch's ``nn.Parameter(data)``, a marker: ``self.W = Parameter(np.random.randn(n_l, n_prev))``
+    in a Module's ``__init__`` puts W into ``parameters()`` and ``state_dict()`` (under the
+    attribute's name, also given to the tensor if it has none), exactly as Linear's W and b.
+    It returns a plain Tensor (so ``isinstance(p, Parameter)`` does not apply; test
+    ``p.requires_grad``). A float array is shared, not copied (as PyTorch); a Tensor given as
+    ``data`` lends its array (its graph is not kept). Ints and bools become float64.
+
+    Args:
+        data: an array, a nested list, a number or a Tensor, e.g. W (n[l], n[l-1]) or b (n[l], 1).
+        name: a course name such as "W1"; by default the attribute's name.
+    """
+    array = data.data if isinstance(data, Tensor) else data
+    return Tensor(array, requires_grad=True, name=name)
 
 
 class Module:
@@ -40,6 +59,8 @@ class Module:
         self._modules.pop(name, None)
         if isinstance(value, Tensor) and value.requires_grad:
             self._parameters[name] = value
+            if value.name is None and value.is_leaf:  # a parameter made for this attribute takes its name
+                value.name = name
         elif isinstance(value, Module):
             self._modules[name] = value
         object.__setattr__(self, name, value)

@@ -2,17 +2,48 @@
 
 Each holds the parameters, reads their ``.grad`` in ``step()`` and updates ``.data`` in
 place: W[l] := W[l] - alpha dW[l] for plain gradient descent.
+
+For code written for PyTorch: ``optimizer.param_groups`` is a list of one group,
+``[{"params": [...], "lr": ...}]``, and ``param_groups[0]["lr"] = x`` sets ``optimizer.lr``
+(and the reverse); ``RMSprop`` takes PyTorch's ``alpha=`` as well as the course's ``beta=``
+and ``Adam`` PyTorch's ``betas=(beta1, beta2)`` as well as ``beta1=``, ``beta2=``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 
 from nn import validate
 from nn.module import Module
 from tinygrad_nb import Tensor, side_effect
+
+
+class ParamGroup(dict[str, Any]):
+    """PyTorch's parameter group: {"params": [...], "lr": alpha}; an "lr" written into it is checked.
+
+    One optimiser holds one group (``optimizer.param_groups[0]``), its ``params`` the optimiser's
+    own list: setting ``group["lr"]`` (as a PyTorch scheduler does) is setting ``optimizer.lr``.
+    """
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        if key == "params" and "params" in self:
+            raise KeyError("param_groups: the parameters are fixed when the optimiser is made; make a new "
+                           "optimiser for other parameters")
+        if key == "lr":
+            value = validate.number("lr", value, low=0, low_open=True)
+        super().__setitem__(key, value)
+
+    def __init__(self, params: list[Tensor], lr: float):
+        super().__init__()
+        self["params"] = params
+        self["lr"] = lr
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        for key, value in dict(*args, **kwargs).items():
+            self[key] = value
 
 
 class Optimizer:
@@ -39,7 +70,16 @@ class Optimizer:
                 raise ValueError(f"{name}: some parameters appear more than once (parameter {i} is parameter "
                                  f"{first[id(p)]}); pass each tensor once, e.g. model.parameters()")
             first[id(p)] = i
-        self.lr = validate.number("lr", lr, low=0, low_open=True)
+        self.param_groups: list[ParamGroup] = [ParamGroup(params=self.params, lr=lr)]
+
+    @property
+    def lr(self) -> float:
+        """The learning rate alpha; the same number as ``param_groups[0]["lr"]``."""
+        return float(self.param_groups[0]["lr"])
+
+    @lr.setter
+    def lr(self, value: float) -> None:
+        self.param_groups[0]["lr"] = value
 
     @side_effect  # a jitted step replays it
     def zero_grad(self) -> None:
@@ -92,11 +132,22 @@ class SGD(Optimizer):
 
 
 class RMSprop(Optimizer):
-    """s := beta s + (1 - beta) dW^2;  W := W - lr dW / (sqrt(s) + eps)."""
+    """s := beta s + (1 - beta) dW^2;  W := W - lr dW / (sqrt(s) + eps).
 
-    def __init__(self, params: Iterable[Tensor], lr: float = 0.01, beta: float = 0.9, eps: float = 1e-8):
+    The smoothing factor is the course's ``beta`` or, by its PyTorch name, ``alpha`` (one of
+    the two). With neither it is the course's 0.9, not PyTorch's default alpha = 0.99: pass
+    ``alpha=0.99`` to match ``torch.optim.RMSprop``. (PyTorch adds eps outside the square root
+    too, and starts s at 0, as here.)
+    """
+
+    def __init__(self, params: Iterable[Tensor], lr: float = 0.01, beta: float | None = None, eps: float = 1e-8,
+                 *, alpha: float | None = None):
         super().__init__(params, lr)
-        self.beta = validate.number("beta", beta, low=0, high=1, low_open=True, high_open=True)
+        if beta is not None and alpha is not None:
+            raise TypeError(f"RMSprop: got both beta={beta!r} (the course's name) and alpha={alpha!r} (PyTorch's) "
+                            "for the one smoothing factor; give one")
+        name, value = ("alpha", alpha) if alpha is not None else ("beta", 0.9 if beta is None else beta)
+        self.beta = validate.number(name, value, low=0, high=1, low_open=True, high_open=True)
         self.eps = validate.number("eps", eps, low=0, low_open=True)
         self.s = [np.zeros_like(p.data) for p in self.params]
 
@@ -108,13 +159,26 @@ class RMSprop(Optimizer):
 
 
 class Adam(Optimizer):
-    """Adam with bias correction: v, s as momentum and RMSprop; v_hat = v / (1 - beta1^t), s_hat likewise."""
+    """Adam with bias correction: v, s as momentum and RMSprop; v_hat = v / (1 - beta1^t), s_hat likewise.
 
-    def __init__(self, params: Iterable[Tensor], lr: float = 0.001, beta1: float = 0.9, beta2: float = 0.999,
-                 eps: float = 1e-8):
+    The decay rates are the course's ``beta1=``, ``beta2=`` or PyTorch's ``betas=(beta1, beta2)``
+    (not both spellings at once); the defaults 0.9 and 0.999 are both's.
+    """
+
+    def __init__(self, params: Iterable[Tensor], lr: float = 0.001, beta1: float | None = None,
+                 beta2: float | None = None, eps: float = 1e-8, *, betas: tuple[float, float] | None = None):
         super().__init__(params, lr)
-        self.beta1 = validate.number("beta1", beta1, low=0, high=1, low_open=True, high_open=True)
-        self.beta2 = validate.number("beta2", beta2, low=0, high=1, low_open=True, high_open=True)
+        if betas is not None:
+            if beta1 is not None or beta2 is not None:
+                raise TypeError("Adam: got betas=(beta1, beta2) (PyTorch's name) and beta1/beta2 (the course's); "
+                                "give one spelling")
+            if isinstance(betas, (str, bytes)) or not isinstance(betas, (tuple, list)) or len(betas) != 2:
+                raise TypeError(f"Adam: betas must be a pair (beta1, beta2) such as (0.9, 0.999), got {betas!r}")
+            beta1, beta2 = betas
+        self.beta1 = validate.number("beta1", 0.9 if beta1 is None else beta1, low=0, high=1, low_open=True,
+                                     high_open=True)
+        self.beta2 = validate.number("beta2", 0.999 if beta2 is None else beta2, low=0, high=1, low_open=True,
+                                     high_open=True)
         self.eps = validate.number("eps", eps, low=0, low_open=True)
         self.v = [np.zeros_like(p.data) for p in self.params]
         self.s = [np.zeros_like(p.data) for p in self.params]

@@ -44,7 +44,7 @@ from nn.hdf5 import (
     verify_seal,
     write_seal,
 )
-from nn.layers import ACTIVATIONS, Dropout, LeakyReLU, Linear, Softmax
+from nn.layers import ACTIVATIONS, Dropout, Flatten, LeakyReLU, Linear, Softmax
 from nn.module import Module
 
 FORMAT = "tinygrad-nb"
@@ -252,7 +252,7 @@ def _collect_linears(config: Any, out: list[tuple[int, int]]) -> str | None:
             if unknown is not None:
                 return unknown
         return None
-    known = {"LeakyReLU", "Softmax", "Dropout"} | {cls.__name__ for cls in ACTIVATIONS.values()}
+    known = {"LeakyReLU", "Softmax", "Dropout", "Flatten"} | {cls.__name__ for cls in ACTIVATIONS.values()}
     return None if kind in known else kind
 
 
@@ -298,7 +298,9 @@ def _build(config: dict[str, Any]) -> Module:
                 raise TypeError(f"Softmax axis must be an int, got {config['axis']!r}")
             return Softmax(config["axis"])
         if kind == "Dropout":
-            return Dropout(config["keep_prob"])
+            return Dropout(keep_prob=config["keep_prob"])
+        if kind == "Flatten":
+            return Flatten()
         by_class = {cls.__name__: cls for cls in ACTIVATIONS.values()}
         if kind in by_class:
             return by_class[kind]()

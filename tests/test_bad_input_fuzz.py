@@ -114,7 +114,7 @@ def test_layer_lists_that_do_not_chain_and_other_constructors():
     assert_clean_error(lambda: nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(5, 1)), "do not chain")
     assert_clean_error(lambda: nn.Linear(0, 3), "n_in")
     assert_clean_error(lambda: nn.LeakyReLU(-0.1), "slope")
-    assert_clean_error(lambda: nn.Dropout(1.5), "keep_prob")
+    assert_clean_error(lambda: nn.Dropout(keep_prob=1.5), "keep_prob")
     assert_clean_error(lambda: concatenate("ab"), "list of tensors")
     assert_clean_error(lambda: where(np.ones(2), Tensor([1.0, 2.0]), 0.0), "boolean")
     assert_clean_error(lambda: gradcheck(lambda x: x * 2.0, [Tensor([1.0, 2.0], requires_grad=True)]), "one-element")

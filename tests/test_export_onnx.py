@@ -88,7 +88,7 @@ def test_the_graph_speaks_the_course_notation(layout):
 def test_every_layer_kind_a_shared_layer_and_nesting(layout, dtype):
     shared = nn.Linear(4, 4, init="he", rng=1)
     model = nn.Sequential(
-        nn.Linear(3, 4, init="he", rng=0), nn.LeakyReLU(0.01), nn.Dropout(0.5, rng=0),  # PRelu in float64
+        nn.Linear(3, 4, init="he", rng=0), nn.LeakyReLU(0.01), nn.Dropout(keep_prob=0.5, rng=0),  # PRelu in float64
         shared, nn.LeakyReLU(0.25), shared, nn.Identity(),  # 0.25 is exact in float32: LeakyRelu
         nn.Sequential(nn.Linear(4, 3, init="he", rng=2), nn.Tanh(), nn.ReLU()),
         nn.Linear(3, 5, init="he", rng=3), nn.Softmax(axis=0)).astype(dtype)

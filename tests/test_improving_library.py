@@ -26,7 +26,7 @@ def course_dropout_masks(shapes, keep_prob):
 
 def two_dropouts(keep_prob=0.86):
     masks = np.random.RandomState(1)
-    return (nn.Dropout(keep_prob, rng=masks, reseed=1), nn.Dropout(keep_prob, rng=masks))
+    return (nn.Dropout(keep_prob=keep_prob, rng=masks, reseed=1), nn.Dropout(keep_prob=keep_prob, rng=masks))
 
 
 def test_reseeded_dropout_draws_the_courses_masks_every_pass():
@@ -40,7 +40,7 @@ def test_reseeded_dropout_draws_the_courses_masks_every_pass():
 
 
 def test_dropout_without_reseed_draws_new_masks():
-    layer = nn.Dropout(0.5, rng=0)
+    layer = nn.Dropout(keep_prob=0.5, rng=0)
     A = np.ones((10, 50))
     assert not np.array_equal(layer(A).data, layer(A).data)
 
@@ -61,10 +61,11 @@ def test_dropout_gradient_is_the_courses_masked_gradient():
 
 
 @pytest.mark.parametrize("make, error, message", [
-    (lambda: nn.Dropout(0.5, reseed=-1), ValueError, "Dropout: reseed must be an int in [0, 4294967295] or None"),
-    (lambda: nn.Dropout(0.5, reseed=1.5), TypeError, "Dropout: reseed must be an int"),
-    (lambda: nn.Dropout(0.5, reseed=True), TypeError, "Dropout: reseed must be an int"),
-    (lambda: nn.Dropout(0.5, rng=np.random.default_rng(0), reseed=1), TypeError, "RandomState"),
+    (lambda: nn.Dropout(keep_prob=0.5, reseed=-1), ValueError,
+     "Dropout: reseed must be an int in [0, 4294967295] or None"),
+    (lambda: nn.Dropout(keep_prob=0.5, reseed=1.5), TypeError, "Dropout: reseed must be an int"),
+    (lambda: nn.Dropout(keep_prob=0.5, reseed=True), TypeError, "Dropout: reseed must be an int"),
+    (lambda: nn.Dropout(keep_prob=0.5, rng=np.random.default_rng(0), reseed=1), TypeError, "RandomState"),
 ])
 def test_dropout_reseed_refuses_bad_values(make, error, message):
     with pytest.raises(error, match=message.replace("[", r"\[").replace("]", r"\]")):

@@ -142,7 +142,7 @@ def param():
     (lambda: nn.LeakyReLU("0.1"), TypeError, "LeakyReLU: slope"),
     (lambda: nn.LeakyReLU(math.nan), ValueError, "LeakyReLU: slope must be a finite number"),
     (lambda: nn.Softmax(axis=0.0), TypeError, "Softmax: axis must be an int"),
-    (lambda: nn.Dropout("0.5"), TypeError, "Dropout: keep_prob"),
+    (lambda: nn.Dropout(keep_prob="0.5"), TypeError, "Dropout: keep_prob"),
     (lambda: nn.MLP([3, 1], slope=2), ValueError, "MLP: slope must be in [0, 1)"),
     (lambda: nn.MLP([3, 2, 1], hidden=["relu"]), TypeError, "an activation is named by a string"),
     (lambda: nn.init.small_random((2, 2), 0, scale=-1), ValueError, "small_random: scale must be positive"),

@@ -76,7 +76,7 @@ def test_parameters_zero_grad_train_eval():
 
 
 def test_dropout_is_inverted_and_off_in_eval():
-    drop = nn.Dropout(0.8, rng=np.random.RandomState(0))
+    drop = nn.Dropout(keep_prob=0.8, rng=np.random.RandomState(0))
     A = np.ones((200, 50))
     out = drop(A).data
     kept = out != 0
@@ -118,7 +118,7 @@ def test_bad_input_messages_in_course_notation():
     with pytest.raises(ValueError, match="unknown activation"):
         nn.MLP([3, 2, 1], hidden="swish")
     with pytest.raises(ValueError, match="keep_prob"):
-        nn.Dropout(0.0)
+        nn.Dropout(keep_prob=0.0)
     with pytest.raises(TypeError, match="must be a Module"):
         nn.Sequential(nn.Linear(2, 2), "relu")
 

@@ -37,7 +37,8 @@ def test_file_layout_one_group_per_layer_and_json_architecture(tmp_path):
 
 
 def test_sequential_with_dropout_and_softmax_round_trips(tmp_path):
-    model = nn.Sequential(nn.Linear(4, 3, rng=0), nn.Tanh(), nn.Dropout(0.7), nn.Linear(3, 2, rng=1), nn.Softmax())
+    model = nn.Sequential(nn.Linear(4, 3, rng=0), nn.Tanh(), nn.Dropout(keep_prob=0.7), nn.Linear(3, 2, rng=1),
+                          nn.Softmax())
     nn.save(model, tmp_path / "s.h5")
     loaded = nn.load(tmp_path / "s.h5")
     assert [type(m).__name__ for m in loaded.layers] == ["Linear", "Tanh", "Dropout", "Linear", "Softmax"]

@@ -106,7 +106,7 @@ def test_the_dtype_is_kept_both_ways(dtype, torch_dtype):
 
 
 def test_the_torch_layers_mirror_the_course_notation():
-    model = nn.Sequential(nn.Linear(3, 4, rng=0), nn.LeakyReLU(0.2), nn.Dropout(0.9), nn.Linear(4, 2, rng=1),
+    model = nn.Sequential(nn.Linear(3, 4, rng=0), nn.LeakyReLU(0.2), nn.Dropout(keep_prob=0.9), nn.Linear(4, 2, rng=1),
                           nn.Identity(), nn.Softmax(axis=0))
     net = to_torch(model)
     assert [type(m).__name__ for m in net] == ["Linear", "LeakyReLU", "Dropout", "Linear", "Identity", "Softmax"]

@@ -38,7 +38,7 @@ def network(keep_prob: float) -> nn.Sequential:
     init, masks = np.random.RandomState(3), np.random.RandomState(1)
 
     def dropout(first: bool) -> list[nn.Module]:  # keep_prob 1: none; other values are checked by Dropout
-        return [] if keep_prob == 1 else [nn.Dropout(keep_prob, rng=masks, reseed=1 if first else None)]
+        return [] if keep_prob == 1 else [nn.Dropout(keep_prob=keep_prob, rng=masks, reseed=1 if first else None)]
 
     return nn.Sequential(nn.Linear(2, 20, init="deep", rng=init), nn.ReLU(), *dropout(first=True),
                          nn.Linear(20, 3, init="deep", rng=init), nn.ReLU(), *dropout(first=False),
