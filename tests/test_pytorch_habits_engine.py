@@ -174,3 +174,12 @@ def test_the_readmes_custom_op_example_runs_as_written():
     section = readme.split("### Custom ops", 1)[1]
     code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
     exec(compile(code, "README.md (Custom ops)", "exec"), {})  # its own asserts check the gradient
+
+
+def test_module_level_elementwise_functions_are_the_methods():
+    x = Tensor(np.array([0.2, 1.3]), requires_grad=True)
+    for f, method in ((tg.sin, "sin"), (tg.cos, "cos"), (tg.exp, "exp"), (tg.log, "log"), (tg.tanh, "tanh")):
+        np.testing.assert_array_equal(f(x).data, getattr(x, method)().data)
+    assert_gradients_match(lambda t: tg.sin(t) * tg.exp(t), x)
+    with pytest.raises(TypeError, match="sin: expected a Tensor, got ndarray"):
+        tg.sin(np.ones(2))

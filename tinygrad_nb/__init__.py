@@ -15,7 +15,7 @@ from tinygrad_nb.autograd import grad
 from tinygrad_nb.explain_mode import explain
 from tinygrad_nb.factories import arange, full, linspace, ones, rand, randn, zeros
 from tinygrad_nb.function import Function, GraphFreedError, InputError, ShapeError
-from tinygrad_nb.functional import concatenate, linear, maximum, minimum, stack, where
+from tinygrad_nb.functional import concatenate, cos, exp, linear, log, maximum, minimum, sin, stack, tanh, where
 from tinygrad_nb.grad_mode import enable_grad, is_grad_enabled, no_grad
 from tinygrad_nb.gradcheck import GradcheckResult, check_gradient, gradcheck, relative_difference
 from tinygrad_nb.tensor import Tensor
@@ -30,5 +30,5 @@ __all__ = [
     "detect_anomaly", "is_anomaly_enabled", "AnomalyError", "explain",
     "jit", "Jit", "JitError", "side_effect",
     "zeros", "ones", "full", "arange", "linspace", "randn", "rand",
-    "linear", "concatenate", "stack", "where", "maximum", "minimum",
+    "linear", "concatenate", "stack", "where", "maximum", "minimum", "sin", "cos", "exp", "log", "tanh",
 ]

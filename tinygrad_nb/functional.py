@@ -1,4 +1,5 @@
-"""Functions of several tensors: ``linear``, ``concatenate``, ``stack``, ``where``, ``maximum``, ``minimum``."""
+"""Functions of tensors: ``linear``, ``concatenate``, ``stack``, ``where``, ``maximum``, ``minimum``, and
+PyTorch's module-level spellings of the elementwise methods (``tinygrad_nb.sin(x)`` is ``x.sin()``)."""
 
 from __future__ import annotations
 
@@ -57,3 +58,34 @@ def _pair(a: Any, b: Any) -> tuple[Tensor, Tensor]:
     if isinstance(b, Tensor):
         return b._other(a), b
     return Tensor(a), Tensor(b)
+
+
+def sin(x: Tensor) -> Tensor:
+    """``x.sin()``, as ``torch.sin(x)``."""
+    return _tensor("sin", x).sin()
+
+
+def cos(x: Tensor) -> Tensor:
+    """``x.cos()``, as ``torch.cos(x)``."""
+    return _tensor("cos", x).cos()
+
+
+def exp(x: Tensor) -> Tensor:
+    """``x.exp()``, as ``torch.exp(x)``."""
+    return _tensor("exp", x).exp()
+
+
+def log(x: Tensor) -> Tensor:
+    """``x.log()``, as ``torch.log(x)``."""
+    return _tensor("log", x).log()
+
+
+def tanh(x: Tensor) -> Tensor:
+    """``x.tanh()``, as ``torch.tanh(x)``."""
+    return _tensor("tanh", x).tanh()
+
+
+def _tensor(op: str, x: Any) -> Tensor:
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{op}: expected a Tensor, got {type(x).__name__} (for an array, use np.{op})")
+    return x
