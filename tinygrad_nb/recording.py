@@ -1,0 +1,243 @@
+"""The jit's recorder: what a jitted function's first calls write down while they run eagerly.
+
+It sits in ``grad_mode``'s ``watch`` slot while the function runs and sees every op's forward
+(with the slots it reads and writes), the order in which ``backward()`` finishes the nodes, and
+the calls of ``@side_effect`` methods. Parameters are read-only meanwhile, so an update that a
+replay would miss is refused. ``replay.py`` compiles what it wrote; ``tracing.py`` is the jit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from tinygrad_nb.anomaly import user_line
+from tinygrad_nb.function import Function
+from tinygrad_nb.tensor import Tensor
+
+
+class JitError(RuntimeError):
+    """A function cannot be traced or replayed faithfully; the message says why and where."""
+
+
+class RecordedOp:
+    """One recorded op: the slots it reads and writes, and what its backward needs."""
+
+    __slots__ = ("fn", "attrs", "ins", "out", "needs", "shapes", "line")
+
+    def __init__(self, fn: Function, attrs: dict[str, Any], ins: list[int], out: int,
+                 needs: tuple[bool, ...] | None, shapes: list[tuple[int, ...]], line: str):
+        self.fn, self.attrs, self.ins, self.out, self.needs, self.shapes, self.line = (
+            fn, attrs, ins, out, needs, shapes, line)
+
+    def signature(self) -> tuple[Any, ...]:
+        attrs = sorted((k, shape_of(v)) for k, v in self.attrs.items())
+        return (self.fn.op_name, self.ins, self.out, tuple(self.shapes), self.needs, tuple(attrs))
+
+    def arrays(self) -> list[np.ndarray]:
+        """The op's array-valued arguments (masks, index arrays, inside tuples too): constants of the recording."""
+        return [a for _, v in sorted(self.attrs.items()) for a in arrays_in(v)]
+
+
+def arrays_in(value: Any) -> list[np.ndarray]:
+    if isinstance(value, np.ndarray):
+        return [value]
+    if isinstance(value, (tuple, list)):
+        return [a for v in value for a in arrays_in(v)]
+    return []
+
+
+def shape_of(value: Any) -> Any:
+    """An attribute as the signature compares it: arrays by shape and dtype (their values separately)."""
+    if isinstance(value, np.ndarray):
+        return ("array", value.shape, value.dtype.str)
+    if isinstance(value, (tuple, list)):
+        return (type(value).__name__, tuple(shape_of(v) for v in value))
+    return repr(value)
+
+
+class BackwardPass:
+    """One recorded ``backward()``: the root, its seed dJ/dJ, the nodes in the order the engine ran
+    them, and the parameters (slot, tensor, whether its ``.grad`` was None before) that get a gradient."""
+
+    def __init__(self, root: int, seed: np.ndarray, nodes: list[RecordedOp], leaves: list[tuple[int, Tensor, bool]],
+                 retain_graph: bool):
+        self.root, self.seed, self.nodes, self.leaves, self.retain_graph = root, seed, nodes, leaves, retain_graph
+
+    def signature(self) -> tuple[Any, ...]:
+        return (self.root, tuple(n.out for n in self.nodes), tuple((s, none) for s, _, none in self.leaves))
+
+
+class Recorder:
+    """What ``jit`` switches on while a function runs eagerly: writes down its program."""
+
+    def __init__(self, args: list[Tensor]):
+        self.slot_of: dict[int, int] = {}  # id(Tensor) -> the slot holding its value
+        self.tensor_at: list[Tensor] = []  # slot -> the tensor that first held it (keeps every id alive)
+        self.array_slot: dict[int, int] = {}  # id(array) of each argument -> its slot (for re-wrapped inputs)
+        self.externals: list[tuple[int, Tensor]] = []  # tensors from outside the recording: read at replay
+        self.node_of: dict[int, RecordedOp] = {}  # id(result Tensor) -> the node that made it
+        self.program: list[tuple[str, Any]] = []
+        self.protected: dict[int, tuple[Tensor, np.ndarray]] = {}  # parameters made read-only while recording
+        self.current: list[RecordedOp] | None = None
+        self.in_effect = False
+        self.inputs = [self._new_slot(t) for t in args]
+        for t, slot in zip(args, self.inputs):
+            self.array_slot[id(t.data)] = slot
+
+    def _new_slot(self, t: Tensor) -> int:
+        self.slot_of[id(t)] = len(self.tensor_at)
+        self.tensor_at.append(t)
+        return len(self.tensor_at) - 1
+
+    def slot(self, t: Tensor) -> int:
+        """The slot of ``t``'s value: recorded, an argument re-wrapped, or an outside tensor read at replay."""
+        slot = self.slot_of.get(id(t))
+        if slot is not None:
+            return slot
+        slot = self.array_slot.get(id(t.data))
+        if slot is not None:  # Tensor(X) inside the function shares the argument's array
+            self.slot_of[id(t)] = slot
+            self.tensor_at.append(t)  # kept alive; never read by slot
+            return slot
+        slot = self._new_slot(t)
+        self.externals.append((slot, t))
+        if t.requires_grad and t.data.flags.writeable:
+            self.protected[id(t)] = (t, t.data)
+            t.data.flags.writeable = False  # a write outside @side_effect would not be replayed
+        return slot
+
+    # ----- the observer protocol of the engine (grad_mode's ``watch``) -----
+    def on_forward(self, fn: Function, inputs: tuple[Tensor, ...], out: Tensor, attrs: dict[str, Any]) -> None:
+        if self.in_effect:  # the side effect is replayed as a whole, its own ops with it
+            return
+        ins = [self.slot(t) for t in inputs]
+        needs = fn.needs_input_grad if out._ctx is fn else None
+        node = RecordedOp(fn, attrs, ins, self._new_slot(out), needs, [t.data.shape for t in inputs], user_line())
+        self.node_of[id(out)] = node
+        self.array_slot.setdefault(id(out.data), node.out)  # out.detach() and Tensor(out.data) share it
+        self.program.append(("forward", node))
+
+    def on_backward(self, fn: Function, node: Tensor, grads: tuple[Any, ...]) -> None:
+        if node._hooks or node._retains_grad:
+            raise JitError(f"jit: hooks and retain_grad cannot be replayed (on a {fn.op_name} result, "
+                           f"made at {self.node_of[id(node)].line})")
+        if self.current is None:
+            raise JitError("jit: grad() cannot be replayed inside a jitted function; use J.backward() "
+                           "and an optimiser from nn.optim")
+        self.current.append(self.node_of[id(node)])
+
+    def backward_pass(self, root: Tensor, seed: np.ndarray, run: Callable[[], None],
+                      retain_graph: bool = False) -> None:
+        """Run one eager backward, noting the order in which the engine finishes the nodes."""
+        nodes: list[RecordedOp] = []
+        self.current = nodes
+        try:
+            run_leaves = self._leaves_before(root)
+            run()
+        finally:
+            self.current = None
+        leaves = [(slot, t, none) for slot, (t, none) in run_leaves.items()
+                  if any(slot in n.ins for n in nodes)]
+        self.program.append(("backward", BackwardPass(self.slot(root), seed.copy(), nodes, leaves, retain_graph)))
+
+    def _leaves_before(self, root: Tensor) -> dict[int, tuple[Tensor, bool]]:
+        """The parameters ``root`` depends on, with whether each ``.grad`` is None before the pass."""
+        found: dict[int, tuple[Tensor, bool]] = {}
+        for _, node in self.program:
+            if isinstance(node, RecordedOp) and node.needs:
+                for slot, need in zip(node.ins, node.needs):
+                    t = self.tensor_at[slot]
+                    if need and t.is_leaf:
+                        if t._hooks or t._retains_grad:
+                            raise JitError(f"jit: hooks on {t.name or 'a parameter'} cannot be replayed")
+                        found[slot] = (t, t.grad is None)
+        return found
+
+    def side_effect(self, method: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        if self.in_effect:  # called by another side effect (Adam.step calls Optimizer.step): replayed with it
+            return method(*args, **kwargs)
+        self.program.append(("effect", (method, args, kwargs)))
+        self.unprotect()
+        self.in_effect = True
+        try:
+            return method(*args, **kwargs)
+        finally:
+            self.in_effect = False
+            self._protect()
+
+    def protect_early(self, parameters: list[Tensor]) -> None:
+        """Make the parameters an earlier recording found read-only before the function runs, so that a
+        write before their first use is refused too."""
+        for t in parameters:
+            if t.data.flags.writeable:
+                self.protected[id(t)] = (t, t.data)
+                t.data.flags.writeable = False
+
+    def check_rebinding(self) -> None:
+        """A parameter whose .data was rebound (``W.data = W.data - ...``) outside a side effect."""
+        for t, data in self.protected.values():
+            if t.data is not data:
+                raise JitError(f"jit: {t.name or 'a parameter'}.data was rebound inside the jitted function outside "
+                               "a method marked @side_effect; a replay would skip it. Update parameters with an "
+                               "optimiser from nn.optim, or mark your update method with @tinygrad_nb.side_effect")
+
+    def unprotect(self) -> None:
+        for _, data in self.protected.values():
+            data.flags.writeable = True
+
+    def _protect(self) -> None:
+        for key, (t, _) in list(self.protected.items()):
+            self.protected[key] = (t, t.data)  # an effect may have rebound .data
+            t.data.flags.writeable = False
+
+    def signature(self) -> list[Any]:
+        """What two recordings of one function must share, op for op."""
+        out: list[Any] = []
+        for kind, item in self.program:
+            if kind == "effect":
+                out.append(("effect", getattr(item[0], "__qualname__", repr(item[0]))))
+            else:
+                out.append((kind, item.signature()))
+        return out
+
+
+def flatten_outputs(value: Any, rec: Recorder) -> Any:
+    """The returned structure with each Tensor replaced by ('slot', n) or ('tensor', t)."""
+    if value is None:
+        return None
+    if isinstance(value, Tensor):
+        slot = rec.slot_of.get(id(value), rec.array_slot.get(id(value.data)))
+        if slot is not None:
+            return ("slot", slot)
+        if any(value is t for _, t in rec.externals) or value.requires_grad and value.is_leaf:
+            return ("tensor", value)  # a parameter: the live object
+        raise JitError("jit: the function returns a Tensor that no traced op made (a copy of some .data, "
+                       ".grad, ...); a replay would return its first value. Return the op's result itself")
+    if isinstance(value, (tuple, list)):
+        return type(value)(flatten_outputs(v, rec) for v in value)
+    raise JitError(f"jit: a jitted function returns Tensors (the cost J), a tuple or list of them, or None; "
+                   f"got {type(value).__name__}, which a replay would freeze at its traced value "
+                   "(return J, and call J.item() outside)")
+
+
+def reader_of(rec: Recorder, t: Tensor) -> str:
+    reader = next((n for k, n in rec.program if k == "forward" and reads(n, rec, t)), None)
+    return f" by {reader.fn.op_name} at {reader.line}" if reader is not None else ""
+
+
+def reads(node: RecordedOp, rec: Recorder, t: Tensor) -> bool:
+    return rec.slot_of.get(id(t)) in node.ins
+
+
+def describe_step(rec: Recorder, i: int) -> str:
+    if i >= len(rec.program):
+        return "nothing"
+    kind, item = rec.program[i]
+    if kind == "forward":
+        return f"{item.fn.op_name} at {item.line}"
+    if kind == "effect":
+        return f"a call of {getattr(item[0], '__qualname__', item[0])}"
+    return "a backward pass"
