@@ -77,6 +77,7 @@ class AccumulateGrad:
         self.handed_out = handed_out
 
     def take(self, t: Tensor, g: Any) -> None:
+        """Add ``g`` into ``t.grad`` (a Tensor of its own array, or the sum so far)."""
         if self.create_graph:
             t.grad = g if t.grad is None else t.grad + g
             return
@@ -96,6 +97,7 @@ class CollectGrads:
         self.found: dict[Tensor, Any] = {}
 
     def take(self, t: Tensor, g: Any) -> None:
+        """Keep ``g`` as dJ/dt."""
         self.found[t] = g
 
 

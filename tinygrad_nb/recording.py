@@ -33,6 +33,7 @@ class RecordedOp:
             fn, attrs, ins, out, needs, shapes, line)
 
     def signature(self) -> tuple[Any, ...]:
+        """What must match between two recordings: op, slots, shapes, needs, attribute shapes."""
         attrs = sorted((k, shape_of(v)) for k, v in self.attrs.items())
         return (self.fn.op_name, self.ins, self.out, tuple(self.shapes), self.needs, tuple(attrs))
 
@@ -42,6 +43,7 @@ class RecordedOp:
 
 
 def arrays_in(value: Any) -> list[np.ndarray]:
+    """The ndarrays in an op attribute, looking inside tuples and lists (an index such as [:, mask])."""
     if isinstance(value, np.ndarray):
         return [value]
     if isinstance(value, (tuple, list)):
@@ -67,6 +69,7 @@ class BackwardPass:
         self.root, self.seed, self.nodes, self.leaves, self.retain_graph = root, seed, nodes, leaves, retain_graph
 
     def signature(self) -> tuple[Any, ...]:
+        """What must match between two recordings: the root, the order of the nodes, which .grad were None."""
         return (self.root, tuple(n.out for n in self.nodes), tuple((s, none) for s, _, none in self.leaves))
 
 
@@ -111,6 +114,7 @@ class Recorder:
 
     # ----- the observer protocol of the engine (grad_mode's ``watch``) -----
     def on_forward(self, fn: Function, inputs: tuple[Tensor, ...], out: Tensor, attrs: dict[str, Any]) -> None:
+        """Write down one op (called by ``Function.apply``); ops inside a side effect are left to it."""
         if self.in_effect:  # the side effect is replayed as a whole, its own ops with it
             return
         ins = [self.slot(t) for t in inputs]
@@ -121,6 +125,7 @@ class Recorder:
         self.program.append(("forward", node))
 
     def on_backward(self, fn: Function, node: Tensor, grads: tuple[Any, ...]) -> None:
+        """Note that the engine finished ``node`` (called by the engine, in its order)."""
         if node._hooks or node._retains_grad:
             raise JitError(f"jit: hooks and retain_grad cannot be replayed (on a {fn.op_name} result, "
                            f"made at {self.node_of[id(node)].line})")
@@ -157,6 +162,7 @@ class Recorder:
         return found
 
     def side_effect(self, method: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """Record a ``@side_effect`` call and run it with the parameters writable."""
         if self.in_effect:  # called by another side effect (Adam.step calls Optimizer.step): replayed with it
             return method(*args, **kwargs)
         self.program.append(("effect", (method, args, kwargs)))
@@ -185,6 +191,7 @@ class Recorder:
                                "optimiser from nn.optim, or mark your update method with @tinygrad_nb.side_effect")
 
     def unprotect(self) -> None:
+        """Make the protected parameters writable again (the recording is over)."""
         for _, data in self.protected.values():
             data.flags.writeable = True
 
@@ -224,15 +231,18 @@ def flatten_outputs(value: Any, rec: Recorder) -> Any:
 
 
 def reader_of(rec: Recorder, t: Tensor) -> str:
+    """Where the first op that reads ``t`` was made: `` by matmul at file:line`` (or empty)."""
     reader = next((n for k, n in rec.program if k == "forward" and reads(n, rec, t)), None)
     return f" by {reader.fn.op_name} at {reader.line}" if reader is not None else ""
 
 
 def reads(node: RecordedOp, rec: Recorder, t: Tensor) -> bool:
+    """Whether recorded op ``node`` reads tensor ``t``."""
     return rec.slot_of.get(id(t)) in node.ins
 
 
 def describe_step(rec: Recorder, i: int) -> str:
+    """Step ``i`` of a recording in words, for the jit's messages."""
     if i >= len(rec.program):
         return "nothing"
     kind, item = rec.program[i]

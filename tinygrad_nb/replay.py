@@ -149,6 +149,7 @@ def _backward_step(bp: BackwardPass, size: int, frees: dict[int, list[int]]) -> 
 
 
 def unflatten_outputs(spec: Any, buf: list[Any]) -> Any:
+    """The returned structure rebuilt from the replay's slots (results as constant Tensors)."""
     if spec is None:
         return None
     if isinstance(spec, tuple) and len(spec) == 2 and spec[0] in ("slot", "tensor"):

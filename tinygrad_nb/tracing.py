@@ -87,6 +87,7 @@ class _Entry:
         self.validated = False
 
     def replays(self, arrays: list[np.ndarray]) -> bool:
+        """Whether this call may replay the program (see the class docstring)."""
         if self.program is None or self.recorded is None:
             return False
         return self.validated or all(a is b for a, b in zip(arrays, self.recorded.arrays))
