@@ -135,9 +135,10 @@ class Jit:
                                    "parameters through the model")
                 value = value.data
             if isinstance(value, np.ndarray):
-                t = Tensor(value)  # ints and bools become float64, as Tensor() does
-                arrays.append(t.data)
-                key.append((name, t.data.shape, t.data.dtype.str))
+                if value.dtype.kind != "f":
+                    value = Tensor(value).data  # ints and bools become float64, as Tensor() does
+                arrays.append(value)
+                key.append((name, value.shape, value.dtype.str))
                 return len(arrays) - 1
             try:
                 hash(value)
