@@ -27,7 +27,7 @@ from typing import Any, Literal, cast
 import numpy as np
 
 from nn import validate
-from tinygrad_nb import Function, InputError, Tensor, where
+from tinygrad_nb import Function, InputError, Tensor
 
 
 def _targets(Y: Any, A: Tensor, op: str) -> np.ndarray:
@@ -158,6 +158,43 @@ class BinaryCrossEntropyWithLogits(Function):
         return [(0, f"sigmoid({ins[0]}) - Y")]
 
 
+class SoftmaxCrossEntropy(Function):
+    """J = -1/m sum(Y log softmax(Z)) for logits Z (C, m); dJ/dZ = (softmax(Z) sum_c Y - Y) / m, which is
+    the course's (A - Y) / m for one-hot Y.
+
+    Y is a second input: one-hot or class probabilities (C, m), or integer labels (1, m) that the
+    forward turns into one-hot, so a jitted step sees new labels. Only entries where Y is not 0
+    enter the sum: a class with log-probability -inf that is not the label costs nothing, never NaN.
+    ``reduction="sum"`` drops the 1/m; ``"none"`` gives each example's loss, L (1, m).
+    """
+
+    def forward(self, Z: np.ndarray, Y: np.ndarray, reduction: str = "mean") -> np.ndarray:
+        C, m = Z.shape
+        if Y.shape != Z.shape:  # integer labels (1, m)
+            Y = _one_hot(Y.reshape(-1), Z)
+        top = Z.max(axis=0, keepdims=True)
+        shifted = Z - np.where(np.isfinite(top), top, 0.0)
+        log_p = shifted - np.log(np.exp(shifted).sum(axis=0, keepdims=True))
+        self.p, self.Y, self.scale = np.exp(log_p), Y, (m if reduction == "mean" else 1)
+        losses = -(np.where(Y != 0, log_p, 0.0) * Y).sum(axis=0, keepdims=True)
+        return losses if reduction == "none" else np.asarray(losses.sum() / self.scale)
+
+    def backward(self, g: Any, out: Any, Z: Any, Y: Any) -> tuple[Any, None]:
+        total = self.Y.sum(axis=0, keepdims=True)  # 1 for one-hot labels
+        p = Z.softmax(axis=0) if isinstance(Z, Tensor) else self.p  # a Tensor under create_graph
+        return (g * (p * total - self.Y) / self.scale, None)  # labels are constants
+
+    def explain(self, out: str, ins: list[str]) -> list[tuple[int, str]]:
+        return [(0, f"softmax({ins[0]}) - Y")]
+
+
+def _one_hot(labels: np.ndarray, Z: np.ndarray) -> np.ndarray:
+    """Integer labels (m,) as one-hot columns (C, m) of Z's dtype."""
+    one_hot = np.zeros_like(Z)
+    one_hot[labels.astype(np.intp), np.arange(Z.shape[1])] = 1
+    return one_hot
+
+
 def _reduction_attrs(reduction: str) -> dict[str, str]:
     """The op's keyword arguments: none for the default, so the course's graph records exactly what it did."""
     return {} if reduction == "mean" else {"reduction": reduction}
@@ -205,16 +242,14 @@ def cross_entropy(Z: Tensor, Y: Any, reduction: Reduction = "mean") -> Tensor:
     ``reduction``: "mean" (J, the default), "sum", or "none" (the losses L (1, m), one per example).
     """
     reduction = _reduction(reduction, "cross_entropy")
-    m = _check_m(Z, "cross_entropy")
+    _check_m(Z, "cross_entropy")
     if Z.op == "softmax":
         raise ValueError("cross_entropy: Z is the output of a softmax, but cross_entropy takes the logits Z[L] and "
                          "applies log-softmax itself; end the model in output=\"identity\" (no Softmax layer)")
-    y = _class_targets(Y, Z)
-    log_p = where(y != 0, Z.log_softmax(axis=0), 0.0)  # 0 where Y is 0, whatever Z holds there
-    if reduction == "none":
-        return _cost(-(log_p * y).sum(axis=0, keepdims=True), reduction)
-    total = -(log_p * y).sum()
-    return _cost(total / m if reduction == "mean" else total, reduction)
+    _class_targets(Y, Z)  # the checks; the op reads the labels as its input (a jitted step sees new ones)
+    labels = _label_tensor(Y, Z)
+    labels = labels if labels.ndim == 2 else labels.reshape(1, -1)  # (m,) labels as (1, m)
+    return _cost(SoftmaxCrossEntropy.apply(Z, labels, **_reduction_attrs(reduction)), reduction)
 
 
 def _class_targets(Y: Any, Z: Tensor) -> np.ndarray:

@@ -76,7 +76,7 @@ def test_graph_of_a_softmax_model_uses_its_logits(tmp_path):
 
 def test_graph_draws_a_multiclass_network_from_dims_and_from_a_softmax_file(tmp_path, capsys):
     assert main(["graph", "--layers", "6,4,3", "--m", "5", "--out", str(tmp_path / "g.dot")]) == 0
-    assert "log_softmax" in (tmp_path / "g.dot").read_text()
+    assert "softmax_cross_entropy" in (tmp_path / "g.dot").read_text()  # the cost from the logits, one op
     nn.save(nn.MLP([3, 4, 5], output="softmax", rng=0), tmp_path / "old.h5")
     assert main(["graph", "--model", str(tmp_path / "old.h5"), "--m", "5", "--out", str(tmp_path / "h.dot")]) == 0
     assert "layer_dims [3, 4, 5]" in capsys.readouterr().out

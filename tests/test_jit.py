@@ -337,3 +337,13 @@ def test_index_arrays_inside_tuples_are_compared():
     step(np.ones((2, 2000)), np.r_[np.ones(1000), -np.ones(1000)])  # the same count selected both times:
     with pytest.raises(JitError, match="array argument of getitem"):  # only the values of the mask differ
         step(np.ones((2, 2000)), np.r_[-np.ones(1000), np.ones(1000)])
+
+
+def test_cross_entropy_reads_its_labels_as_an_input_so_minibatches_replay():
+    X, labels = np.random.RandomState(6).randn(2, 12), np.random.RandomState(7).randint(0, 3, size=(1, 12))
+    runs = []
+    for use_jit in (False, True):  # jit=True insists: a label baked into the recording would be refused
+        model = nn.MLP([2, 4, 3], output="identity", rng=4)
+        runs.append(nn.fit(model, X, labels, loss="cross_entropy", batch_size=4, seed=0, num_iterations=5,
+                           print_cost=False, record_every=1, jit=use_jit))
+    assert_close(np.array(runs[1]), np.array(runs[0]))

@@ -43,6 +43,7 @@ FORWARD = {  # op -> forward formula; {out} is the result, {0}, {1}, ... its inp
     "softplus": "{out} = log(1 + e^{0})",
     "log_sigmoid": "{out} = log(sigmoid({0}))",
     "binary_cross_entropy": "{out} = -1/m sum(Y log {0} + (1-Y) log(1-{0}))",
+    "softmax_cross_entropy": "{out} = -1/m sum(Y log softmax({0}))",
     "binary_cross_entropy_with_logits": "{out} = -1/m sum(Y log sigmoid({0}) + (1-Y) log(1-sigmoid({0})))",
     "add": "{out} = {0} + {1}", "sub": "{out} = {0} - {1}", "mul": "{out} = {0} * {1}",
     "div": "{out} = {0} / {1}", "pow": "{out} = {0} ** {1}", "matmul": "{out} = {0} {1}",
