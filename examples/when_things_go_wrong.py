@@ -6,6 +6,8 @@ explained step by step, and a few bad inputs. The README's "When things go wrong
 
 from __future__ import annotations
 
+import argparse
+
 import numpy as np
 
 import nn
@@ -13,6 +15,7 @@ from tinygrad_nb import Tensor, detect_anomaly
 
 
 def anomaly_report() -> None:
+    """A NaN in the data, caught by detect_anomaly in the forward pass."""
     model = nn.MLP([4, 3, 1], rng=1)
     X = np.random.RandomState(0).rand(4, 5)
     Y = np.array([[1.0, 0.0, 1.0, 1.0, 0.0]])
@@ -26,6 +29,7 @@ def anomaly_report() -> None:
 
 
 def backward_anomaly_report() -> None:
+    """A NaN made by the backward pass (sqrt at 0), caught by detect_anomaly."""
     model = nn.MLP([4, 3, 1], init="zeros")
     W1 = model.linears()[0].W
     try:
@@ -37,6 +41,7 @@ def backward_anomaly_report() -> None:
 
 
 def explain_trace() -> None:
+    """A backward pass explained step by step."""
     model = nn.MLP([4, 7, 1], rng=1)
     X = np.random.RandomState(0).rand(4, 209)
     Y = (np.random.RandomState(1).rand(1, 209) > 0.5).astype(float)
@@ -45,6 +50,7 @@ def explain_trace() -> None:
 
 
 def bad_inputs() -> None:
+    """A few mistakes and the one-line message each gets."""
     model = nn.MLP([20, 7, 1], rng=1)
     for attempt in (lambda: model.linears()[1](np.ones((19, 209))),
                     lambda: nn.binary_cross_entropy(Tensor(np.full((1, 3), 0.5)), np.array([[0, 1, 2]])),
@@ -57,7 +63,10 @@ def bad_inputs() -> None:
             print(f"{type(e).__name__}: {e}")
 
 
-if __name__ == "__main__":
+def main(argv: list[str] | None = None) -> None:
+    """Parse the (no) options, so that --help prints the description instead of running, then print it all."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.parse_args(argv)
     print("--- detect_anomaly ---")
     anomaly_report()
     backward_anomaly_report()
@@ -65,3 +74,7 @@ if __name__ == "__main__":
     explain_trace()
     print("--- bad input ---")
     bad_inputs()
+
+
+if __name__ == "__main__":
+    main()

@@ -9,8 +9,10 @@
 (1, 3)
 """
 
-from nn import datasets, init, optim
+from nn import datasets, defaults, init, optim
 from nn.containers import MLP, Sequential
+from nn.defaults import Settings, default_settings
+from nn.divergence import DivergenceWarning
 from nn.export_onnx import export_onnx, to_onnx
 from nn.layers import Dropout, Flatten, Identity, LeakyReLU, Linear, ReLU, Sigmoid, Softmax, Tanh
 from nn.losses import (
@@ -27,6 +29,8 @@ from nn.losses import (
 from nn.module import Module, Parameter
 from nn.reference import ClosedFormReport, check_against_closed_form, closed_form_backward, closed_form_forward
 from nn.serialization import load, save
+from nn.summary import summary
+from nn.task import Task, TaskMismatchError, check_task
 from nn.torch_bridge import from_torch, save_torch_state_dict, to_torch
 from nn.training import accuracy, fit, predict
 
@@ -35,8 +39,8 @@ __all__ = [
     "Flatten", "Sequential", "MLP", "init", "optim", "datasets",
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "mse", "l2_penalty",
     "MSELoss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss",
-    "fit", "predict", "accuracy",
+    "fit", "predict", "accuracy", "DivergenceWarning", "defaults", "default_settings", "Settings",
     "check_against_closed_form", "closed_form_forward", "closed_form_backward", "ClosedFormReport",
-    "save", "load",
+    "save", "load", "summary", "Task", "TaskMismatchError", "check_task",
     "export_onnx", "to_onnx", "to_torch", "from_torch", "save_torch_state_dict",
 ]

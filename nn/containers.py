@@ -15,8 +15,10 @@ import numpy as np
 
 from nn import init as initialisers
 from nn import validate
-from nn.layers import Activation, Dropout, Linear, activation, as_input
+from nn.layers import Activation, Dropout, Flatten, Linear, activation, as_input
 from nn.module import Module
+from nn.summary import Row, output_cell
+from nn.task import Task, output_of_layer
 from tinygrad_nb import Tensor
 
 
@@ -96,6 +98,58 @@ class Sequential(Module):
             A = out
         return A
 
+    def fit_task(self, task: Task | None) -> Task | None:
+        """``task`` checked against n[L] and the last layer, with ``output`` filled in from that layer.
+
+        A binary task needs n[L] = 1 output unit, a multiclass one n[L] = C, its number of
+        classes. A last Sigmoid/Softmax outputs probabilities, a last Linear/Identity logits.
+        """
+        task = super().fit_task(task)
+        if task is None:
+            return None
+        dims = self.layer_dims
+        if dims and dims[-1] != task.n_y:
+            units = f"n[L] = {dims[-1]} output unit{'s' if dims[-1] > 1 else ''}"
+            hint = (" (a binary task has one sigmoid output unit; for a softmax over 2 units use "
+                    "Task('multiclass', classes))" if task.kind == "binary" else "")
+            raise ValueError(f"{type(self).__name__}.task: the model has {units} but the task is {task.describe()}, "
+                             f"which needs n[L] = {task.n_y}{hint}")
+        found = output_of_layer(_last_kind(self))
+        if found is None:
+            return task
+        if task.output is not None and task.output != found:
+            raise ValueError(f"{type(self).__name__}.task: the task says the model outputs {task.output}, but its "
+                             f"last layer gives {found}; drop output= to take it from the model")
+        return task.with_output(found)
+
+    def summary_rows(self) -> list[Row]:
+        """One row per module in the order the forward pass runs them (nested Sequentials flattened):
+        a Linear shows W[l], b[l], its count (or "shared" when used again) and Z[l] (n[l], m)."""
+        rows: list[Row] = []
+        counted: set[int] = set()
+        dims = self.layer_dims
+        n: int | None = dims[0] if dims else None
+        l, name = 0, "X"
+        for m in _leaves(self):
+            if isinstance(m, Linear):
+                l, n, name = l + 1, m.n_out, f"Z{l + 1}"
+                count = "shared" if id(m) in counted else f"{m.W.size + m.b.size:,}"
+                counted.add(id(m))
+                rows.append((str(l), "Linear", f"{m.W.name} {m.W.shape}, {m.b.name} {m.b.shape}", count,
+                             output_cell(name, n)))
+                continue
+            if isinstance(m, Activation) and l and m.kind != "identity":
+                name = f"A{l}"
+            elif isinstance(m, Flatten):
+                n = None
+            elif not isinstance(m, (Activation, Dropout)):  # a module of the user's: its own count, output unknown
+                own = m.count_parameters()
+                n, name = None, ""
+                rows.append(("", type(m).__name__, "", f"{own:,}" if own else "", ""))
+                continue
+            rows.append(("", type(m).__name__, "", "", output_cell(name, n)))
+        return rows
+
     def config(self) -> dict[str, Any]:
         """{"type": "Sequential", "layers": [...]}; a module used again is {"type": "Shared", "layer": i},
         i being the position of its first use."""
@@ -121,11 +175,12 @@ class MLP(Sequential):
         rng: an int seed, RandomState or Generator; W1, W2, ... are drawn from it in order.
         slope: the slope of leaky_relu.
         keep_prob: with a value below 1, inverted dropout after each hidden activation.
+        task: what the model predicts (an ``nn.Task``, e.g. ``data.task``), saved with it; see ``Module.task``.
     """
 
     def __init__(self, layer_dims: Sequence[int], hidden: str = "relu", output: str = "sigmoid",
                  init: str | Callable[..., np.ndarray] = "deep", rng: initialisers.RNG = None,
-                 slope: float = 0.01, keep_prob: float = 1.0):
+                 slope: float = 0.01, keep_prob: float = 1.0, task: Task | None = None):
         dims = _check_dims(layer_dims)
         keep_prob = validate.probability("MLP: keep_prob", keep_prob)
         slope = validate.number("MLP: slope", slope, low=0, high=1, high_open=True)
@@ -139,15 +194,21 @@ class MLP(Sequential):
                 modules.append(Dropout(keep_prob=keep_prob, rng=r))
         super().__init__(*modules)
         self.hidden, self.output, self.slope, self.keep_prob = hidden, output, float(slope), float(keep_prob)
+        self.task = task
 
     def config(self) -> dict[str, Any]:
         return {"type": "MLP", "layer_dims": self.layer_dims, "hidden": self.hidden, "output": self.output,
                 "slope": self.slope, "keep_prob": self.keep_prob}
 
+    def summary_head(self) -> str:
+        return f"MLP(layer_dims={self.layer_dims}, hidden={self.hidden!r}, output={self.output!r})"
+
     def __repr__(self) -> str:
-        return (f"MLP(layer_dims={self.layer_dims}, hidden={self.hidden!r}, output={self.output!r})\n"
-                + "\n".join(f"  layer {lin.index}: {lin.W.name} {lin.W.shape}, {lin.b.name} {lin.b.shape}"
-                            for lin in self.linears()))
+        task = "" if self.task is None else f", task={self.task!r}"
+        return (f"MLP(layer_dims={self.layer_dims}, hidden={self.hidden!r}, output={self.output!r}, "
+                f"params={self.count_parameters()}{task})\n"
+                + "\n".join(f"  layer {lin.index}: {lin.W.name} {lin.W.shape}, {lin.b.name} {lin.b.shape}, "
+                            f"params={lin.W.size + lin.b.size}" for lin in self.linears()))
 
 
 def _linears_run_by(m: Module) -> list[Linear]:
@@ -157,6 +218,27 @@ def _linears_run_by(m: Module) -> list[Linear]:
     if isinstance(m, Sequential):
         return m._applied_linears()
     return [sub for sub in m.modules() if isinstance(sub, Linear)]
+
+
+def _leaves(seq: Sequential) -> list[Module]:
+    """The modules a Sequential runs, nested Sequentials flattened, in order."""
+    out: list[Module] = []
+    for m in seq.layers:
+        out.extend(_leaves(m) if isinstance(m, Sequential) else [m])
+    return out
+
+
+def _last_kind(seq: Sequential) -> str | None:
+    """The kind of the layer that makes the output ("sigmoid", "linear", ...); None when it cannot be told."""
+    for m in reversed(seq.layers):
+        if isinstance(m, Dropout):
+            continue  # dropout does not change what the output is
+        if isinstance(m, Activation):
+            return m.kind
+        if isinstance(m, Linear):
+            return "linear"
+        return _last_kind(m) if isinstance(m, Sequential) else None
+    return None
 
 
 def _check_dims(layer_dims: Sequence[int]) -> list[int]:

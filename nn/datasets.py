@@ -1,5 +1,8 @@
 """Datasets in the course's layout: X is (n_x, m) float64, Y is (n_y, m), one example per column.
 
+Every loader returns a ``Dataset``: X, Y, classes, a name, a task (an ``nn.Task``, binary or
+multiclass) and, when one is held out, a ``.test`` Dataset.
+
 - ``load_course_h5``, ``load_course_split``: the course's cat / non-cat HDF5 files (bring your own copy).
 - ``planar``: the course's two-class "flower", generated.
 - ``digits``: real 8x8 handwritten digits that ship inside scikit-learn (offline).
@@ -10,8 +13,11 @@ from __future__ import annotations
 import math
 import numbers
 import os
+import reprlib
+import warnings
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 
@@ -25,23 +31,116 @@ from nn.hdf5 import (
     read_array,
     require_h5py,
 )
+from nn.task import Task, describe_classes
 
 MAX_CLASSES = 10_000
+TASKS = ("binary", "multiclass")
 
 
-class Dataset(NamedTuple):
-    """X (n_x, m), Y (n_y, m) and the class names."""
+class Dataset:
+    """Examples in the course's layout, what their labels mean, and (optionally) a held-out test set.
 
-    X: np.ndarray
-    Y: np.ndarray
-    classes: list[str]
+    Attributes:
+        X: the inputs (n_x, m), one example per column.
+        Y: the labels (1, m): 0/1 for a binary task, 0..C-1 for a multiclass one (or one-hot (C, m)).
+        classes: the class names in label order: Y = i means ``classes[i]``.
+        name: what the data is called in messages and reprs (``"digits"``, a file's name).
+        task: an ``nn.Task`` (``.kind`` is "binary" or "multiclass"), compared with ``model.task``
+            by ``nn.check_task``; None when the classes do not make one (e.g. a single name).
+        test: the held-out test Dataset, or None.
+        train: the dataset itself, so ``data.train.X`` and ``data.test.X`` read alike.
+
+    ``Dataset(X, Y, classes)`` works as before; ``X, Y, classes = data`` still unpacks. The repr
+    is one short line: ``Dataset('digits', task='binary', X (64, 1438), Y (1, 1438), classes
+    ['even', 'odd'], test: 359 examples)``, never the arrays.
+
+    Args:
+        task: "binary", "multiclass", an ``nn.Task``, or None: binary for labels (1, m) with two
+            classes, multiclass for more.
+    """
+
+    def __init__(self, X: Any, Y: Any, classes: Sequence[str], name: str = "data",
+                 task: str | Task | None = None, test: Dataset | None = None):
+        X, Y = np.asarray(X), np.asarray(Y)
+        if X.ndim < 2 or Y.ndim != 2:
+            raise ValueError(f"Dataset {name!r}: expected X (n_x, m) and Y (n_y, m), got X {X.shape} and Y {Y.shape}")
+        if X.shape[-1] != Y.shape[-1]:
+            raise ValueError(f"Dataset {name!r}: X {X.shape} has {X.shape[-1]} examples (columns) but Y {Y.shape} "
+                             f"has {Y.shape[-1]}; the course's layout is one example per column")
+        if test is not None and not isinstance(test, Dataset):
+            raise TypeError(f"Dataset {name!r}: test must be a Dataset or None, got {type(test).__name__}")
+        self.X, self.Y, self.classes, self.name, self.test = X, Y, list(classes), str(name), test
+        self.task: Task | None = _task(task, self.classes, Y, self.name)
+
+    @property
+    def train(self) -> Dataset:
+        """The training examples: the dataset itself (its ``test`` is held apart)."""
+        return self
+
+    @property
+    def m(self) -> int:
+        """The number of examples m (columns of X)."""
+        return int(self.X.shape[-1])
+
+    def __iter__(self) -> Iterator[Any]:
+        """``X, Y, classes = data``, as when a Dataset was a tuple."""
+        return iter((self.X, self.Y, self.classes))
+
+    def __repr__(self) -> str:
+        task = "" if self.task is None else f", task={self.task.kind!r}"
+        numbered = describe_classes(self.classes)  # "classes 0..9" for the names "0".."9"
+        classes = numbered if numbered.startswith("classes 0..") else f"classes {reprlib.repr(self.classes)}"
+        test = "" if self.test is None else f", test: {self.test.m} examples"
+        return f"Dataset({self.name!r}{task}, X {self.X.shape}, Y {self.Y.shape}, {classes}{test})"
+
+    def split(self, test_fraction: float = 0.2, seed: int = 0) -> Dataset:
+        """These examples shuffled by ``seed``: the first round(m * test_fraction) held out as ``.test``.
+
+        Returns a new Dataset of the remaining examples whose ``test`` is the held-out part.
+        A Dataset that already has a test set is refused (split its examples before).
+        """
+        if self.test is not None:
+            raise ValueError(f"split: {self.name!r} already has a test set ({self.test.m} examples); split "
+                             f"Dataset(data.X, data.Y, data.classes) to hold out another")
+        test_fraction = _fraction("split", test_fraction)
+        m = self.m
+        n_test = int(round(m * test_fraction))
+        if not 0 < n_test < m:
+            raise ValueError(f"{self.name}: test_fraction={test_fraction!r} of {m} examples leaves {n_test} for the "
+                             f"test set and {m - n_test} for training; both need at least one")
+        perm = np.random.RandomState(seed).permutation(m)
+        test, train = perm[:n_test], perm[n_test:]
+        held_out = Dataset(self.X[..., test], self.Y[:, test], self.classes, f"{self.name} test", self.task)
+        return Dataset(self.X[..., train], self.Y[:, train], self.classes, self.name, self.task, test=held_out)
 
 
-class Split(NamedTuple):
-    """A train set and a test set."""
+def Split(train: Dataset, test: Dataset | None) -> Dataset:
+    """Kept for old code: ``train`` with ``test`` as its ``.test`` (``digits()`` now returns such a Dataset)."""
+    return Dataset(train.X, train.Y, train.classes, train.name, train.task, test=test)
 
-    train: Dataset
-    test: Dataset
+
+def _task(task: str | Task | None, classes: list[str], Y: np.ndarray, name: str) -> Task | None:
+    if isinstance(task, Task):
+        if list(task.classes) != classes:
+            raise ValueError(f"Dataset {name!r}: the task's classes {list(task.classes)} differ from classes {classes}")
+        return task.with_output(None)
+    if task is not None:
+        if task not in TASKS:
+            raise ValueError(f"Dataset {name!r}: task must be 'binary' or 'multiclass', got {task!r}")
+        return Task(task, classes)
+    kind = "binary" if Y.shape[0] == 1 and len(classes) == 2 else "multiclass"
+    try:
+        return Task(kind, classes)
+    except ValueError:  # one class, a repeated name: no task to compare, the data is still usable
+        return None
+
+
+def _fraction(who: str, test_fraction: Any) -> float:
+    if not isinstance(test_fraction, numbers.Real) or isinstance(test_fraction, bool):
+        raise TypeError(f"{who}: test_fraction must be a number in (0, 1), got {type(test_fraction).__name__}")
+    if not 0 < float(test_fraction) < 1:
+        raise ValueError(f"{who}: test_fraction must be in (0, 1), got {test_fraction!r}")
+    return float(test_fraction)
 
 
 def load_course_h5(path: str | os.PathLike) -> Dataset:
@@ -88,7 +187,7 @@ def _read_course_file(f: Any, path: Path) -> Dataset:
         c.decode("utf-8", "replace") if isinstance(c, bytes) else str(c)
         for c in read_array(classes_ds, f"{where} list_classes").reshape(-1)]
     X = x.reshape(m, -1).T / 255.0
-    return Dataset(X, y.reshape(1, m).astype(np.float64), classes)
+    return Dataset(X, y.reshape(1, m).astype(np.float64), classes, name=path.stem)
 
 
 def _check_classes(ds: Any, where: str) -> int:
@@ -108,20 +207,23 @@ def _check_classes(ds: Any, where: str) -> int:
 
 def load_course_split(train_path: str | os.PathLike,
                       test_path: str | os.PathLike | None = None) -> tuple[Dataset, Dataset | None]:
-    """The course's train file and its test file: ``test_path``, else the train path with "train" -> "test"
-    when that file exists (None when there is none)."""
+    """(train, test): the course's train file and its test file: ``test_path``, else the train path with
+    "train" -> "test" when that file exists (None when there is none). ``train.test`` is the test set too."""
     train_path = Path(train_path)
     train = load_course_h5(train_path)
     if test_path is None and "train" in train_path.name:
         guess = train_path.with_name(train_path.name.replace("train", "test"))
         test_path = guess if guess.is_file() else None
-    return train, (load_course_h5(test_path) if test_path is not None else None)
+    test = load_course_h5(test_path) if test_path is not None else None
+    train.test = test
+    return train, test
 
 
-def planar(m: int = 400, seed: int = 1) -> Dataset:
+def planar(m: int = 400, seed: int = 1, test_fraction: float | None = None) -> Dataset:
     """The course's "flower": m points in 2-D (X is (2, m)), two classes (Y is (1, m)), not linearly separable.
 
-    With the defaults it equals the course's ``load_planar_dataset()``.
+    With the defaults it equals the course's ``load_planar_dataset()`` (no test set). With
+    ``test_fraction``, that fraction is held out as ``.test`` (shuffled by ``seed``).
     """
     if not isinstance(m, int) or m < 2 or m % 2:
         raise ValueError(f"planar: m must be an even int >= 2, got {m!r}")
@@ -136,20 +238,21 @@ def planar(m: int = 400, seed: int = 1) -> Dataset:
         r = a * np.sin(4 * t) + rng.randn(n) * 0.2  # radius
         X[ix] = np.c_[r * np.sin(t), r * np.cos(t)]
         Y[ix] = j
-    return Dataset(X.T, Y.T, ["red", "blue"])
+    data = Dataset(X.T, Y.T, ["red", "blue"], name="planar", task="binary")
+    return data if test_fraction is None else data.split(test_fraction, seed)
 
 
-def digits(binary: bool = True, test_fraction: float = 0.2, seed: int = 0) -> Split:
-    """The 1,797 8x8 handwritten digits shipped with scikit-learn, X (64, m) scaled to [0, 1].
+def digits(task: str = "binary", test_fraction: float = 0.2, seed: int = 0, *,
+           binary: bool | None = None) -> Dataset:
+    """The 1,797 8x8 handwritten digits shipped with scikit-learn, X (64, m) scaled to [0, 1], test set held out.
 
-    ``binary=True``: Y (1, m) is 1 for an odd digit, 0 for an even one (a sigmoid task).
-    ``binary=False``: Y (1, m) holds the digit 0..9 (a softmax task).
-    The examples are shuffled by ``seed`` and split into train and test.
+    ``task="binary"``: Y (1, m) is 1 for an odd digit, 0 for an even one (classes even, odd; a sigmoid task).
+    ``task="multiclass"``: Y (1, m) holds the digit 0..9 (classes "0".."9"; a softmax task).
+    The examples are shuffled by ``seed`` and ``test_fraction`` of them held out as ``.test``.
+    ``binary=True/False`` is the old spelling of ``task=`` (deprecated).
     """
-    if not isinstance(test_fraction, numbers.Real) or isinstance(test_fraction, bool):
-        raise TypeError(f"digits: test_fraction must be a number in (0, 1), got {type(test_fraction).__name__}")
-    if not 0 < test_fraction < 1:
-        raise ValueError(f"digits: test_fraction must be in (0, 1), got {test_fraction!r}")
+    task = _digits_task(task, binary)
+    test_fraction = _fraction("digits", test_fraction)
     try:
         from sklearn.datasets import load_digits
     except ImportError as e:
@@ -157,13 +260,24 @@ def digits(binary: bool = True, test_fraction: float = 0.2, seed: int = 0) -> Sp
     data = load_digits()
     X = data.data.T / 16.0
     labels = data.target.reshape(1, -1).astype(np.float64)
+    binary = task == "binary"
     Y = labels % 2 if binary else labels
     classes = ["even", "odd"] if binary else [str(d) for d in range(10)]
-    perm = np.random.RandomState(seed).permutation(X.shape[1])
-    m = X.shape[1]
-    n_test = int(round(m * test_fraction))
-    if not 0 < n_test < m:
-        raise ValueError(f"digits: test_fraction={test_fraction!r} of {m} examples leaves {n_test} for the test set "
-                         f"and {m - n_test} for training; both need at least one")
-    test, train = perm[:n_test], perm[n_test:]
-    return Split(Dataset(X[:, train], Y[:, train], classes), Dataset(X[:, test], Y[:, test], classes))
+    return Dataset(X, Y, classes, name="digits", task=task).split(test_fraction, seed)
+
+
+def _digits_task(task: Any, binary: bool | None) -> str:
+    if isinstance(task, bool):  # digits(False): the old first argument was binary
+        binary, task = task, "binary"
+    if binary is not None:
+        if task != "binary":
+            raise TypeError(f"digits: got both task={task!r} and binary={binary!r}; give task= only")
+        warnings.warn(f"digits(binary={binary}) is deprecated: write digits(task="
+                      f"{'binary' if binary else 'multiclass'!r}), the name the command line uses (--task)",
+                      DeprecationWarning, stacklevel=3)
+        if not isinstance(binary, bool):
+            raise TypeError(f"digits: binary must be True or False, got {binary!r}")
+        return "binary" if binary else "multiclass"
+    if task not in TASKS:
+        raise ValueError(f"digits: task must be 'binary' (odd vs even) or 'multiclass' (0-9), got {task!r}")
+    return str(task)

@@ -14,6 +14,7 @@ import numpy as np
 from nn import init as initialisers
 from nn import validate
 from nn.module import Module
+from nn.summary import Row, output_cell
 from tinygrad_nb import ShapeError, Tensor, linear
 
 
@@ -65,11 +66,20 @@ class Linear(Module):
         try:
             Z = linear(self.W, A_prev, self.b)  # the op checks the shapes once
         except ShapeError as e:  # ... and the layer says it in course notation
-            label = "Linear" if self.index is None else f"Linear {self.index}"
-            raise ValueError(f"{label} expects {self._input_name()} with {self.n_in} rows, got {A_prev.shape} "
-                             "(course layout: (n[l-1], m), one example per column)") from e
+            raise ValueError(self._shape_message(A_prev.shape)) from e
         Z.name = self._output_name
         return Z
+
+    def _shape_message(self, shape: tuple[int, ...]) -> str:
+        """Why an input of ``shape`` does not fit, in course notation; a transposed input is named as such."""
+        label = "Linear" if self.index is None else f"Linear {self.index}"
+        name = self._input_name()
+        message = (f"{label} expects {name} with {self.n_in} rows, got {shape} "
+                   "(course layout: (n[l-1], m), one example per column)")
+        if len(shape) == 2 and shape[1] == self.n_in and shape[0] != self.n_in:
+            message += (f"; did you mean {name}.T? {shape} looks like {shape[0]} examples as rows of {self.n_in} "
+                        f"features, and {name}.T is ({self.n_in}, {shape[0]})")
+        return message
 
     def _input_name(self) -> str:
         return "X" if self.index is None or self.index == 1 else f"A{self.index - 1}"
@@ -78,6 +88,12 @@ class Linear(Module):
         suffix = "" if self.index is None else str(self.index)
         yield f"W{suffix}", self.W
         yield f"b{suffix}", self.b
+
+    def summary_rows(self) -> list[Row]:
+        """One row: layer l, W[l] and b[l] with their shapes, n[l] n[l-1] + n[l] parameters, Z[l] (n[l], m)."""
+        return [("" if self.index is None else str(self.index), "Linear",
+                 f"{self.W.name} {self.W.shape}, {self.b.name} {self.b.shape}", f"{self.W.size + self.b.size:,}",
+                 output_cell(self._output_name, self.n_out))]
 
     def config(self) -> dict[str, Any]:
         return {"type": "Linear", "n_in": self.n_in, "n_out": self.n_out}

@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from nn.summary import Row, Summary, format_summary, parameter_rows
+from nn.task import Task
 from tinygrad_nb import Tensor, side_effect
 
 
@@ -46,6 +48,7 @@ class Module:
     training: bool
     _parameters: dict[str, Tensor]
     _modules: dict[str, Module]
+    _task: Task | None = None
 
     def __init__(self) -> None:
         object.__setattr__(self, "_parameters", {})
@@ -180,6 +183,32 @@ class Module:
             p.grad = None
         return self
 
+    # ----- the task -----------------------------------------------------------------------------
+    @property
+    def task(self) -> Task | None:
+        """What this model predicts (an ``nn.Task``: binary or multiclass, the class names), or None.
+
+        None until set: ``model.task = data.task`` (or ``MLP(..., task=...)``). ``nn.save`` stores
+        it in the model file and ``nn.load`` restores it, so ``nn.check_task(model, data)`` can
+        refuse data labelled for another task. Setting it checks it against the model (n[L]
+        output units) and fills in ``output`` (probabilities or logits) from the last layer.
+        """
+        return self._task
+
+    @task.setter
+    def task(self, task: Task | None) -> None:
+        object.__setattr__(self, "_task", self.fit_task(task))
+
+    def fit_task(self, task: Task | None) -> Task | None:
+        """``task`` checked against this module (ValueError naming both when they disagree), its output filled in.
+
+        A plain Module cannot tell its output units, so any Task is accepted; Sequential and MLP check n[L].
+        """
+        if task is not None and not isinstance(task, Task):
+            raise TypeError(f"{type(self).__name__}.task must be an nn.Task or None, got {type(task).__name__}; "
+                            "e.g. nn.Task('binary', ['non-cat', 'cat'])")
+        return task
+
     # ----- persistence hooks and display ------------------------------------------------------
     def config(self) -> dict[str, Any]:
         """The constructor arguments that rebuild this module (saved as JSON by ``nn.save``)."""
@@ -189,11 +218,35 @@ class Module:
         """The part inside the parentheses of ``repr``."""
         return ""
 
+    def count_parameters(self) -> int:
+        """The number of parameter entries, each parameter once: sum of n[l] n[l-1] + n[l] over the layers."""
+        return sum(p.size for p in self.parameters())
+
+    def summary(self) -> Summary:
+        """A table of the layers: course names, W[l] and b[l] shapes, parameter counts, outputs, and the total.
+
+        Returns the text (a ``str`` whose repr is the table itself, so a notebook or the REPL
+        shows it as a table) and prints nothing: in a script write ``print(model.summary())``.
+        """
+        return format_summary(self.summary_head(), self.summary_rows(), list(self.named_parameters()), self.task)
+
+    def summary_head(self) -> str:
+        """The first line of ``summary()``: the module's type (and, for an MLP, its layer_dims)."""
+        return type(self).__name__
+
+    def summary_rows(self) -> list[Row]:
+        """The rows of ``summary()``: (layer l, module, parameters, count, output); here one per parameter."""
+        return parameter_rows(list(self.named_parameters()))
+
     def __repr__(self) -> str:
+        n = self.count_parameters()
         if not self._modules:
-            return f"{type(self).__name__}({self.extra_repr()})"
+            inner = self.extra_repr()
+            if n and "params=" not in inner:
+                inner += f"{', ' if inner else ''}params={n}"
+            return f"{type(self).__name__}({inner})"
         lines = [f"  ({name}): {repr(m).replace(chr(10), chr(10) + '  ')}" for name, m in self._modules.items()]
-        return f"{type(self).__name__}(\n" + "\n".join(lines) + "\n)"
+        return f"{type(self).__name__}(  # params={n}\n" + "\n".join(lines) + "\n)"
 
 
 @contextmanager

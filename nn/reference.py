@@ -10,10 +10,12 @@ Backward, with a sigmoid output and the cross-entropy cost:
     dA[l-1] = W[l]^T dZ[l]
     dZ[l]   = dA[l] * g'(Z[l])          for l < L
 
-Here the cost is J = -1/m sum(...), so dZ, dA are derivatives of J itself and the 1/m
-sits in dZ[L]: the course's dW = 1/m dZ A^T is this module's dZ A^T with dZ = (A - Y)/m.
-Both conventions give the same dW and db; ``closed_form_backward`` returns the course's
-(dZ[l] without the 1/m) and ``check_against_closed_form`` compares like with like.
+The course's dZ[l] and dA[l] are m times the derivatives of the cost J = -1/m sum(...):
+dZ[l] = m dJ/dZ[l], dA[l] = m dJ/dA[l], while dW[l] and db[l] are dJ/dW[l] and dJ/db[l]
+(``tinygrad_nb.explain_mode.course_scale``). ``closed_form_backward`` returns the course's
+quantities, and ``check_against_closed_form`` scales autograd's dJ/dZ and dJ/dA by m before it
+compares, so that like is compared with like. ``viz.draw_graph``, ``viz.explore`` and explain mode
+show the same convention; the report's ``norms`` are the numbers they print (||dZ4|| and so on).
 
 Each quantity is compared by ``relative_difference``, the course's gradient-check metric
 with a floor under its denominator (see there), so that an exact 0 against a rounding
@@ -23,17 +25,17 @@ residue of 1e-17 is not reported as a 100% difference.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 import tinygrad_nb
 from nn import validate
 from nn.containers import Sequential
+from nn.data_checks import check_data
 from nn.layers import Activation, Dropout, LeakyReLU, Linear
 from nn.losses import binary_cross_entropy
 from nn.module import eval_mode
-from nn.training import check_data
 from tinygrad_nb import Tensor, grad
 
 # g(Z) and g'(Z) for each hidden activation, written as the course writes them.
@@ -100,6 +102,7 @@ class ClosedFormReport:
     """``relative_difference(autograd, formula)`` for each quantity, one row per quantity: (name, shape, difference)."""
 
     rows: list[tuple[str, tuple[int, ...], float]]
+    norms: dict[str, float] = field(default_factory=dict)  # ||quantity|| from autograd, in the course's convention
 
     @property
     def max_difference(self) -> float:
@@ -115,8 +118,9 @@ class ClosedFormReport:
         return {name: d for name, _, d in self.rows}
 
     def __str__(self) -> str:
-        lines = [f"{'quantity':<10}{'shape':<16}{'relative difference':>20}"]
-        lines += [f"{name:<10}{str(shape):<16}{d:>20.3e}" for name, shape, d in self.rows]
+        lines = [f"{'quantity':<10}{'shape':<16}{'relative difference':>20}{'norm':>12}"]
+        lines += [f"{name:<10}{str(shape):<16}{d:>20.3e}" + (f"{self.norms[name]:>12.4g}" if name in self.norms else "")
+                  for name, shape, d in self.rows]
         return "\n".join(lines)
 
 
@@ -178,18 +182,18 @@ def check_against_closed_form(model: Sequential, X: np.ndarray, Y: np.ndarray,
         targets = Zs + As[:-1] + [lin.W for lin in lins] + [lin.b for lin in lins]
         auto = [np.zeros_like(t.data) if d is None else d.data for t, d in zip(targets, grad(J, targets))]
     L = len(lins)
-    m = y.shape[1]
-    dZ_auto, dA_auto = auto[:L], auto[L:2 * L]
+    m = y.shape[1]  # the course's dZ, dA are m dJ/dZ, m dJ/dA (course_scale); dW, db are dJ/dW, dJ/db
+    dZ_auto, dA_auto = [a * m for a in auto[:L]], [a * m for a in auto[L:2 * L]]
     dW_auto, db_auto = auto[2 * L:3 * L], auto[3 * L:]
     AL, caches = closed_form_forward(params, X0.data, activations, slope)
     ref = closed_form_backward(AL, y.astype(AL.dtype), caches, activations, slope)
-    rows = []
+    rows, norms = [], {}
     for l in range(L, 0, -1):
-        rows.append((f"dZ{l}", dZ_auto[l - 1].shape, relative_difference(dZ_auto[l - 1] * m, ref[f"dZ{l}"])))
-        rows.append((f"dW{l}", dW_auto[l - 1].shape, relative_difference(dW_auto[l - 1], ref[f"dW{l}"])))
-        rows.append((f"db{l}", db_auto[l - 1].shape, relative_difference(db_auto[l - 1], ref[f"db{l}"])))
-        rows.append((f"dA{l - 1}", dA_auto[l - 1].shape, relative_difference(dA_auto[l - 1] * m, ref[f"dA{l - 1}"])))
-    report = ClosedFormReport(rows)
+        for name, value in ((f"dZ{l}", dZ_auto[l - 1]), (f"dW{l}", dW_auto[l - 1]), (f"db{l}", db_auto[l - 1]),
+                            (f"dA{l - 1}", dA_auto[l - 1])):
+            rows.append((name, value.shape, relative_difference(value, ref[name])))
+            norms[name] = float(np.linalg.norm(value))
+    report = ClosedFormReport(rows, norms)
     if verbose:
         print(report)
     return report

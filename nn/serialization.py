@@ -3,13 +3,17 @@
 File layout (format "tinygrad-nb", version 2)::
 
     user block             the checksum seal: SHA-256 of each array's bytes and of all other bytes
-    /                      attrs: format, format_version, architecture (JSON)
+    /                      attrs: format, format_version, architecture (JSON), task (JSON, when the model has one)
     /layer1/W1, /layer1/b1 each layer's parameters in their native dtype
     /layer2/W2, ...
 
-Version 1 is the same without the seal; it still loads. The seal is checked before h5py
-parses the file, so a flipped byte is refused naming the parameter (or the HDF5 structure)
-instead of loading as 1.46e308 or crashing the HDF5 library.
+Version 1 is the same without the seal; it still loads. The task attribute (``nn.Task``: binary or
+multiclass, the class names, probabilities or logits) is optional, so files without one (saved
+before tasks were stored, or from a model whose ``task`` is None) load with ``task`` None.
+
+The seal is checked before h5py parses the file, so a flipped byte is refused naming the
+parameter (or the HDF5 structure) instead of loading as 1.46e308 or crashing the HDF5 library.
+The task, an attribute, is sealed with the rest of the structure.
 
 ``save`` writes a temporary file beside the target and moves it into place with
 ``os.replace``, so a crash never leaves a half-written model. ``load`` trusts nothing in the
@@ -46,6 +50,7 @@ from nn.hdf5 import (
 )
 from nn.layers import ACTIVATIONS, Dropout, Flatten, LeakyReLU, Linear, Softmax
 from nn.module import Module
+from nn.task import MAX_TASK_CHARS, Task
 
 FORMAT = "tinygrad-nb"
 FORMAT_VERSION = 2
@@ -61,7 +66,7 @@ def _group_of(name: str) -> str:
 
 
 def save(model: Module, path: str | os.PathLike) -> Path:
-    """Write ``model`` (architecture and parameters) to ``path`` atomically; returns the path.
+    """Write ``model`` (architecture, parameters and ``model.task``) to ``path`` atomically; returns the path.
 
     A model file being replaced keeps its permission bits. An empty path, a folder, a missing
     or read-only folder is refused before anything is written.
@@ -80,6 +85,8 @@ def save(model: Module, path: str | os.PathLike) -> Path:
             f.attrs["format"] = FORMAT
             f.attrs["format_version"] = FORMAT_VERSION
             f.attrs["architecture"] = architecture
+            if model.task is not None:
+                f.attrs["task"] = model.task.to_json()
             for name, data in params:
                 f.require_group(_group_of(name)).create_dataset(name, data=data)
         write_seal(tmp, userblock)
@@ -92,10 +99,16 @@ def read_file(path: str | os.PathLike) -> tuple[dict[str, Any], dict[str, np.nda
     Raises FileNotFoundError when there is no file, and BadFileError (a ValueError) naming the
     file and the problem for anything else.
     """
-    return _read(Path(path), buildable=False)
+    architecture, params, _ = _read(Path(path), buildable=False)
+    return architecture, params
 
 
-def _read(path: Path, buildable: bool) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+def read_task(path: str | os.PathLike) -> Task | None:
+    """The task stored in the model file ``path`` (None for a file saved without one), the whole file checked."""
+    return _read(Path(path), buildable=False)[2]
+
+
+def _read(path: Path, buildable: bool) -> tuple[dict[str, Any], dict[str, np.ndarray], Task | None]:
     """``read_file``; with ``buildable``, the architecture must also be one ``build`` knows."""
     sealed = path.is_file() and verify_seal(path, "load")
     with open_for_reading(path, "load", "model file") as f:
@@ -107,12 +120,14 @@ def _read(path: Path, buildable: bool) -> tuple[dict[str, Any], dict[str, np.nda
             raise BadFileError(f"load: {path} is damaged: {e}") from e
 
 
-def _read_open(f: Any, path: Path, buildable: bool, sealed: bool) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+def _read_open(f: Any, path: Path, buildable: bool,
+               sealed: bool) -> tuple[dict[str, Any], dict[str, np.ndarray], Task | None]:
     version = _format_version(f, path)
     if version >= 2 and not sealed:
         raise BadFileError(f"load: {path} has format version {version} but no checksum seal in its first bytes "
                            "(overwritten?); the file is corrupt")
     architecture = _architecture(f, path)
+    task = _task(f, path)
     datasets = _parameter_datasets(f, path)
     check_fits(sum(declared_nbytes(ds, f"load: {path}: {name}") for name, ds in datasets.items()), f, "load")
     expected, unknown = _expected_shapes(architecture, f"load: {path}")
@@ -121,11 +136,34 @@ def _read_open(f: Any, path: Path, buildable: bool, sealed: bool) -> tuple[dict[
                            "(pass model= to load its parameters into your own module)")
     if expected is not None:
         _check_against_architecture(expected, {name: ds.shape for name, ds in datasets.items()}, path)
+        _check_task_fits(task, expected, path)
     params = {}
     for name, ds in datasets.items():
         array = read_array(ds, f"load: {path}: {name}")
         params[name] = array.astype(array.dtype.newbyteorder("="), copy=False)
-    return architecture, params
+    return architecture, params, task
+
+
+def _task(f: Any, path: Path) -> Task | None:
+    """The stored task, None when the file has none; BadFileError naming the problem for a malformed one."""
+    if "task" not in f.attrs:
+        return None
+    text = _scalar_attr(f, "task", path)
+    if not isinstance(text, str) or len(text) > MAX_TASK_CHARS:
+        raise BadFileError(f"load: {path}: the task attribute should be a JSON string of at most {MAX_TASK_CHARS} "
+                           f"characters, got {reprlib.repr(text)}")
+    try:
+        return Task.from_json(text)
+    except (TypeError, ValueError) as e:
+        raise BadFileError(f"load: {path}: the stored task is invalid: {str(e).removeprefix('Task: ')}") from None
+
+
+def _check_task_fits(task: Task | None, expected: dict[str, tuple[int, ...]], path: Path) -> None:
+    """BadFileError when the stored task needs another number of output units than the architecture's n[L]."""
+    last = expected.get("W") or expected.get(f"W{sum(name.startswith('W') for name in expected)}")
+    if task is not None and last is not None and last[0] != task.n_y:
+        raise BadFileError(f"load: {path}: the stored task is {task.describe()}, which needs n[L] = {task.n_y} "
+                           f"output units, but the stored architecture has n[L] = {last[0]}")
 
 
 def _scalar_attr(obj: Any, name: str, path: Path) -> Any:
@@ -312,18 +350,28 @@ def _build(config: dict[str, Any]) -> Module:
 def load(path: str | os.PathLike, model: Module | None = None) -> Module:
     """Rebuild the model stored in ``path`` or, given ``model``, load the stored parameters into it.
 
+    The stored task (``model.task``) comes back too; a file without one gives a rebuilt model
+    ``task`` None and leaves a given model's task as it was.
+
     Missing, extra or mis-shaped parameters raise a ValueError naming each bad key; a damaged,
     forged or foreign file raises BadFileError (a ValueError) naming the file and the problem.
     Either way the given model is then unchanged.
     """
-    architecture, params = _read(Path(path), buildable=model is None)
+    architecture, params, task = _read(Path(path), buildable=model is None)
     try:
         target = build(architecture) if model is None else model
     except ValueError as e:  # say which file holds the invalid architecture
         raise BadFileError(f"load: {path}: {str(e).removeprefix('load: ')}") from e
+    try:  # before anything changes: a refused task leaves the model as it was
+        task = target.fit_task(task if model is None or task is None else task.with_output(None))
+    except ValueError as e:  # a given model's own last layer says what its output is; its n[L] must fit
+        message = f"load: {path}: the stored task does not fit {'its' if model is None else 'the given'} model: {e}"
+        raise (BadFileError(message) if model is None else ValueError(message)) from None
     stored_dtypes = {a.dtype for a in params.values() if a.dtype.kind == "f"}
     if model is None and len(stored_dtypes) == 1:
         target.astype(stored_dtypes.pop())  # keep the file's native dtype (float32 stays float32)
     target.load_state_dict(params, strict=True)
+    if task is not None:
+        target.task = task
     return target
 

@@ -1,60 +1,38 @@
 """Training and evaluation: ``fit``, ``predict``, ``accuracy``.
 
 ``fit`` is the course's loop: forward, cost, backward, update, printing
-``Cost after iteration i: c`` every ``print_every`` iterations.
+``Cost after iteration i: c`` every ``print_every`` iterations. Around it: the data checks
+(``data_checks``), the default learning rate (``defaults``), the watch for divergence
+(``divergence``), the progress bar (``progress``) and the BLAS thread limit (``threads``).
 """
 
 from __future__ import annotations
 
-import sys
+import math
+import warnings
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from nn import validate
+from nn.containers import Sequential
+from nn.data_checks import check_data, check_output_and_loss, check_X, input_size, loss_function
+from nn.defaults import SGD_LR
+from nn.divergence import DivergenceWarning, Watch, check_on_divergence
 from nn.layers import Dropout, as_input
-from nn.losses import LOSSES, l2_penalty
+from nn.losses import LOSSES, binary_cross_entropy, l2_penalty
 from nn.module import Module, eval_mode
 from nn.optim import SGD, InverseTimeDecay, Optimizer
+from nn.progress import Progress, check_progress
+from nn.threads import blas_threads as limit_blas_threads
+from nn.threads import check_blas_threads
 from tinygrad_nb import JitError, Tensor, jit, no_grad
+
+__all__ = ["fit", "predict", "accuracy", "check_X", "check_data", "DivergenceWarning"]
 
 Loss = Callable[[Tensor, Any], Tensor]
 SEEDS = 2**32  # numpy.random.RandomState takes seeds in [0, 2**32 - 1]
-
-
-def check_X(X: Any) -> np.ndarray:
-    """X as a float array (n_x, m) with m >= 1 examples and no NaN or Inf."""
-    x = _matrix("X", X)
-    if x.shape[1] == 0:
-        raise ValueError(f"X has no examples: shape {x.shape} (m = 0)")
-    if not np.isfinite(x).all():
-        raise ValueError("X contains NaN or Inf")
-    return x if x.dtype.kind == "f" else x.astype(np.float64)
-
-
-def check_data(X: Any, Y: Any) -> tuple[np.ndarray, np.ndarray]:
-    """X as (n_x, m) and Y as (n_y, m) numeric arrays with the same m >= 1; X without NaN or Inf.
-
-    Y's values are checked where their meaning is known: by the loss, or by ``accuracy``.
-    """
-    x, y = _matrix("X", X), _matrix("Y", Y)
-    if x.shape[1] != 0 and y.shape[1] != x.shape[1]:
-        raise ValueError(f"X has m = {x.shape[1]} examples (columns) but Y has {y.shape[1]}: X is {x.shape}, "
-                         f"Y is {y.shape}")
-    return check_X(x), y
-
-
-def _matrix(label: str, a: Any) -> np.ndarray:
-    a = a.data if isinstance(a, Tensor) else a
-    if not isinstance(a, np.ndarray):
-        raise TypeError(f"{label} must be a numpy array (course layout: one example per column), "
-                        f"got {type(a).__name__}")
-    if a.ndim != 2:
-        raise ValueError(f"{label} must be 2-D (n, m) with one example per column, got shape {a.shape}")
-    if a.dtype.kind not in "biuf":
-        raise TypeError(f"{label} must be numeric, got dtype {a.dtype}")
-    return a
 
 
 def _check_model(model: Any, caller: str) -> Module:
@@ -74,9 +52,15 @@ def _resolve_loss(loss: str | Loss) -> Loss:
     return LOSSES[loss]
 
 
-def _resolve_optimizer(optimizer: Optimizer | None, model: Module, lr: float) -> Optimizer:
+def _resolve_optimizer(optimizer: Optimizer | None, model: Module, lr: float | None) -> Optimizer:
+    if lr is not None:
+        lr = validate.number("lr", lr, low=0, low_open=True)
     if optimizer is None:
-        return SGD(model.parameters(), lr)
+        return SGD(model.parameters(), SGD_LR if lr is None else lr)
+    if lr is not None and isinstance(optimizer, Optimizer):
+        raise ValueError(f"fit: lr={lr:g} and an optimizer with its own learning rate {optimizer.lr:g}: give the "
+                         f"rate to the optimizer ({type(optimizer).__name__}(model.parameters(), lr={lr:g})) and "
+                         "leave fit's lr out")
     if isinstance(optimizer, str):
         raise TypeError(f"optimizer must be an Optimizer object, not the name {optimizer!r}: pass e.g. "
                         "nn.optim.Adam(model.parameters(), lr=0.001)")
@@ -107,23 +91,15 @@ def _check_cost(J: Any) -> Tensor:
     return J
 
 
-def _progress(total: int, enabled: bool):
-    if not enabled:
-        return None
-    try:
-        from tqdm.auto import tqdm
-    except ImportError:
-        return None
-    return tqdm(total=total, disable=None, leave=False, file=sys.stderr)  # disable=None: hidden off a terminal
-
-
 def fit(model: Module, X: Any, Y: Any, *, loss: str | Loss = "binary_cross_entropy",
-        optimizer: Optimizer | None = None, lr: float = 0.0075, num_iterations: int = 2500,
+        optimizer: Optimizer | None = None, lr: float | None = None, num_iterations: int = 2500,
         batch_size: int | None = None, seed: int = 0, lambd: float = 0.0, print_every: int = 100,
-        print_cost: bool = True, progress: bool = False, record_every: int | None = None,
+        print_cost: bool = True, progress: bool | None = None, record_every: int | None = None,
         scheduler: InverseTimeDecay | None = None, jit: bool | None = None,
-        history: dict[str, Any] | None = None) -> list[float]:
-    """Train ``model`` on X (n_x, m) and Y (n_y, m); returns the costs recorded every ``record_every`` iterations.
+        history: dict[str, Any] | None = None, on_divergence: str = "warn",
+        blas_threads: int | None = None) -> list[float]:
+    """Train ``model`` on X (n_x, m) and Y (n_y, m); returns the costs recorded every ``record_every`` iterations
+    and at the last iteration run.
 
     Full batch (``batch_size=None``): each iteration is one gradient step, as in the course,
     and its cost is J. Mini-batch: each iteration is one epoch over mini-batches of
@@ -132,26 +108,55 @@ def fit(model: Module, X: Any, Y: Any, *, loss: str | Loss = "binary_cross_entro
     times its size, over m: the course's ``cost_total / m``). The course's
     ``random_mini_batches`` starts at seed 10 and adds 1 before each epoch: ``seed=11``.
     ``loss`` is a name from ``nn.losses.LOSSES`` or a callable (A[L], Y) -> J returning a
-    one-element Tensor. ``optimizer`` is an ``nn.optim`` object (default
-    ``SGD(model.parameters(), lr)``); ``lambd`` >= 0 adds the course's L2 term
-    lambd / (2 m) sum ||W[l]||^2 (m of the batch). ``scheduler`` (an
-    ``nn.optim.InverseTimeDecay`` on ``optimizer``) steps after every iteration or epoch, and
-    each printed cost is followed by ``learning rate after epoch i: lr``, as the course prints.
+    one-element Tensor; a built-in loss that cannot take the model's output (cross_entropy after
+    a softmax, binary_cross_entropy after an identity output) is refused with the fix.
+
+    The learning rate: without ``optimizer`` fit steps ``SGD(model.parameters(), lr)``, and
+    ``lr=None`` is the course's 0.0075 (``nn.defaults``; Adam and RMSprop take 0.001 there,
+    0.00002 on the cat data). An ``optimizer`` (an ``nn.optim`` object) carries its own learning
+    rate, so ``lr`` must then be left out: giving both is refused rather than one ignored.
+    ``lambd`` >= 0 adds the course's L2 term lambd / (2 m) sum ||W[l]||^2 (m of the batch).
+    ``scheduler`` (an ``nn.optim.InverseTimeDecay`` on ``optimizer``) steps after every iteration
+    or epoch, and each printed cost is followed by ``learning rate after epoch i: lr``.
+
     ``jit`` compiles the training step with ``tinygrad_nb.jit`` (the same results to rounding,
     faster where per-op bookkeeping dominates). The default (None) uses it where it applies:
     not with a Dropout in training mode (its masks are drawn outside the ops, so a replay could
     not redraw them), and a step the jit cannot replay runs eagerly instead. ``jit=True`` insists
     (a ``JitError`` says why it cannot), ``jit=False`` runs eagerly.
+
+    ``on_divergence``: fit watches each cost (``nn.divergence``): a NaN or Inf cost, weights
+    turned NaN, a binary cross-entropy stuck at its floor (outputs exactly 0 or 1), or a cost
+    that keeps rising. ``"warn"`` (the default) warns once with a ``DivergenceWarning`` naming
+    the iteration and what to try, and trains on; ``"stop"`` warns and ends training there,
+    returning the costs so far; ``"ignore"`` does neither. A NaN or Inf cost ends training under
+    ``"warn"`` too: nothing can be learned from it.
+
+    ``progress``: a tqdm bar (the ``progress`` extra) with the cost beside it; the printed lines
+    go above it. True: always; False: never; None (default): once the run has lasted a few
+    seconds, on a terminal or in a notebook (``nn.progress``).
+
+    ``blas_threads``: the threads NumPy's matrix products may use during training. None (default)
+    applies the rule of ``nn.threads``: 1 thread for these small matrices (more only for products
+    of 500 million multiply-adds and up): measured on a 2-core machine beside two busy processes,
+    the digits (1,000 iterations) took 2.3-4.6 s with 1 BLAS thread and 14-30 s with 2, and on
+    an idle machine a second thread gained nothing (cat, 200 iterations: 1.23 s and 1.21 s). A
+    BLAS variable in the environment
+    (``OPENBLAS_NUM_THREADS``, ``OMP_NUM_THREADS``, ``MKL_NUM_THREADS``, ...) is respected and
+    then nothing changes. An int sets the limit. Needs threadpoolctl; the previous limits are
+    restored on return.
+
     ``history``: a dict that fit fills (what it held is replaced), JSON-ready, for
-    ``viz.explore(J, history=h)``: "iterations" and "costs" at every recorded iteration,
-    "grad_norms" {"dW1": [...], ...}: ||dW[l]|| (Frobenius) after that iteration's backward (the
-    last mini-batch's with ``batch_size``), "record_every" and "learning_rate".
-    Every option is checked before the first step.
+    ``viz.explore(J, history=h)``: "iterations" and "costs" at every recorded iteration (the
+    last one included, so the spacing is even except at the end), "grad_norms"
+    {"dW1": [...], ...}: ||dW[l]|| (Frobenius) after that iteration's backward (the last
+    mini-batch's with ``batch_size``), "record_every", "learning_rate", and "divergence" (the
+    warning's text, or None). Every option is checked before the first step.
     """
     _check_model(model, "fit")
-    x, y = check_data(X, Y)
+    x, y = check_data(X, Y, input_size(model))
     cost_fn = _resolve_loss(loss)
-    validate.number("lr", lr, low=0, low_open=True)
+    check_output_and_loss(model, loss)
     num_iterations = validate.integer("num_iterations", num_iterations, low=0)
     batch_size = validate.positive_int("batch_size", batch_size, allow_none=True)
     seed = validate.integer("seed", seed, low=0, high=SEEDS - 1)
@@ -160,8 +165,30 @@ def fit(model: Module, X: Any, Y: Any, *, loss: str | Loss = "binary_cross_entro
     record_every = validate.positive_int("record_every", record_every, allow_none=True) or print_every
     opt = _resolve_optimizer(optimizer, model, lr)
     _check_scheduler(scheduler, optimizer)
+    on_divergence = check_on_divergence(on_divergence)
+    progress = check_progress(progress)
+    threads = check_blas_threads(blas_threads)
     if history is not None and not isinstance(history, dict):
         raise TypeError(f"history must be a dict for fit to fill (or None), got {type(history).__name__}")
+    if jit is not None and not isinstance(jit, bool):
+        raise TypeError(f"jit must be True, False or None (where it applies), got {jit!r}")
+    floors = loss_function(loss) is binary_cross_entropy and getattr(loss, "reduction", "mean") == "mean"
+    watch = None if on_divergence == "ignore" else Watch(
+        x.shape[1] if floors and not lambd else None, _advice(opt, optimizer is not None),
+        "iteration" if batch_size is None else "epoch")
+    with limit_blas_threads(threads, _largest_product(model, batch_size or x.shape[1])):
+        return _train(model, x, y, cost_fn, opt, scheduler, watch, on_divergence == "stop", history,
+                      num_iterations=num_iterations, batch_size=batch_size, seed=seed, lambd=lambd,
+                      print_every=print_every if print_cost else 0, record_every=record_every,
+                      progress=progress, insist=jit)
+
+
+def _train(model: Module, x: np.ndarray, y: np.ndarray, cost_fn: Loss, opt: Optimizer,
+           scheduler: InverseTimeDecay | None, watch: Watch | None, stop_on_divergence: bool,
+           history: dict[str, Any] | None, *, num_iterations: int, batch_size: int | None, seed: int,
+           lambd: float, print_every: int, record_every: int, progress: bool | None,
+           insist: bool | None) -> list[float]:
+    """fit's loop, its arguments checked; ``print_every=0`` prints nothing."""
     named = [(name, p) for name, p in model.named_parameters() if name.split(".")[-1].startswith("W")]
     weights = [p for _, p in named]
     shorts = [name.split(".")[-1] for name, _ in named]
@@ -169,12 +196,11 @@ def fit(model: Module, X: Any, Y: Any, *, loss: str | Loss = "binary_cross_entro
     if history is not None:
         history.clear()
         history.update(iterations=[], costs=[], grad_norms={k: [] for k in keys},
-                       record_every=record_every, learning_rate=float(opt.lr))
+                       record_every=record_every, learning_rate=float(opt.lr), divergence=None)
     m = x.shape[1]
     word = "iteration" if batch_size is None else "epoch"
     model.train()
     costs: list[float] = []
-    bar = _progress(num_iterations, progress)
     full_batch = [(Tensor(x, name="X"), y)]
 
     def step(xb: Tensor, yb: np.ndarray) -> Tensor:
@@ -186,36 +212,71 @@ def fit(model: Module, X: Any, Y: Any, *, loss: str | Loss = "binary_cross_entro
         opt.step()
         return J
 
-    if jit is not None and not isinstance(jit, bool):
-        raise TypeError(f"jit must be True, False or None (where it applies), got {jit!r}")
-    insist = jit
     compiled = _jit_step(step, model, insist)
-    for i in range(num_iterations):
-        batches = full_batch if batch_size is None else _mini_batches(x, y, batch_size, (seed + i) % SEEDS)
-        total = 0.0
-        for xb, yb in batches:
-            J, compiled = _run_step(compiled, step, insist, xb, yb)
-            total += J.item() * xb.shape[1]
-        cost = J.item() if len(batches) == 1 else total / m  # one batch: J itself, not (J m) / m
-        if scheduler is not None:
-            scheduler.step()
-        if bar is not None:
-            bar.update(1)
-            bar.set_postfix(cost=f"{cost:.6f}")
-        if i % record_every == 0:
-            costs.append(cost)
-            if history is not None:
-                history["iterations"].append(i)
-                history["costs"].append(cost)
-                for k, W in zip(keys, weights):
-                    history["grad_norms"][k].append(None if W.grad is None else float(np.linalg.norm(W.grad.data)))
-        if print_cost and (i % print_every == 0 or i == num_iterations - 1):
-            print(f"Cost after {word} {i}: {cost}")
+    bar = Progress(num_iterations, progress)
+    try:
+        for i in range(num_iterations):
+            batches = full_batch if batch_size is None else _mini_batches(x, y, batch_size, (seed + i) % SEEDS)
+            total = 0.0
+            try:
+                for xb, yb in batches:
+                    J, compiled = _run_step(compiled, step, insist, xb, yb)
+                    total += J.item() * xb.shape[1]
+            except ValueError:
+                if watch is None or all(np.isfinite(p.data).all() for p in model.parameters()):
+                    raise
+                _warn_diverged(f"fit: training diverged: the weights became NaN or Inf in an update before {word} "
+                               f"{i}; {watch.advice}; training stopped", history)
+                break
+            cost = J.item() if len(batches) == 1 else total / m  # one batch: J itself, not (J m) / m
             if scheduler is not None:
-                print(f"learning rate after {word} {i}: {opt.lr}")
-    if bar is not None:
+                scheduler.step()
+            bar.update(cost)
+            message = None if watch is None else watch.check(i, cost)
+            stop = message is not None and (stop_on_divergence or not math.isfinite(cost))
+            last = stop or i == num_iterations - 1
+            if i % record_every == 0 or last:
+                costs.append(cost)
+                if history is not None:
+                    _record(history, i, cost, keys, weights)
+            if print_every and (i % print_every == 0 or last):
+                bar.line(f"Cost after {word} {i}: {cost}")
+                if scheduler is not None:
+                    bar.line(f"learning rate after {word} {i}: {opt.lr}")
+            if message is not None:
+                _warn_diverged(message + ("; training stopped" if stop else ""), history)
+            if stop:
+                break
+    finally:
         bar.close()
     return costs
+
+
+def _record(history: dict[str, Any], i: int, cost: float, keys: list[str], weights: list[Tensor]) -> None:
+    history["iterations"].append(i)
+    history["costs"].append(cost)
+    for k, W in zip(keys, weights):
+        history["grad_norms"][k].append(None if W.grad is None else float(np.linalg.norm(W.grad.data)))
+
+
+def _warn_diverged(message: str, history: dict[str, Any] | None) -> None:
+    if history is not None:
+        history["divergence"] = message
+    warnings.warn(message, DivergenceWarning, stacklevel=4)  # _warn_diverged < _train < fit < the caller
+
+
+def _advice(opt: Optimizer, given: bool) -> str:
+    """What to try when training diverges: a tenth of the learning rate, said the way it was given."""
+    smaller = f"{opt.lr / 10:.4g}"
+    where = (f"{type(opt).__name__}(model.parameters(), lr={smaller})" if given else f"fit(..., lr={smaller})")
+    return f"try a smaller learning rate, e.g. {where} (a tenth of {opt.lr:g})"
+
+
+def _largest_product(model: Module, m: int) -> int:
+    """Multiply-adds of the step's largest matrix product W[l] A[l-1]: n[l] n[l-1] m (0 when unknown)."""
+    if not isinstance(model, Sequential):
+        return 0
+    return max((lin.n_in * lin.n_out * m for lin in model.linears()), default=0)
 
 
 def _jit_step(step: Callable[[Tensor, np.ndarray], Tensor], model: Module,
@@ -269,7 +330,7 @@ def predict(model: Module, X: Any, threshold: float = 0.5) -> np.ndarray:
     """
     _check_model(model, "predict")
     threshold = validate.number("threshold", threshold)
-    return _predicted_labels(_output(model, check_X(X)), threshold)
+    return _predicted_labels(_output(model, check_X(X, input_size(model))), threshold)
 
 
 def accuracy(model: Module, X: Any, Y: Any) -> float:
@@ -279,7 +340,7 @@ def accuracy(model: Module, X: Any, Y: Any) -> float:
     in 0..C-1 or one-hot (C, m).
     """
     _check_model(model, "accuracy")
-    x, y = check_data(X, Y)
+    x, y = check_data(X, Y, input_size(model))
     A = _output(model, x)
     labels = _class_labels(y, A.shape[0])
     return float((_predicted_labels(A, 0.5) == labels).mean())

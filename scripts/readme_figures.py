@@ -35,9 +35,12 @@ def main() -> None:
     print("wrote", viz.render(viz.draw_graph(J, show="both"), OUT / "graph_cat.svg"))
 
     shallow = nn.MLP([2, 4, 1], hidden="tanh", init="small_random", rng=2)
-    costs = nn.fit(shallow, data.X, data.Y, lr=1.2, num_iterations=5000, print_every=1000, record_every=100)
-    print("wrote", viz.plot_costs(costs, OUT / "costs.png", learning_rate=1.2, record_every=100))
-    print("wrote", viz.plot_decision_boundary(shallow, data.X, data.Y, OUT / "planar_boundary.png"))
+    history: dict = {}
+    nn.fit(shallow, data.X, data.Y, lr=1.2, num_iterations=5000, print_every=1000, record_every=100, history=history)
+    viz.plot_costs(history, OUT / "costs.png")  # the recorded iterations, alpha from the history
+    print("wrote", OUT / "costs.png")
+    viz.plot_decision_boundary(shallow, data.X, data.Y, OUT / "planar_boundary.png")
+    print("wrote", OUT / "planar_boundary.png")
 
 
 if __name__ == "__main__":

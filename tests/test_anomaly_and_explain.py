@@ -1,6 +1,7 @@
 """detect_anomaly names op, inputs, pass and the user's line; explain prints the chain rule in course notation."""
 
 import io
+import re
 import warnings
 
 import numpy as np
@@ -60,8 +61,10 @@ def test_explain_prints_each_step_in_course_notation_in_order():
     model, X, Y = trained_model()
     out = io.StringIO()
     nn.binary_cross_entropy(model(X), Y).backward(explain=out)
-    lines = [line.split() for line in out.getvalue().splitlines()[1:]]
-    steps = [" ".join(parts[:-2]) if parts[-1].endswith(")") else " ".join(parts) for parts in lines]
+    lines = [re.match(r"^  (d\S+ \+?= .*?) +(\([0-9, ]*\)) +\|\|d\S+\|\| = \S+$", line)
+             for line in out.getvalue().splitlines()[1:]]
+    assert all(lines), out.getvalue()  # each line: formula, shape, norm
+    steps = [match.group(1) for match in lines]
     assert steps[:3] == ["dA2 = -(Y/A2 - (1-Y)/(1-A2))", "dZ2 = dA2 * sigmoid'(Z2)", "dW2 = 1/m dZ2 A1^T"]
     text = out.getvalue()
     assert "dZ1 = dA1 * relu'(Z1)" in text and "(7, 209)" in text

@@ -15,22 +15,22 @@ def test_train_on_planar_writes_the_model_and_costs(tmp_path, capsys):
     assert main(["train", "--dataset", "planar", "--hidden", "tanh", "--lr", "1.2", "--iterations", "300",
                  "--out", str(out), "--no-progress"]) == 0
     printed = capsys.readouterr().out
-    assert "Cost after iteration 0:" in printed and "train accuracy:" in printed
+    assert "Cost after iteration 0:" in printed and "train accuracy (320 examples of planar):" in printed
     assert f"wrote {out / 'model.h5'}" in printed and f"wrote {out / 'costs.json'}" in printed
     costs = json.loads((out / "costs.json").read_text())
-    assert len(costs["costs"]) == 3 and costs["layer_dims"] == [2, 4, 1]
+    assert len(costs["costs"]) == 4 and costs["iterations"][-1] == 299 and costs["layer_dims"] == [2, 4, 1]
     assert (out / "model.h5").is_file()
     predictions = tmp_path / "p.json"
     assert main(["predict", "--model", str(out / "model.h5"), "--data", "planar", "--out", str(predictions)]) == 0
     printed = capsys.readouterr().out
-    assert "400 predictions; accuracy 0." in printed and "first predictions: [" in printed
+    assert "80 predictions; test accuracy (80 examples of planar): 0." in printed and "first predictions: [" in printed
     assert f"wrote {predictions}" in printed
-    assert len(json.loads(predictions.read_text())["predictions"]) == 400
+    assert len(json.loads(predictions.read_text())["predictions"]) == 80
 
 
 def test_train_digits_default_briefly(tmp_path, capsys):
     assert main(["train", "--iterations", "50", "--out", str(tmp_path), "--no-progress"]) == 0
-    assert "test accuracy:" in capsys.readouterr().out
+    assert "test accuracy (359 examples of digits):" in capsys.readouterr().out
 
 
 def test_check_prints_the_table_and_passes(capsys):

@@ -58,7 +58,7 @@ BAD_ARGUMENTS = [
     (["train", "--dataset", "planar", "--hidden-dims", "100000000"],
      "layer_dims [2, 100000000, 1] has 400,000,001 parameters, more than the 20,000,000 allowed: "
      "W1 alone is (n[1], n[0]) = (100000000, 2); make n[1] smaller"),
-    (["train", "--dataset", "planar", "--hidden-dims", "100000"], "A1 is (n[1], m) = (100000, 400)"),
+    (["train", "--dataset", "planar", "--hidden-dims", "100000"], "A1 is (n[1], m) = (100000, 320)"),
     (["check", "--tolerance", "-1"], "tinygrad-nb check: error: argument --tolerance: must be a finite number > 0"),
     (["check", "--tolerance", "nan"], "--tolerance: must be a finite number > 0"),
     (["check", "--m", "0"], "--m: must be a positive int, got 0"),

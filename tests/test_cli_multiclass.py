@@ -53,11 +53,11 @@ def test_multiclass_digits_trains_saves_and_predicts(tmp_path, capsys):
     assert main(["train", "--task", "multiclass", "--iterations", "30", "--lr", "0.5", "--out", str(out),
                  "--no-progress"]) == 0
     printed = capsys.readouterr().out
-    assert "layer_dims [64, 32, 16, 10]" in printed and "test accuracy:" in printed
+    assert "layer_dims [64, 32, 16, 10]" in printed and "test accuracy (359 examples of digits):" in printed
     costs = json.loads((out / "costs.json").read_text())["costs"]
     assert all(np.isfinite(costs)) and costs[0] > 2.0  # about log(10) at the start
     assert main(["predict", "--model", str(out / "model.h5"), "--task", "multiclass"]) == 0
-    assert "359 predictions; accuracy" in capsys.readouterr().out
+    assert "359 predictions; test accuracy (359 examples of digits): " in capsys.readouterr().out
     assert main(["predict", "--model", str(out / "model.h5")]) == 2
     assert "n[L] = 10 output units (multiclass); predict it with --task multiclass" in capsys.readouterr().err
 

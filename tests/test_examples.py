@@ -29,6 +29,20 @@ def test_deep_example_on_cat_data_prints_the_courses_first_cost():
     assert "Cost after iteration 0: 0.77174932842" in out and "test_accuracy:" in out
 
 
+def test_deep_example_uses_the_learning_rate_it_is_given():
+    printed = {lr: run("deep_network.py", "--lr", lr, "--iterations", "11") for lr in ("0.0001", "0.01", "0.1")}
+    last = {lr: next(line for line in out.splitlines() if line.startswith("Cost after iteration 10:"))
+            for lr, out in printed.items()}
+    assert len(set(last.values())) == 3, last
+    assert "learning rate 0.1 (the default for this data)" in run("deep_network.py", "--iterations", "1")
+
+
+@pytest.mark.parametrize("script", ["when_things_go_wrong.py", "deep_network.py"])
+def test_help_prints_help_and_runs_nothing(script):
+    out = run(script, "--help")
+    assert out.startswith("usage: ") and "---" not in out and "Cost after" not in out
+
+
 def test_readme_shows_the_real_output_of_when_things_go_wrong():
     out = run("when_things_go_wrong.py")
     readme = (EXAMPLES.parent / "README.md").read_text()

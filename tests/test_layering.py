@@ -15,11 +15,12 @@ STDLIB = set(sys.stdlib_module_names) | {"__future__"}
 LAYERS = ["tinygrad_nb", "nn", "viz", "tinygrad_nb_cli"]  # each may import the ones before it
 THIRD_PARTY = {  # the libraries pyproject.toml declares for each layer (core or optional extra)
     "tinygrad_nb": {"numpy", "hypothesis"},  # hypothesis: the `test` extra, for tinygrad_nb.testing
-    "nn": {"numpy", "h5py", "sklearn", "scipy", "tqdm", "onnx", "torch"},
+    "nn": {"numpy", "h5py", "sklearn", "scipy", "tqdm", "threadpoolctl", "onnx", "torch"},
     "viz": {"numpy", "matplotlib", "graphviz", "pygraphviz"},
     "tinygrad_nb_cli": {"numpy"},
 }
-OPTIONAL = {"h5py", "sklearn", "scipy", "tqdm", "onnx", "torch", "matplotlib", "graphviz", "pygraphviz", "hypothesis"}
+OPTIONAL = {"h5py", "sklearn", "scipy", "tqdm", "threadpoolctl", "onnx", "torch", "matplotlib", "graphviz",
+            "pygraphviz", "hypothesis"}
 FILES = sorted(p for layer in LAYERS for p in (ROOT / layer).rglob("*.py"))
 
 

@@ -46,7 +46,7 @@ def test_digits_binary_and_multiclass():
     split = nn.datasets.digits()
     assert split.train.X.shape[0] == 64 and split.train.X.shape[1] + split.test.X.shape[1] == 1797
     assert set(np.unique(split.train.Y)) == {0.0, 1.0} and split.train.X.max() <= 1.0
-    ten = nn.datasets.digits(binary=False, seed=3)
+    ten = nn.datasets.digits(task="multiclass", seed=3)
     assert set(np.unique(ten.train.Y)) == set(range(10))
     np.testing.assert_array_equal(nn.datasets.digits(seed=3).train.X, ten.train.X)
 

@@ -21,7 +21,7 @@ def test_mini_batch_epochs_are_seeded(capsys):
     runs = []
     for _ in range(2):
         model = nn.MLP([2, 3, 1], hidden="tanh", rng=0)
-        runs.append(nn.fit(model, data.X, data.Y, lr=0.5, num_iterations=5, batch_size=32, seed=3,
+        runs.append(nn.fit(model, data.X, data.Y, num_iterations=5, batch_size=32, seed=3,
                            print_every=1, optimizer=nn.optim.Adam(model.parameters(), lr=0.05)))
     assert runs[0] == runs[1] and len(runs[0]) == 5
     assert "Cost after epoch 4" in capsys.readouterr().out

@@ -60,17 +60,20 @@ def test_render_refuses_unknown_suffix_and_types(tmp_path):
 
 
 def test_plot_costs_writes_a_png(tmp_path):
-    path = viz.plot_costs([0.7, 0.5, 0.3, 0.2], tmp_path / "costs.png", learning_rate=0.0075)
-    width, height = png_size(path)
+    fig = viz.plot_costs([0.7, 0.5, 0.3, 0.2], tmp_path / "costs.png", learning_rate=0.0075)  # positional path
+    assert fig.axes[0].get_title() == "Learning rate = 0.0075"
+    width, height = png_size(tmp_path / "costs.png")
     assert width > 300 and height > 200
 
 
 def test_plot_decision_boundary_and_gradient_check(tmp_path):
     data = nn.datasets.planar(m=40)
     model = nn.MLP([2, 4, 1], hidden="tanh", rng=1)
-    png_size(viz.plot_decision_boundary(model, data.X, data.Y, tmp_path / "boundary.png", resolution=50))
+    viz.plot_decision_boundary(model, data.X, data.Y, tmp_path / "boundary.png", resolution=50)
+    png_size(tmp_path / "boundary.png")
     report = nn.check_against_closed_form(model, data.X, data.Y, verbose=False)
-    png_size(viz.plot_gradient_check(report, tmp_path / "check.png"))
+    viz.plot_gradient_check(report, tmp_path / "check.png")
+    png_size(tmp_path / "check.png")
     with pytest.raises(ValueError, match=r"\(2, m\)"):
         viz.plot_decision_boundary(model, np.ones((3, 4)), np.ones((1, 4)), tmp_path / "x.png")
     with pytest.raises(ValueError, match="non-empty"):
@@ -90,10 +93,10 @@ def test_cli_train_writes_graph_and_costs_plot(tmp_path, capsys):
 
 def test_cli_graph_from_dims_and_from_a_saved_model(tmp_path, capsys):
     assert main(["graph", "--layers", "6,4,3,1", "--m", "7", "--out", str(tmp_path / "g.dot")]) == 0
-    assert "{dW1|(4, 6)|" in (tmp_path / "g.dot").read_text()
+    assert 'label="dW1|(4, 6)|' in (tmp_path / "g.dot").read_text()
     nn.save(nn.MLP([5, 2, 1], rng=0), tmp_path / "model.h5")
     assert main(["graph", "--model", str(tmp_path / "model.h5"), "--out", str(tmp_path / "h.dot")]) == 0
-    assert "{W2|(1, 2)}" in (tmp_path / "h.dot").read_text()
+    assert 'label="W2|(1, 2)"' in (tmp_path / "h.dot").read_text()
     assert "drew" in capsys.readouterr().out
     assert main(["graph", "--out", str(tmp_path / "x.dot")]) == 2
 

@@ -10,7 +10,7 @@ import numpy as np
 from tinygrad_nb import engine
 from tinygrad_nb.function import describe
 from tinygrad_nb.grad_mode import enable_grad, no_grad
-from tinygrad_nb.tensor import Tensor, seed_gradient
+from tinygrad_nb.tensor import Tensor, no_grad_message, seed_gradient
 
 
 def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor], grad_outputs: Any = None,
@@ -31,7 +31,7 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor], 
             raise TypeError(f"grad expects Tensors as outputs and inputs, got {type(t).__name__}")
     for t in ins:
         if not t.requires_grad:
-            raise RuntimeError(f"grad: input {describe(t)} does not require grad")
+            raise RuntimeError(no_grad_message(t, "grad", role="input "))
     if grad_outputs is None:
         gos: list[Any] = [None] * len(outs)
     else:
@@ -49,6 +49,9 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor], 
     for t in ins:
         g = sink.found.get(t)
         if g is None and not allow_unused:
+            unrecorded = [o for o in outs if o._origin is not None and o._origin[1]]
+            if unrecorded:  # computed under no_grad: that, not allow_unused, is what to fix
+                raise RuntimeError(no_grad_message(unrecorded[0], "grad", role="output "))
             raise RuntimeError(f"grad: the outputs do not depend on input {describe(t)}; "
                                "pass allow_unused=True to get None for it")
         if g is None or create_graph:

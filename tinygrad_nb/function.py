@@ -85,7 +85,7 @@ class Function:
     @property
     def op_name(self) -> str:
         """The op's name as users see it in errors and graphs: ``matmul``, ``relu``."""
-        return _snake(type(self).__name__)
+        return op_name(type(self))
 
     def explain(self, out: str, ins: list[str]) -> list[tuple[int, str]]:
         """The chain-rule step in words for explain mode: (input index, right-hand side) pairs.
@@ -120,6 +120,10 @@ class Function:
                 out._seq = next(_sequence)
                 if InPlace.seen:
                     fn.versions = tuple([t._version for t in inputs])
+            else:
+                out._origin = (cls, False)  # not recorded: no input requires grad (kept for the error message)
+        else:
+            out._origin = (cls, True)  # not recorded: grad is off (no_grad)
         if _state.watch is not None:  # detect_anomaly's checks, or the jit's recorder
             _state.watch.on_forward(fn, inputs, out, attrs)
         return out
@@ -134,6 +138,11 @@ class Function:
         if self.symbol and len(inputs) == 2:
             return f"{describe(inputs[0])} {self.symbol} {describe(inputs[1])}"
         return ", ".join(describe(t) for t in inputs)
+
+
+def op_name(cls: type) -> str:
+    """The name users see for the op class ``cls``: ``Matmul`` -> ``matmul``, ``LeakyReLU`` -> ``leaky_relu``."""
+    return _snake(cls.__name__)
 
 
 def _snake(name: str) -> str:

@@ -15,7 +15,7 @@ import numpy as np
 from tinygrad_nb import engine
 from tinygrad_nb import ops as _ops
 from tinygrad_nb.explain_mode import explain as explain_mode
-from tinygrad_nb.function import Function, GraphFreedError, InPlace, describe
+from tinygrad_nb.function import Function, GraphFreedError, InPlace, describe, op_name
 from tinygrad_nb.grad_mode import _state
 
 _FLOAT_KINDS = "f"
@@ -65,7 +65,7 @@ class Tensor:
     """
 
     __slots__ = ("data", "grad", "requires_grad", "name", "_ctx", "_hooks", "_retains_grad", "_seq", "_version",
-                 "__weakref__")
+                 "_origin", "__weakref__")
 
     def __init__(self, data: Any, requires_grad: bool = False, name: str | None = None, dtype: Any = None):
         if not isinstance(requires_grad, (bool, int, np.bool_)) or isinstance(requires_grad, np.floating):
@@ -82,6 +82,7 @@ class Tensor:
         self._retains_grad = False
         self._seq = 0  # leaves come first in creation order; recorded results get increasing numbers
         self._version = 0  # bumped by each in-place op, so that backward can refuse a changed input
+        self._origin: tuple[type[Function], bool] | None = None  # an unrecorded result: (its op, made under no_grad)
 
     @classmethod
     def _wrap(cls, data: np.ndarray, name: str | None = None) -> Tensor:
@@ -90,7 +91,7 @@ class Tensor:
             data = np.asarray(data)
         t = object.__new__(cls)
         t.data, t.grad, t.requires_grad, t.name = data, None, False, name
-        t._ctx, t._hooks, t._retains_grad, t._seq, t._version = None, None, False, 0, 0
+        t._ctx, t._hooks, t._retains_grad, t._seq, t._version, t._origin = None, None, False, 0, 0, None
         return t
 
     # ----- array-like properties ------------------------------------------------------------
@@ -192,8 +193,7 @@ class Tensor:
                 self.backward(grad, retain_graph=retain_graph, create_graph=create_graph)
             return
         if not self.requires_grad:
-            raise RuntimeError(f"backward: {describe(self)} does not require grad: no input it was computed "
-                               "from has requires_grad=True (or it was computed under no_grad)")
+            raise RuntimeError(no_grad_message(self, "backward"))
         g = seed_gradient(self, grad, "backward")
         if _state.explain is not None:
             _state.explain.header(self)
@@ -225,7 +225,7 @@ class Tensor:
     def retain_grad(self) -> Tensor:
         """Keep this intermediate's gradient in ``.grad`` on backward (to look at dZ[l], say)."""
         if not self.requires_grad:
-            raise RuntimeError(f"retain_grad: {self.name or 'this tensor'} does not require grad")
+            raise RuntimeError(no_grad_message(self, "retain_grad"))
         self._retains_grad = True
         return self
 
@@ -237,7 +237,7 @@ class Tensor:
         if not callable(hook):
             raise TypeError(f"register_hook expects a callable, got {type(hook).__name__}")
         if not self.requires_grad:
-            raise RuntimeError(f"register_hook: {self.name or 'this tensor'} does not require grad")
+            raise RuntimeError(no_grad_message(self, "register_hook"))
         if self._hooks is None:
             self._hooks = []
         hooks = self._hooks
@@ -531,6 +531,38 @@ class Tensor:
 
     def __getitem__(self, index: Any) -> Tensor:
         return _ops.Getitem.apply(self, index=_normalise_index(index))
+
+
+PARAMETER_FIX = ("create the parameters with requires_grad=True, e.g. W1 = Tensor(W1, requires_grad=True), "
+                 "or use nn.Linear / nn.Parameter, which do")
+
+
+def expression(t: Tensor) -> str:
+    """A tensor as the no-grad messages name it: ``J = mean(...) of shape ()``, ``mean(...) of shape ()``, ``W (3, 2)``.
+
+    A result that was not recorded keeps only the name of the op that made it, not its inputs.
+    """
+    made = None
+    if t._ctx is not None:
+        made = t._ctx.op_name
+    elif t._origin is not None:
+        made = op_name(t._origin[0])
+    if made is None:
+        return describe(t) if t.name else f"the tensor of shape {t.shape}"
+    return f"{t.name + ' = ' if t.name else ''}{made}(...) of shape {t.shape}"
+
+
+def no_grad_message(t: Tensor, who: str, role: str = "") -> str:
+    """Why ``t`` does not require grad, and what to do, for ``who`` (backward, grad, ...); ``role`` as "input "."""
+    if t._origin is not None and t._origin[1]:
+        return (f"{who}: {role}{expression(t)} does not require grad: it was computed under no_grad(), which records "
+                "nothing; compute it outside the no_grad() block to differentiate it")
+    if t._origin is not None:
+        return (f"{who}: {role}{expression(t)} does not require grad: none of the tensors it was computed from "
+                f"requires grad, so there is nothing to differentiate; {PARAMETER_FIX}")
+    return (f"{who}: {role}{expression(t)} does not require grad: it is a tensor made without requires_grad=True "
+            f"(or detached); to differentiate with respect to it, make it with Tensor(..., requires_grad=True) "
+            f"or call .requires_grad_(); for a network, {PARAMETER_FIX}")
 
 
 def seed_gradient(root: Tensor, grad: Any, op: str) -> np.ndarray:

@@ -9,6 +9,7 @@ leaves the files of the previous run as they were. Errors are raised, not printe
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -17,58 +18,87 @@ import numpy as np
 
 import nn
 from nn import optim
+from nn.defaults import Settings, default_settings
+from nn.hdf5 import require_h5py
 from tinygrad_nb import Tensor
 from tinygrad_nb_cli.costs import cost_of_one_step, multiclass_cost
-from tinygrad_nb_cli.data import DEFAULT_HIDDEN, kind_of, load_data
+from tinygrad_nb_cli.data import check_task, describe, kind_of, load_data
 from tinygrad_nb_cli.outputs import staged_outputs, write_json_atomically
 from tinygrad_nb_cli.pictures import draw_quietly, run_pictures, save_html_quietly
 from tinygrad_nb_cli.sizes import check_size
 
 
 def make_optimizer(name: str, params: Iterable[Tensor], lr: float) -> optim.Optimizer:
-    """The optimiser named on the command line (momentum is SGD with momentum 0.9)."""
+    """The optimiser named on the command line; momentum is the course's v := 0.9 v + 0.1 dW (sgd's step length)."""
     if name == "momentum":
-        return optim.SGD(params, lr, momentum=0.9)
+        return optim.SGD(params, lr, momentum=0.9, dampening=0.9)
     if name not in optim.OPTIMIZERS:
         raise ValueError(f"unknown optimizer {name!r}; expected one of {sorted(optim.OPTIMIZERS)} or momentum")
     return optim.OPTIMIZERS[name](params, lr=lr)
 
 
+def train_settings(args: argparse.Namespace, kind: str) -> tuple[Settings, list[str]]:
+    """The settings this run uses (each given argument, else nn.defaults' for the dataset and optimizer), and the
+    names of those that came from the defaults."""
+    table = default_settings(kind, args.optimizer)
+    given = {"lr": args.lr, "iterations": args.iterations, "hidden_dims": args.hidden_dims, "hidden": args.hidden}
+    defaulted = [name for name, value in given.items() if value is None]
+    settings = Settings(
+        lr=table.lr if args.lr is None else args.lr,
+        iterations=table.iterations if args.iterations is None else args.iterations,
+        hidden_dims=table.hidden_dims if args.hidden_dims is None else tuple(args.hidden_dims),
+        hidden=table.hidden if args.hidden is None else args.hidden, source=table.source)
+    return settings, defaulted
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     """``tinygrad-nb train``: train an MLP, print accuracies, write model.h5, costs.json and pictures.
 
-    A multiclass network ends in Linear and is trained on log softmax of its logits Z[L]
-    (``costs.multiclass_cost``); its predictions are the argmax of Z[L].
+    Settings not given come from ``nn.defaults`` for the dataset and the optimizer; the first line
+    printed says which were used and which of them are defaults. The packages the outputs need
+    (h5py for model.h5) are checked before training starts. A multiclass network ends in Linear and
+    is trained on log softmax of its logits Z[L] (``costs.multiclass_cost``); its predictions are
+    the argmax of Z[L].
     """
     kind = kind_of(args.dataset)
+    check_task(args.dataset, args.task, args.test_data)
+    require_h5py("tinygrad-nb train (to save model.h5)")  # before minutes of training, not after
     train, test = load_data(args.dataset, args.task, args.seed, args.test_data)
     multiclass = args.task == "multiclass"
-    hidden = args.hidden_dims if args.hidden_dims is not None else DEFAULT_HIDDEN[kind]
-    dims = [train.X.shape[0], *hidden, 10 if multiclass else 1]
+    settings, defaulted = train_settings(args, kind)
+    dims = [train.X.shape[0], *settings.hidden_dims, 10 if multiclass else 1]
     check_size(dims, train.X.shape[1], x_loaded=True)
-    model = nn.MLP(dims, hidden=args.hidden, output="identity" if multiclass else "sigmoid", init=args.init,
-                   rng=np.random.RandomState(args.seed))
-    optimizer = make_optimizer(args.optimizer, model.parameters(), args.lr)
-    print(f"tinygrad-nb train: {kind} ({train.X.shape[1]} train examples"
-          f"{f', {test.X.shape[1]} test' if test else ''}), layer_dims {dims}, {args.hidden} hidden, "
-          f"{args.optimizer} lr={args.lr}, {args.iterations} iterations")
+    model = nn.MLP(dims, hidden=settings.hidden, output="identity" if multiclass else "sigmoid", init=args.init,
+                   rng=np.random.RandomState(args.seed), task=train.task)  # model.h5 remembers its task
+    optimizer = make_optimizer(args.optimizer, model.parameters(), settings.lr)
+    print(f"tinygrad-nb train: {describe(train)}{f' (test: {describe(test)})' if test else ''}, layer_dims "
+          f"{dims}, {settings.hidden} hidden, {args.optimizer} lr={settings.lr:g}, {settings.iterations} "
+          f"{'epochs' if args.batch_size else 'iterations'}")
+    if defaulted:
+        print(f"  defaults for {kind} with {args.optimizer} ({settings.source}): {', '.join(defaulted)}")
     start = time.perf_counter()
     history: dict = {}
     costs = nn.fit(model, train.X, train.Y, loss=multiclass_cost if multiclass else "binary_cross_entropy",
-                   optimizer=optimizer, num_iterations=args.iterations, batch_size=args.batch_size,
-                   seed=args.seed, print_every=args.print_every, progress=not args.no_progress, history=history)
+                   optimizer=optimizer, num_iterations=settings.iterations, batch_size=args.batch_size,
+                   seed=args.seed, print_every=args.print_every, history=history,
+                   progress=not args.no_progress and sys.stderr.isatty())
     seconds = time.perf_counter() - start
     train_acc = nn.accuracy(model, train.X, train.Y)
     test_acc = nn.accuracy(model, test.X, test.Y) if test is not None else None
-    print(f"train accuracy: {train_acc:.4f}" + (f"   test accuracy: {test_acc:.4f}" if test is not None else ""))
+    print(f"train accuracy ({describe(train)}): {train_acc:.4f}")
+    if test is not None:
+        print(f"test accuracy ({describe(test)}): {test_acc:.4f}")
     print(f"trained in {seconds:.2f} s")
     out: Path = args.out
     with staged_outputs(out) as stage:
         written = [nn.save(model, stage / "model.h5"), write_json_atomically(stage / "costs.json", {
-            "costs": costs, "record_every": args.print_every, "learning_rate": args.lr, "layer_dims": dims,
+            "costs": costs, "iterations": history.get("iterations"), "record_every": args.print_every,
+            "learning_rate": settings.lr, "optimizer": args.optimizer, "num_iterations": settings.iterations,
+            "layer_dims": dims, "hidden": settings.hidden, "defaults": defaulted,
             "train_accuracy": train_acc, "test_accuracy": test_acc, "seconds": seconds,
+            "divergence": history.get("divergence"),
         })]
-        written += run_pictures(model, train.X, train.Y, costs, multiclass=multiclass, learning_rate=args.lr,
+        written += run_pictures(model, train.X, train.Y, costs, multiclass=multiclass, learning_rate=settings.lr,
                                 record_every=args.print_every, folder=stage, history=history)
     for path in written:
         print(f"wrote {out / path.name}")
@@ -137,13 +167,25 @@ def _check_task(model: nn.Module, task: str) -> None:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    """``tinygrad-nb predict``: load model.h5, predict on a dataset, print the accuracy."""
+    """``tinygrad-nb predict``: load model.h5, predict on a dataset, print the accuracy and which data it is on.
+
+    A model saved with its task (``nn.Task``: binary or multiclass, and its classes) is refused on
+    data labelled for another task; an older file without one is checked by its n[L] alone.
+    """
     model = nn.load(args.model)
     _check_task(model, args.task)
     train, test = load_data(args.data, args.task, args.seed)
-    data = test if test is not None and not args.train_split else train
+    on_test = test is not None and not args.train_split
+    data = test if on_test and test is not None else train
+    try:
+        nn.check_task(model, data, model_name=str(args.model))
+    except nn.TaskMismatchError as e:
+        fix = (f"predict with --task {e.expected.kind}" if e.expected.kind != e.found.kind
+               else "predict on data with the classes it was trained for")
+        raise ValueError(f"{e}: {fix}") from None
     pred = nn.predict(model, data.X)
-    print(f"{pred.shape[1]} predictions; accuracy {nn.accuracy(model, data.X, data.Y):.4f}")
+    print(f"{pred.shape[1]} predictions; {'test' if on_test else 'train'} accuracy ({describe(data)}): "
+          f"{nn.accuracy(model, data.X, data.Y):.4f}")
     print("first predictions:", pred[0, :20].astype(int).tolist())
     if args.out:
         write_json_atomically(args.out, {"predictions": pred[0].astype(int).tolist()})

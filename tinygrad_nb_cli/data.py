@@ -1,32 +1,47 @@
-"""The datasets the command line trains and predicts on: digits, planar, or the course's .h5 files."""
+"""The datasets the command line trains and predicts on: digits, planar, or the course's .h5 files.
+
+Every dataset comes with a test split, so that each accuracy printed can say which data it is on:
+the digits' own split, the course's test file beside an .h5 train file, and for planar the
+flower with ``PLANAR_TEST_FRACTION`` of its 400 points held out (shuffled with the run's seed).
+"""
 
 from __future__ import annotations
 
 from nn import datasets
 from nn.datasets import Dataset
 
-DEFAULT_HIDDEN = {"digits": [32, 16], "planar": [4], "h5": [20, 7, 5]}
+PLANAR_TEST_FRACTION = 0.2
+
+
+def describe(data: Dataset) -> str:
+    """``1,438 examples of digits``: how a printed line names the data it is about (its line says train or test:
+    a held-out part's name, ``digits test``, is given without its suffix)."""
+    return f"{data.m:,} examples of {data.name.removesuffix(' test')}"
 
 
 def kind_of(dataset: str) -> str:
-    """``digits``, ``planar`` or ``h5`` (a course file), the key of DEFAULT_HIDDEN."""
-    return dataset if dataset in ("digits", "planar") else "h5"
+    """``digits``, ``planar`` or ``cat`` (a course .h5 file): the row of ``nn.defaults`` it trains with."""
+    return dataset if dataset in ("digits", "planar") else "cat"
 
 
 def check_task(dataset: str, task: str, test_path: str | None = None) -> None:
     """Refuse combinations that would be silently ignored: multiclass needs digits, --test-data an .h5 dataset."""
     if task == "multiclass" and dataset != "digits":
         raise ValueError(f"--task multiclass needs the digits dataset (0-9); {dataset} has two classes")
-    if test_path is not None and kind_of(dataset) != "h5":
+    if test_path is not None and kind_of(dataset) != "cat":
         raise ValueError(f"--test-data goes with a course .h5 dataset, not {dataset}")
 
 
 def load_data(dataset: str, task: str, seed: int, test_path: str | None = None) -> tuple[Dataset, Dataset | None]:
-    """(train, test) Datasets for ``digits``, ``planar`` or a course .h5 file (its test file beside it)."""
+    """(train, test) Datasets for ``digits``, ``planar`` or a course .h5 file (its test file beside it, when there
+    is one); each carries its name and its task (``nn.Task``), which a saved model is checked against."""
     check_task(dataset, task, test_path)
     if dataset == "digits":
-        split = datasets.digits(binary=task == "binary", seed=seed)
-        return split.train, split.test
+        split = datasets.digits(task=task, seed=seed)
+        return split, split.test
     if dataset == "planar":
-        return datasets.planar(seed=1), None  # the course's flower, always the same 400 points
-    return datasets.load_course_split(dataset, test_path)
+        # the course's flower, always the same 400 points; the held-out part is shuffled with the run's seed
+        flower = datasets.planar(seed=1).split(PLANAR_TEST_FRACTION, seed)
+        return flower, flower.test
+    train, test = datasets.load_course_split(dataset, test_path)
+    return train, test

@@ -51,8 +51,10 @@ def run_pictures(model: nn.Module, X: np.ndarray, Y: np.ndarray, costs: Sequence
     """
     written: list[Path] = []
     try:
-        written.append(viz.plot_costs(costs, folder / "costs.png", learning_rate=learning_rate,
-                                      record_every=record_every))
+        recorded = (history or {}).get("iterations")
+        viz.plot_costs(costs, folder / "costs.png", learning_rate=learning_rate, record_every=record_every,
+                       iterations=recorded if recorded is not None and len(recorded) == len(costs) else None)
+        written.append(folder / "costs.png")
         J = cost_of_one_step(model, X, Y, multiclass=multiclass)
         written.append(draw_quietly(J, folder / "graph.svg")[0])
         written.append(save_html_quietly(J, folder / "graph.html", history=history or {

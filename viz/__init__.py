@@ -4,9 +4,11 @@ Needs the ``viz`` extra (graphviz, matplotlib); rendering DOT to SVG/PNG/PDF nee
 program or the ``render`` extra (pygraphviz, which bundles Graphviz). Both libraries are imported
 on first use, so ``import viz`` stays cheap.
 
-Modules, lowest first: ``rendering`` (DOT text to files), ``graph`` (a Tensor's DAG to a drawing),
-``plots`` (matplotlib figures), ``explorer`` (the drawing as an interactive HTML page, with
+Modules, lowest first: ``rendering`` (DOT text to files), ``graph_style`` (colours, layout, legend),
+``graph`` (a Tensor's DAG to a drawing), ``plots`` (matplotlib Figures, shown inline in Jupyter,
+written to a file when given a path), ``explorer`` (the drawing as an interactive HTML page, with
 ``explorer_data``, ``explorer_history`` and ``explorer_page``); this package joins them.
+A missing extra is named in the ImportError: "draw_graph needs graphviz: pip install 'tinygrad-nb[viz]'".
 """
 
 from __future__ import annotations

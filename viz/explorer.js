@@ -204,6 +204,9 @@
     const [key, role] = data.svg[id];
     showPanel(key, role === "grad" || role === "step" ? "grad" : "value");
   }
+  function gradMeaning(t) { // what the numbers of dT are: the course's m * dJ/dZ for Z[l], A[l], X; else dJ/dT
+    return (t.grad_scale && t.grad_scale !== 1 ? "m\u00b7" : "") + "\u2202J/\u2202" + t.name;
+  }
   function showPanel(key, focus) {
     const t = tensors[key];
     const panel = $("panel");
@@ -213,7 +216,7 @@
     panel.append(el("h2", {id: "panel-name"}, focus === "grad" ? gradName : t.name),
       el("span", {class: "badge " + kind, id: "panel-kind"}, kind),
       el("p", {class: "what"}, focus === "grad"
-        ? "dJ/d" + t.name + ": how the cost J changes when " + t.name + " changes; same shape as " + t.name
+        ? gradMeaning(t) + ": how the cost J changes when " + t.name + " changes; same shape as " + t.name
         : KIND_TEXT[t.kind] || ""));
     const dl = el("dl", {},
       el("dt", {}, "shape"), el("dd", {id: "panel-shape"}, shapeText(t.shape)),
@@ -243,15 +246,15 @@
     }
     panel.append(back);
     const valueHead = el("h3", {}, "Value of " + t.name);
-    const gradHead = el("h3", {}, "Gradient dJ/d" + t.name);
+    const gradHead = el("h3", {id: "panel-grad-head"}, "Gradient " + gradName + " = " + gradMeaning(t));
     const valueBlock = statsBlock(t.value, "value", "panel-value");
     let gradBlock;
     if (t.grad) {
       gradBlock = statsBlock(t.grad, "grad", "panel-grad");
-      if (t.kind !== "parameter" && t.kind !== "output" && data.m) {
-        gradBlock.append(el("p", {class: "note"}, "The course's " + gradName + " is m \u00d7 dJ/d" + t.name +
-          " (m = " + data.m + "); dW[l] and db[l] are dJ/dW[l] and dJ/db[l] themselves."));
-      }
+      gradBlock.append(el("p", {class: "note"}, t.grad_scale !== 1
+        ? "As in the course, " + gradName + " is m \u00d7 \u2202J/\u2202" + t.name + " (m = " + t.grad_scale +
+          " examples), so that dW = 1/m dZ A^T; dW[l] and db[l] are \u2202J/\u2202W[l] and \u2202J/\u2202b[l] themselves."
+        : gradName + " is \u2202J/\u2202" + t.name + " itself (the course scales only dZ, dA by m)."));
     } else {
       gradBlock = el("p", {class: "note", id: "panel-grad-stats"}, data.no_grad_reason ||
         (t.requires_grad ? "J does not depend on " + t.name : t.name + " does not require grad"));

@@ -4,9 +4,11 @@
 the drawing are the keys here) and returns a dict with
 
 - ``tensors``: per key, the course name, kind, op, shape, dtype, layer, the forward formula, the
-  statistics of the value and of the gradient dJ/dT (min, mean, max, norm, fraction of zeros, a
-  20-bin histogram; for a ReLU output A[l] (n[l], m) the fraction of dead units), and the
-  chain-rule lines that formed dT;
+  statistics of the value and of the course's gradient dT (min, mean, max, norm, fraction of zeros,
+  a 20-bin histogram; for a ReLU output A[l] (n[l], m) the fraction of dead units), and the
+  chain-rule lines that formed dT. The gradient follows the course, as the drawing and explain
+  mode do (``tinygrad_nb.explain_mode.course_gradient``): dZ[l], dA[l] and dX are m * dJ/dT
+  (``grad_scale`` = m), dW, db and any other dT are dJ/dT (``grad_scale`` = 1);
 - ``steps``: the forward pass in creation order, then the backward pass in the order the engine
   ran it, each with the drawing's node ids to highlight (the op, the tensors it reads, the
   gradients it sends) and its formula;
@@ -28,8 +30,9 @@ from typing import Any
 import numpy as np
 
 from tinygrad_nb import GraphFreedError, Tensor, explain, grad
-from tinygrad_nb.explain_mode import ChainRuleTracer, name_of
+from tinygrad_nb.explain_mode import ChainRuleTracer, course_gradient, course_scale, name_of, norm_text
 from viz.graph import kind_of, walk
+from viz.graph_style import convention, examples
 
 HIST_BINS = 20
 FORWARD = {  # op -> forward formula; {out} is the result, {0}, {1}, ... its inputs (course names)
@@ -51,8 +54,6 @@ FORWARD = {  # op -> forward formula; {out} is the result, {0}, {1}, ... its inp
     "abs": "{out} = |{0}|", "sum": "{out} = sum({0})", "mean": "{out} = mean({0})", "max": "{out} = max({0})",
     "transpose": "{out} = {0}^T", "reshape": "{out} = reshape({0})",
 }
-COURSE_NOTE = ("course notation: dZ[l] and dA[l] are m times dJ/dZ[l] and dJ/dA[l], so that dW[l] = 1/m dZ[l] "
-               "A[l-1]^T; the statistics show dJ/dT itself")
 
 
 def _r(x: Any) -> float | None:
@@ -89,7 +90,7 @@ class _StepRecorder(ChainRuleTracer):
 
     names: Mapping[int, str]  # id(tensor) -> name in formulas
     wanted: set[int]  # ids of the tensors whose steps are kept (the drawing's, after any collapse)
-    steps: list[tuple[int, list[tuple[int, str, str]]]]  # (id(node), [(input index, "=" or "+=", right-hand side)])
+    steps: list[tuple[int, list[tuple[int, str, str, str]]]]  # (id(node), [(input, "=" or "+=", rhs, ||dT||)])
     count: int
 
     @classmethod
@@ -108,7 +109,7 @@ class _StepRecorder(ChainRuleTracer):
             return
         parents = fn.parents or ()
         names = [self.names.get(id(p)) or name_of(p) for p in parents]
-        lines = [(i, "+=" if parents[i] in pending else "=", rhs)
+        lines = [(i, "+=" if parents[i] in pending else "=", rhs, norm_text(names[i], parents[i], grads[i]))
                  for i, rhs in fn.explain(self.names.get(id(node)) or name_of(node), names)
                  if grads[i] is not None and fn.needs_input_grad[i]]
         self.steps.append((id(node), lines))
@@ -179,7 +180,7 @@ def page_data(J: Tensor, kept: set[str]) -> dict[str, Any]:
     recorder = _StepRecorder.for_graph(labels, {id(n.tensor) for n in shown if n.tensor.op is not None})
     grads, no_grad_reason = _gradients(J, [n.tensor for n in shown], recorder)
     key_of = {id(n.tensor): n.key for n in nodes}
-    m = next((n.tensor.shape[1] for n in nodes if n.tensor.name == "X" and n.tensor.ndim == 2), None)
+    m = examples([n.tensor for n in nodes])
 
     tensors: dict[str, dict[str, Any]] = {}
     for n, g in zip(shown, grads):
@@ -190,7 +191,7 @@ def page_data(J: Tensor, kept: set[str]) -> dict[str, Any]:
             "layer": n.layer, "inputs": [p.key for p in n.inputs], "requires_grad": t.requires_grad,
             "forward": forward_formula(t.op, labels[id(t)], ins),
             "value": summarize(t.data, units=t.op == "relu"),
-            "grad": None if g is None else summarize(g.data),
+            "grad": None if g is None else summarize(course_gradient(t, g)), "grad_scale": course_scale(t),
             "grad_lines": [], "step": None, "step_lines": [], "forward_step": None,
         }
     steps = _forward_steps(nodes, kept, tensors)
@@ -204,7 +205,8 @@ def page_data(J: Tensor, kept: set[str]) -> dict[str, Any]:
         "title": f"{labels[id(J)]}: {len(nodes)} tensors",
         "output": key_of[id(J)], "m": m, "tensors": tensors, "steps": steps, "svg": svg,
         "forward_total": sum(1 for n in nodes if n.tensor.op is not None), "backward_total": recorder.count,
-        "collapsed": len(nodes) - len(shown), "no_grad_reason": no_grad_reason, "course_note": COURSE_NOTE,
+        "collapsed": len(nodes) - len(shown), "no_grad_reason": no_grad_reason,
+        "course_note": convention(examples([n.tensor for n in nodes])),
     }
 
 
@@ -243,14 +245,14 @@ def _backward_steps(recorder: _StepRecorder, key_of: dict[int, str], nodes: list
         n, info = node_of[key], tensors[key]
         info["step"] = k
         text = []
-        for i, sign, rhs in lines:
+        for i, sign, rhs, norm in lines:
             target = n.inputs[i].key
             line = f"d{tensors[target]['name'] if target in tensors else name_of(n.inputs[i].tensor)} {sign} {rhs}"
-            text.append(f"{line}    {tuple(n.inputs[i].tensor.shape)}")
+            text.append(f"{line}    {tuple(n.inputs[i].tensor.shape)}    {norm}")
             if target in tensors:
                 tensors[target]["grad_lines"].append({"step": k, "text": line})
         info["step_lines"] = text
-        sends = [f"d_{n.inputs[i].key}" for i, _, _ in lines if f"d_{n.inputs[i].key}" in kept]
+        sends = [f"d_{n.inputs[i].key}" for i, _, _, _ in lines if f"d_{n.inputs[i].key}" in kept]
         caches = [p.key for p in n.inputs if p.key in kept and p.tensor.name]
         steps.append({
             "pass": "backward", "number": k, "total": recorder.count, "tensor": key,

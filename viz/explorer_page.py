@@ -48,8 +48,9 @@ TEMPLATE = """<!DOCTYPE html>
     <p><b>Click</b> a box for its shape, the formula that made it and statistics of its value and gradient.
     <b>Drag</b> to move, <b>wheel</b> (or + and -) to zoom. <b>next</b> (or the right arrow key) walks the forward
     pass and then the backward pass: orange is the step, blue what it reads, green what it writes or sends.</p>
-    <p>As in the course, dZ[l] and dA[l] stand for m times dJ/dZ[l] and dJ/dA[l], so dW[l] = 1/m dZ[l] A[l-1]^T;
-    the statistics show dJ/dT itself (what <code>tinygrad_nb.grad</code> returns).</p>
+    <p>As in the course, dZ[l] and dA[l] (and dX) are m times &part;J/&part;Z[l] and &part;J/&part;A[l], m the
+    number of examples, so dW[l] = 1/m dZ[l] A[l-1]^T; dW[l], db[l] and any other gradient are &part;J/&part;T itself.
+    The drawing, the statistics and the steps all show these numbers (explain mode prints the same).</p>
   </details>
 </header>
 <main data-view="graph">

@@ -1,10 +1,12 @@
 """``draw_graph``: a Tensor's DAG as a graphviz drawing in the course's notation.
 
-Tensors are record nodes ``{name | shape}`` (X, W1, b1, Z1, A1, ..., J); ops are ellipses.
+Tensors are one-line record nodes ``name | shape`` (X, W1, b1, Z1, A1, ..., J); ops are ellipses.
 Parameters, inputs, intermediates and the output have their own colour and shape, and
 each Linear + activation block is the cluster "layer l". The backward view draws dZ1,
-dW1, db1, dA0 with their shapes (and norms once backward has run). Node ids come from
-the walk order, never from ``id()``, so the same model draws the same DOT every time.
+dW1, db1, dA0 with their shapes (and norms once backward has run, in the course's convention:
+dZ = m * dJ/dZ, see ``tinygrad_nb.explain_mode``). Colours, sizes and the legend are in
+``viz.graph_style``. Node ids come from the walk order, never from ``id()``, so the same model
+draws the same DOT every time.
 
 The graph is read only through the Tensor's public view of its node (``op``, ``inputs``,
 ``creation_order``, ``is_leaf``, ``requires_grad``, ``name``, ``shape``, ``grad``).
@@ -21,20 +23,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from tinygrad_nb import GraphFreedError, Tensor, grad
-from viz.rendering import svg_text
+from tinygrad_nb.explain_mode import course_gradient
+from viz.graph_style import CACHE_EDGE, CLUSTER_FONT, EDGE_ATTR, GRADIENT_EDGE, GRAPH_ATTR, NODE_ATTR, STYLE, legend
+from viz.rendering import import_graphviz, missing_extra, svg_text
 
 if TYPE_CHECKING:
     import graphviz
 
-STYLE = {  # kind: (fill colour, node shape); Mrecord has rounded corners; the output gets a thick border
-    "parameter": ("#fde68a", "Mrecord"),
-    "input": ("#bfdbfe", "record"),
-    "intermediate": ("#e5e7eb", "record"),
-    "output": ("#fca5a5", "record"),
-    "gradient": ("#bbf7d0", "record"),
-    "op": ("#ffffff", "ellipse"),
-    "summary": ("#f5f5f5", "note"),
-}
 LAYER_NAME = re.compile(r"^[WbZAD](\d+)$")
 OP_SYMBOL = {"add": "+", "sub": "-", "mul": "*", "div": "/", "pow": "**", "matmul": "@", "neg": "-"}
 
@@ -116,7 +111,10 @@ def _shape(t: Tensor) -> str:
 def drawing_class() -> type[graphviz.Digraph]:
     """``GraphDrawing``: a ``graphviz.Digraph`` that shows itself inline in Jupyter as SVG with whichever
     renderer exists (``dot`` or pygraphviz). Made on first use, so that ``import viz`` loads no graphviz."""
-    import graphviz  # optional (the viz extra)
+    try:
+        import graphviz  # optional (the viz extra)
+    except ImportError as e:
+        raise missing_extra("draw_graph", "graphviz") from e
 
     class GraphDrawing(graphviz.Digraph):
         """A ``graphviz.Digraph`` that shows itself inline in Jupyter as SVG with whichever renderer exists."""
@@ -135,38 +133,41 @@ def __getattr__(name: str) -> Any:
 
 
 def draw_graph(output: Tensor, *, show: str = "forward", group_layers: bool = True, max_nodes: int = 500,
-               show_values: bool = False) -> graphviz.Digraph:
+               show_values: bool = False, caches: bool = True) -> graphviz.Digraph:
     """Draw the computation graph that produced ``output``.
 
     Args:
         output: the tensor to draw from (the cost J, or A[L]).
-        show: "forward" (tensors and ops), "backward" (the gradients dZ1, dW1, ... with their
-            shapes, and norms once backward has run; each backward step numbered in the order
-            the engine runs it, as explain mode prints it) or "both" (side by side, with the
-            caches the backward pass reads drawn between them).
+        show: "forward" (tensors and ops, top to bottom), "backward" (the gradients dZ1, dW1, ...
+            with their shapes, and norms once backward has run; each backward step numbered in the
+            order the engine runs it, as explain mode prints it; bottom to top) or "both" (the two
+            side by side, rank by rank: dZ1 level with Z1).
         group_layers: draw each Linear + activation block as the cluster "layer l".
         max_nodes: past this many nodes the middle of the graph is collapsed into one summary node.
         show_values: add each tensor's value (small tensors) or mean to its label.
+        caches: with show="both", draw the caches (A_prev, W, b, Z) each backward step reads as thin
+            dotted grey lines from the forward pass; False leaves them out.
 
-    Returns a ``GraphDrawing`` (a ``graphviz.Digraph``): pass it to ``render``, or let Jupyter show it.
-    Raises ``GraphFreedError`` (a RuntimeError) when backward() has freed the graph.
+    The gradients follow the course (see ``tinygrad_nb.explain_mode``): for Z[l], A[l] and X of shape
+    (n, m), dZ and dA are m * dJ/dZ and m * dJ/dA (m the examples); dW, db and any other dT are dJ/dT.
+    The legend beside the title says so. Returns a ``GraphDrawing`` (a ``graphviz.Digraph``): pass it
+    to ``render``, or let Jupyter show it. Raises ``GraphFreedError`` (a RuntimeError) when backward()
+    has freed the graph, and an ImportError naming the viz extra without graphviz.
     """
     if show not in ("forward", "backward", "both"):
         raise ValueError(f"show must be 'forward', 'backward' or 'both', got {show!r}")
     if not isinstance(max_nodes, int) or max_nodes < 4:
         raise ValueError(f"max_nodes must be an int >= 4, got {max_nodes!r}")
+    import_graphviz("draw_graph")  # checked on every call (drawing_class is cached): a missing graphviz is named
     nodes = walk(output)
     kept, summary = _collapse(nodes, max_nodes)
     GraphDrawing = drawing_class()
-    g = GraphDrawing(name="tinygrad_nb", graph_attr={"rankdir": "LR", "fontname": "Helvetica", "fontsize": "11",
-                                                      "compound": "true", "newrank": "true"},
-                     node_attr={"fontname": "Helvetica", "fontsize": "10", "style": "filled"},
-                     edge_attr={"arrowsize": "0.6"})
-    _legend(g, show)
+    g = GraphDrawing(name="tinygrad_nb", graph_attr=dict(GRAPH_ATTR, label=legend(nodes, output, show)),
+                     node_attr=NODE_ATTR, edge_attr=EDGE_ATTR)
     if show in ("forward", "both"):
         _forward(g, nodes, kept, summary, output, group_layers, show_values)
     if show in ("backward", "both"):
-        _backward(g, nodes, kept, summary, output, group_layers, caches=show == "both")
+        _backward(g, nodes, kept, summary, output, group_layers, caches=caches and show == "both")
     return g
 
 
@@ -184,7 +185,10 @@ def _collapse(nodes: list[_Node], max_nodes: int) -> tuple[set[str], str | None]
 
 
 def _tensor_label(t: Tensor, prefix: str = "", show_values: bool = False, norm: float | None = None) -> str:
-    """``{W1|(20, 12288)}``; with prefix "d": ``{dW1|(20, 12288)|||dW1|| = 0.3}``."""
+    """One line of fields: ``W1|(20, 12288)``; a gradient ``dW1|(20, 12288)|\\|\\|dW1\\|\\| = 0.3``.
+
+    The norm is that of the course's gradient (``course_gradient``: m * dJ/dZ for Z[l], A[l], X).
+    """
     name = prefix + t.name if t.name else ("grad" if prefix else "")
     parts = [escape_record(p) for p in (name, _shape(t)) if p]
     if norm is not None:
@@ -192,7 +196,7 @@ def _tensor_label(t: Tensor, prefix: str = "", show_values: bool = False, norm: 
     if show_values:
         value = np.array2string(t.data, precision=3, threshold=6) if t.size <= 6 else f"mean {t.data.mean():.3g}"
         parts.append(escape_record(value))
-    return "{" + "|".join(parts) + "}"
+    return "|".join(parts)
 
 
 def _cluster_for(g: graphviz.Digraph, layer: int | None, group_layers: bool, suffix: str):
@@ -220,33 +224,43 @@ def _by_layer(nodes: list[_Node], kept: set[str]) -> dict[int | None, list[_Node
     return groups
 
 
+def _minlen(p: _Node, n: _Node, group_layers: bool) -> str:
+    """2 for an edge into layer l from another layer (A[l-1] into layer l's linear), else 1.
+
+    The extra rank keeps A[l-1] above layer l's parameters, so that the layer clusters do not share a
+    rank: they stack in one straight column instead of a staircase that doubles the drawing's size.
+    """
+    return "2" if group_layers and n.layer is not None and p.layer != n.layer and not p.tensor.is_leaf else "1"
+
+
 def _forward(g, nodes, kept, summary, output, group_layers, show_values) -> None:
     with g.subgraph(name="cluster_forward") as fwd:
-        fwd.attr(label="forward pass", style="dashed", color="#9ca3af")
+        fwd.attr(label="forward pass", style="dashed", color="#9ca3af", fontsize=CLUSTER_FONT)
         for layer, members in _by_layer(nodes, kept).items():
             with _cluster_for(fwd, layer, group_layers, "f") as c:
                 if group_layers and layer is not None:
-                    c.attr(label=f"layer {layer}", style="rounded,filled", fillcolor="#f8fafc", color="#64748b")
+                    c.attr(label=f"layer {layer}", style="rounded,filled", fillcolor="#f8fafc", color="#64748b",
+                           fontsize=CLUSTER_FONT)
                 for n in members:
                     kind = kind_of(n, output)
                     fill, shape = STYLE[kind]
                     c.node(n.key, _tensor_label(n.tensor, show_values=show_values), shape=shape, fillcolor=fill,
-                           penwidth="2.5" if kind == "output" else "1")
+                           penwidth="2.5" if kind == "output" else "0.8")
                     op = n.tensor.op
                     if op is not None:
                         c.node(f"op_{n.key}", OP_SYMBOL.get(op, op), shape="ellipse", fillcolor=STYLE["op"][0])
         if summary:
             fwd.node("summary_f", summary, shape="note", fillcolor=STYLE["summary"][0])
-    edges: set[tuple[str, str]] = set()
+    edges: dict[tuple[str, str], str] = {}
     for n in nodes:
         if n.key not in kept or n.tensor.is_leaf:
             continue
         g.edge(f"op_{n.key}", n.key)
         for p in n.inputs:
-            edges.add((p.key if p.key in kept else "summary_f", f"op_{n.key}"))
-    edges |= {(p, "summary_f") for p in _feeding_summary(nodes, kept)}
-    for tail, head in sorted(edges):
-        g.edge(tail, head)
+            edges[(p.key if p.key in kept else "summary_f", f"op_{n.key}")] = _minlen(p, n, group_layers)
+    edges.update({(p, "summary_f"): "1" for p in _feeding_summary(nodes, kept)})
+    for (tail, head), minlen in sorted(edges.items()):
+        g.edge(tail, head, **({"minlen": minlen} if minlen != "1" else {}))
 
 
 def _feeding_summary(nodes: list[_Node], kept: set[str]) -> set[str]:
@@ -255,12 +269,14 @@ def _feeding_summary(nodes: list[_Node], kept: set[str]) -> set[str]:
 
 
 def _gradient_norms(output: Tensor, nodes: list[_Node]) -> dict[str, float]:
-    """||dT|| for every tensor, when backward has run on this (retained) graph and J is a scalar."""
+    """||dT|| for every tensor in the course's convention (m * dJ/dZ for Z[l], A[l], X; dJ/dT for the rest),
+    when backward has run on this (retained) graph and J is a scalar."""
     trainable = [n for n in nodes if n.tensor.requires_grad]
     if output.size != 1 or not any(n.tensor.is_leaf and n.tensor.grad is not None for n in trainable):
         return {}
     grads = grad(output, [n.tensor for n in trainable], retain_graph=True, allow_unused=True)
-    return {n.key: float(np.linalg.norm(gr.data)) for n, gr in zip(trainable, grads) if gr is not None}
+    return {n.key: float(np.linalg.norm(course_gradient(n.tensor, gr))) for n, gr in zip(trainable, grads)
+            if gr is not None}
 
 
 def _backward(g, nodes, kept, summary, output, group_layers, caches) -> None:
@@ -270,12 +286,12 @@ def _backward(g, nodes, kept, summary, output, group_layers, caches) -> None:
                    key=lambda n: -n.tensor.creation_order)
     step_of = {n.key: k for k, n in enumerate(steps, start=1)}
     with g.subgraph(name="cluster_backward") as bwd:
-        bwd.attr(label="backward pass", style="dashed", color="#9ca3af")
+        bwd.attr(label="backward pass", style="dashed", color="#9ca3af", fontsize=CLUSTER_FONT)
         for layer, members in _by_layer(nodes, kept).items():
             with _cluster_for(bwd, layer, group_layers, "b") as c:
                 if group_layers and layer is not None:
                     c.attr(label=f"layer {layer} (backward)", style="rounded,filled", fillcolor="#f0fdf4",
-                           color="#16a34a")
+                           color=GRADIENT_EDGE, fontsize=CLUSTER_FONT)
                 for n in members:
                     if not n.tensor.requires_grad:
                         continue
@@ -287,33 +303,19 @@ def _backward(g, nodes, kept, summary, output, group_layers, caches) -> None:
                                fillcolor=STYLE["op"][0])
         if summary:
             bwd.node("summary_b", summary, shape="note", fillcolor=STYLE["summary"][0])
-    # Edges are declared in forward direction with dir=back, so the backward pass is laid out under the
-    # forward pass, mirrored (dJ on the right, dW1 on the left) as in the course's figure.
-    edges: set[tuple[str, str]] = set()
+    # Edges are declared in forward direction with dir=back, so the backward pass is laid out beside the
+    # forward pass, mirrored (dJ at the bottom, dW1 at the top): the arrows run back up.
+    edges: dict[tuple[str, str], str] = {}
     for n in nodes:
         if n.key not in kept or n.tensor.is_leaf or not n.tensor.requires_grad:
             continue
-        g.edge(f"dop_{n.key}", f"d_{n.key}", dir="back", color="#16a34a")
+        g.edge(f"dop_{n.key}", f"d_{n.key}", dir="back", color=GRADIENT_EDGE)
         for p in n.inputs:
             if p.tensor.requires_grad:
-                edges.add((f"d_{p.key}" if p.key in kept else "summary_b", f"dop_{n.key}"))
+                edges[(f"d_{p.key}" if p.key in kept else "summary_b", f"dop_{n.key}")] = _minlen(p, n, group_layers)
             if caches and p.key in kept and p.tensor.name:  # the cache (A_prev, W, b, Z) this step reads
-                g.edge(p.key, f"dop_{n.key}", style="dotted", color="#6b7280", constraint="false")
-    edges |= {(f"d_{p}", "summary_b") for p in _feeding_summary(nodes, kept)
-              if next(n for n in nodes if n.key == p).tensor.requires_grad}
-    for tail, head in sorted(edges):
-        g.edge(tail, head, dir="back", color="#16a34a")
-
-
-def _legend(g: graphviz.Digraph, show: str) -> None:
-    with g.subgraph(name="cluster_legend") as leg:
-        leg.attr(label="legend", style="dashed", color="#d1d5db", fontsize="9")
-        kinds = ["parameter", "input", "intermediate", "output", "op"]
-        if show != "forward":
-            kinds.append("gradient")
-        for kind in kinds:
-            fill, shape = STYLE[kind]
-            box = {"record": "box", "Mrecord": "box"}.get(shape, shape)
-            leg.node(f"legend_{kind}", kind, shape=box, fillcolor=fill, fontsize="9",
-                     style="filled,rounded" if shape == "Mrecord" else "filled",
-                     penwidth="2.5" if kind == "output" else "1")
+                g.edge(p.key, f"dop_{n.key}", **CACHE_EDGE)
+    edges.update({(f"d_{p}", "summary_b"): "1" for p in _feeding_summary(nodes, kept)
+                  if next(n for n in nodes if n.key == p).tensor.requires_grad})
+    for (tail, head), minlen in sorted(edges.items()):
+        g.edge(tail, head, dir="back", color=GRADIENT_EDGE, **({"minlen": minlen} if minlen != "1" else {}))

@@ -1,19 +1,24 @@
 """Training plots with matplotlib's object-oriented API (a Figure and an Agg canvas: no display needed).
 
-- ``plot_costs``: the course's learning curve (cost per hundred iterations, alpha in the title).
+- ``plot_costs``: the course's learning curve (cost against the iterations it was recorded at, alpha in the title).
 - ``plot_decision_boundary``: the course's planar picture for a model on 2-D data.
 - ``plot_gradient_check``: the closed-form vs autograd relative difference per layer and quantity.
 
-Each writes its file atomically and returns the path. matplotlib (the viz extra) is imported
-on the first plot, not by ``import viz``: it is most of the package's import time.
+Each returns the matplotlib Figure, which Jupyter shows inline as the last expression of a cell
+(it has ``_repr_png_``; no pyplot, so no global figure state is kept or leaked), and writes it
+atomically to ``path`` (.png, .svg or .pdf) when one is given. matplotlib (the viz extra) is
+imported on the first plot, not by ``import viz``: it is most of the package's import time.
 """
 
 from __future__ import annotations
 
+import functools
+import io
+import numbers
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -21,50 +26,146 @@ from nn.atomic import atomic_path
 from nn.module import Module
 from nn.reference import ClosedFormReport
 from nn.training import predict
+from viz.rendering import missing_extra
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 
-def _figure(width: float, height: float) -> Figure:
-    """A Figure on an Agg canvas: drawn off screen, so no display is needed."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg  # optional (the viz extra)
-    from matplotlib.figure import Figure
+@functools.cache
+def figure_class() -> type[Figure]:
+    """``PlotFigure``: a matplotlib Figure that Jupyter shows inline as PNG (``_repr_png_``) without pyplot.
+    Made on first use, so that ``import viz`` loads no matplotlib."""
+    try:
+        from matplotlib.figure import Figure  # optional (the viz extra)
+    except ImportError as e:
+        raise missing_extra("the viz plots", "matplotlib") from e
 
-    fig = Figure(figsize=(width, height))
+    class PlotFigure(Figure):
+        """A matplotlib Figure on an Agg canvas that shows itself inline in Jupyter as PNG."""
+
+        def _repr_png_(self) -> bytes:
+            buffer = io.BytesIO()
+            self.savefig(buffer, format="png", dpi=DPI, bbox_inches="tight")
+            return buffer.getvalue()
+
+    PlotFigure.__qualname__ = "PlotFigure"  # viz.plots.PlotFigure, as pickle looks it up
+    return PlotFigure
+
+
+def __getattr__(name: str) -> Any:
+    if name == "PlotFigure":
+        return figure_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+DPI = 110
+
+
+def _figure(user: str, width: float, height: float) -> Figure:
+    """A PlotFigure on an Agg canvas: drawn off screen, so no display is needed."""
+    try:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg  # optional (the viz extra)
+    except ImportError as e:
+        raise missing_extra(user, "matplotlib") from e
+    try:
+        fig = figure_class()(figsize=(width, height))
+    except ImportError as e:
+        raise missing_extra(user, "matplotlib") from e
     FigureCanvasAgg(fig)
     return fig
 
 
-def _save(fig: Figure, path: str | os.PathLike) -> Path:
+def _finish(fig: Figure, path: str | os.PathLike | None) -> Figure:
+    """Write ``fig`` to ``path`` atomically when a path is given; the figure either way."""
+    if path is None:
+        return fig
     path = Path(path)
     fmt = path.suffix.lstrip(".").lower() or "png"
     if fmt not in ("png", "svg", "pdf"):
         raise ValueError(f"plots are written as .png, .svg or .pdf, got {path.suffix!r}")
     with atomic_path(path) as tmp:
-        fig.savefig(tmp, format=fmt, dpi=110, bbox_inches="tight")
-    return path
+        fig.savefig(tmp, format=fmt, dpi=DPI, bbox_inches="tight")
+    return fig
 
 
-def plot_costs(costs: Sequence[float], path: str | os.PathLike, learning_rate: float | None = None,
-               record_every: int = 100) -> Path:
-    """The course's cost curve: one point per ``record_every`` iterations, alpha in the title."""
-    values = np.asarray(list(costs), dtype=np.float64)
+def _check_path(user: str, path: Any) -> None:
+    if path is not None and not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"{user}: path must be a file name (str or Path) or None, got {type(path).__name__}")
+
+
+def cost_series(costs: Sequence[float] | Mapping[str, Any], iterations: Sequence[float] | None,
+                record_every: int | None, learning_rate: float | None) -> tuple[np.ndarray, np.ndarray, float | None]:
+    """(iterations, costs, learning rate) from plot_costs' arguments; a ValueError or TypeError names what is wrong.
+
+    ``costs`` is a list, or a history dict as ``nn.fit(history=h)`` fills it ("costs", and "iterations",
+    "record_every", "learning_rate" when present). Explicit arguments win over the dict's keys.
+    """
+    if isinstance(costs, Mapping):
+        if "costs" not in costs:
+            raise ValueError(f"plot_costs: a history dict needs 'costs'; got keys {sorted(costs)}")
+        iterations = costs.get("iterations") if iterations is None else iterations
+        record_every = costs.get("record_every") if record_every is None else record_every
+        learning_rate = costs.get("learning_rate") if learning_rate is None else learning_rate
+        costs = costs["costs"]
+    if isinstance(costs, (str, bytes)) or not isinstance(costs, (Sequence, np.ndarray)):
+        raise TypeError(f"plot_costs: costs must be a list of numbers or a history dict, got {type(costs).__name__}")
+    values = np.asarray([np.nan if c is None else c for c in costs], dtype=np.float64)
     if values.ndim != 1 or values.size == 0:
         raise ValueError(f"plot_costs: expected a non-empty list of costs, got shape {values.shape}")
-    fig = _figure(6, 4)
+    if iterations is not None:
+        steps = np.asarray(list(iterations), dtype=np.float64)
+        if steps.shape != values.shape:
+            raise ValueError(f"plot_costs: {values.size} costs but {steps.size} iterations; give one iteration "
+                             "per cost")
+        if not np.isfinite(steps).all() or (np.diff(steps) <= 0).any():
+            raise ValueError("plot_costs: iterations must be finite and increasing")
+    else:
+        every = 100 if record_every is None else record_every
+        if isinstance(every, bool) or not isinstance(every, numbers.Real) or every <= 0:
+            raise ValueError(f"plot_costs: record_every must be a positive number, got {every!r}")
+        steps = np.arange(values.size) * float(every)
+    if learning_rate is not None and (isinstance(learning_rate, bool) or not isinstance(learning_rate, numbers.Real)):
+        raise TypeError(f"plot_costs: learning_rate must be a number, got {learning_rate!r}")
+    return steps, values, None if learning_rate is None else float(learning_rate)
+
+
+def plot_costs(costs: Sequence[float] | Mapping[str, Any], path: str | os.PathLike | None = None,
+               learning_rate: float | None = None, record_every: int | None = None, *,
+               iterations: Sequence[float] | None = None) -> Figure:
+    """The course's cost curve: J against the iteration it was recorded at, alpha in the title.
+
+    Args:
+        costs: the costs ``nn.fit`` returns, or the history dict ``nn.fit(history=h)`` fills (its
+            "iterations", "record_every" and "learning_rate" are used when not given here).
+        path: write the figure there too (.png, .svg or .pdf, atomically); None writes nothing.
+        learning_rate: alpha, for the title.
+        record_every: costs were recorded every this many iterations (default 100), used when no
+            ``iterations`` are known.
+        iterations: the iteration of each cost (one per cost, increasing): a run's recorded
+            iterations need not be evenly spaced (the last one, say).
+
+    Returns the matplotlib Figure (Jupyter shows it inline).
+    """
+    _check_path("plot_costs", path)
+    steps, values, alpha = cost_series(costs, iterations, record_every, learning_rate)
+    fig = _figure("plot_costs", 6, 4)
     ax = fig.add_subplot()
-    ax.plot(np.arange(values.size), values, color="#2563eb", linewidth=1.8)
+    ax.plot(steps, values, color="#2563eb", linewidth=1.8, marker="o" if values.size <= 30 else None, markersize=3)
     ax.set_ylabel("cost J")
-    ax.set_xlabel(f"iterations (per {'hundreds' if record_every == 100 else record_every})")
-    ax.set_title("Learning rate = " + (f"{learning_rate:g}" if learning_rate is not None else "?"))
+    ax.set_xlabel("iteration")
+    ax.set_title("Learning rate = " + (f"{alpha:g}" if alpha is not None else "?"))
     ax.grid(alpha=0.3)
-    return _save(fig, path)
+    return _finish(fig, path)
 
 
-def plot_decision_boundary(model: Module, X: np.ndarray, Y: np.ndarray, path: str | os.PathLike,
-                           resolution: int = 300) -> Path:
-    """Colour the plane by the model's prediction and scatter the m points of X (2, m) coloured by Y (1, m)."""
+def plot_decision_boundary(model: Module, X: np.ndarray, Y: np.ndarray, path: str | os.PathLike | None = None,
+                           resolution: int = 300) -> Figure:
+    """Colour the plane by the model's prediction and scatter the m points of X (2, m) coloured by Y (1, m).
+
+    Returns the matplotlib Figure (Jupyter shows it inline); writes it to ``path`` too when one is given.
+    """
+    _check_path("plot_decision_boundary", path)
     X, Y = np.asarray(X), np.asarray(Y)
     if X.ndim != 2 or X.shape[0] != 2:
         raise ValueError(f"plot_decision_boundary needs 2-D data X of shape (2, m), got {X.shape}")
@@ -75,18 +176,23 @@ def plot_decision_boundary(model: Module, X: np.ndarray, Y: np.ndarray, path: st
     xx, yy = np.meshgrid(np.linspace(x_min, x_max, resolution), np.linspace(y_min, y_max, resolution))
     grid = np.stack([xx.ravel(), yy.ravel()])
     Z = predict(model, grid).reshape(xx.shape)
-    fig = _figure(6, 5)
+    fig = _figure("plot_decision_boundary", 6, 5)
     ax = fig.add_subplot()
     ax.contourf(xx, yy, Z, cmap="Spectral", alpha=0.8)
     ax.scatter(X[0], X[1], c=Y.ravel(), s=14, cmap="Spectral", edgecolors="k", linewidths=0.3)
     ax.set_xlabel("x1")
     ax.set_ylabel("x2")
     ax.set_title("Decision boundary")
-    return _save(fig, path)
+    return _finish(fig, path)
 
 
-def plot_gradient_check(report: ClosedFormReport, path: str | os.PathLike, tolerance: float = 1e-10) -> Path:
-    """Bars of the relative difference of dZ, dW, db, dA per layer (log scale) with the tolerance line."""
+def plot_gradient_check(report: ClosedFormReport, path: str | os.PathLike | None = None,
+                        tolerance: float = 1e-10) -> Figure:
+    """Bars of the relative difference of dZ, dW, db, dA per layer (log scale) with the tolerance line.
+
+    Returns the matplotlib Figure (Jupyter shows it inline); writes it to ``path`` too when one is given.
+    """
+    _check_path("plot_gradient_check", path)
     if not isinstance(report, ClosedFormReport):
         raise TypeError(f"plot_gradient_check expects a ClosedFormReport, got {type(report).__name__}")
     quantities = ["dZ", "dW", "db", "dA"]
@@ -97,7 +203,7 @@ def plot_gradient_check(report: ClosedFormReport, path: str | os.PathLike, toler
         by_layer.setdefault(layer, {})[q] = diff
     layers = sorted(by_layer)
     floor = 1e-18  # exact zeros drawn at the floor of the log scale
-    fig = _figure(7, 4)
+    fig = _figure("plot_gradient_check", 7, 4)
     ax = fig.add_subplot()
     width = 0.2
     for k, q in enumerate(quantities):
@@ -109,7 +215,7 @@ def plot_gradient_check(report: ClosedFormReport, path: str | os.PathLike, toler
     ax.set_ylabel("||autograd - formula|| / (||autograd|| + ||formula||)")
     ax.set_title("Autograd against the closed-form formulas")
     ax.legend(fontsize=8, ncol=5)
-    return _save(fig, path)
+    return _finish(fig, path)
 
 
 __all__ = ["plot_costs", "plot_decision_boundary", "plot_gradient_check"]

@@ -18,7 +18,7 @@ import sys
 import tempfile
 import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from nn.atomic import atomic_path
 
@@ -29,6 +29,24 @@ FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf"}
 INSTALL_HINT = ("no Graphviz renderer found, so only the .dot file was written. Install one of: "
                 "the Graphviz program (`apt-get install graphviz`, `brew install graphviz`), or the "
                 "pygraphviz wheel that bundles it (`pip install 'tinygrad-nb[render]'`).")
+
+
+def missing_extra(user: str, package: str, extra: str = "viz") -> ImportError:
+    """The ImportError for an optional library that is not installed: names the library and the extra.
+
+    ``missing_extra("draw_graph", "graphviz")``: "draw_graph needs graphviz: pip install 'tinygrad-nb[viz]'".
+    """
+    return ImportError(f"{user} needs {package}: pip install 'tinygrad-nb[{extra}]' (or pip install {package})",
+                       name=package)
+
+
+def import_graphviz(user: str) -> Any:
+    """The graphviz module (the viz extra), or ``missing_extra(user, "graphviz")`` when it is not installed."""
+    try:
+        import graphviz  # optional (the viz extra); imported on use so that `import viz` stays cheap
+    except ImportError as e:
+        raise missing_extra(user, "graphviz") from e
+    return graphviz
 
 
 class RendererNotFoundWarning(RuntimeWarning):
@@ -94,9 +112,8 @@ def render(graph: graphviz.Digraph, path: str | os.PathLike) -> Path:
     when no renderer exists (with a ``RendererNotFoundWarning`` saying how to install one).
     ``viz.render`` also takes a Tensor and draws it first.
     """
-    import graphviz  # optional (the viz extra); imported on use so that `import viz` stays cheap
-
-    if not isinstance(graph, graphviz.Digraph):
+    library = import_graphviz("render")
+    if not isinstance(graph, library.Digraph):
         raise TypeError(f"render expects a drawing from draw_graph (a graphviz.Digraph), got {type(graph).__name__}")
     path = Path(path)
     suffix = path.suffix.lower()

@@ -1,0 +1,131 @@
+"""The checks fit, predict and accuracy make before they run: the data's layout against the model, and the
+model's output against the loss.
+
+The course's layout is one example per column: X (n_x, m), Y (n_y, m). Data in the other
+layout (one example per row, as scikit-learn and PyTorch keep it) gets the usual message plus
+"did you mean X.T?" when the shapes say so. A loss that cannot go with the model's output (a
+cross-entropy on logits fed probabilities, a binary cross-entropy fed logits) is refused with
+the fix; a custom loss or a model whose last layer is not known is accepted as it is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from nn.containers import Sequential
+from nn.layers import Identity, Linear, Sigmoid, Softmax
+from nn.losses import (
+    LOSSES,
+    BCELoss,
+    BCEWithLogitsLoss,
+    CrossEntropyLoss,
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+)
+from nn.module import Module
+from tinygrad_nb import Tensor
+
+
+def check_X(X: Any, n_x: int | None = None) -> np.ndarray:
+    """X as a float array (n_x, m) with m >= 1 examples and no NaN or Inf; with ``n_x``, X must have n_x rows."""
+    x = matrix("X", X)
+    if n_x is not None and x.shape[0] != n_x:
+        hint = "; did you mean X.T? (one example per column)" if x.shape[1] == n_x else ""
+        raise ValueError(f"X has {x.shape[0]} rows but the model's first layer expects X with {n_x} rows "
+                         f"(n_x = n[0] = {n_x}): X is {x.shape}, it must be (n_x, m) = ({n_x}, m){hint}")
+    if x.shape[1] == 0:
+        raise ValueError(f"X has no examples: shape {x.shape} (m = 0)")
+    if not np.isfinite(x).all():
+        raise ValueError("X contains NaN or Inf")
+    return x if x.dtype.kind == "f" else x.astype(np.float64)
+
+
+def check_data(X: Any, Y: Any, n_x: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """X as (n_x, m) and Y as (n_y, m) numeric arrays with the same m >= 1; X without NaN or Inf.
+
+    Y's values are checked where their meaning is known: by the loss, or by ``accuracy``.
+    With ``n_x`` (the model's input size), X must have n_x rows.
+    """
+    x, y = matrix("X", X), matrix("Y", Y)
+    if x.shape[1] != 0 and y.shape[1] != x.shape[1]:
+        raise ValueError(f"X has m = {x.shape[1]} examples (columns) but Y has {y.shape[1]}: X is {x.shape}, "
+                         f"Y is {y.shape}{_transposed(x, y, n_x)}")
+    return check_X(x, n_x), y
+
+
+def _transposed(x: np.ndarray, y: np.ndarray, n_x: int | None) -> str:
+    """"; did you mean ...?" when X, Y or both look like one example per row."""
+    x_rows = x.shape[0] == y.shape[1] or (n_x is not None and x.shape[1] == n_x)  # X is (m, n_x)
+    y_rows = y.shape[0] == x.shape[1] and y.shape[1] <= y.shape[0]  # Y is (m, n_y)
+    if x.shape[0] == y.shape[0] > y.shape[1] and not (n_x is not None and x.shape[0] == n_x):  # both (m, ...)
+        return "; did you mean X.T and Y.T? (one example per column)"
+    if y_rows:
+        return f"; did you mean Y.T? ({y.shape[::-1]}, one example per column)"
+    if x_rows:
+        return f"; did you mean X.T? ({x.shape[::-1]}, one example per column)"
+    return ""
+
+
+def matrix(label: str, a: Any) -> np.ndarray:
+    """``a`` (an array or a Tensor) as a 2-D numeric array, or a TypeError/ValueError naming ``label``."""
+    a = a.data if isinstance(a, Tensor) else a
+    if not isinstance(a, np.ndarray):
+        raise TypeError(f"{label} must be a numpy array (course layout: one example per column), "
+                        f"got {type(a).__name__}")
+    if a.ndim != 2:
+        raise ValueError(f"{label} must be 2-D (n, m) with one example per column, got shape {a.shape}")
+    if a.dtype.kind not in "biuf":
+        raise TypeError(f"{label} must be numeric, got dtype {a.dtype}")
+    return a
+
+
+def input_size(model: Module) -> int | None:
+    """n[0], the rows the model's first Linear layer expects, where the model says it (a Sequential, a Linear)."""
+    if isinstance(model, Linear):
+        return model.n_in
+    if isinstance(model, Sequential) and model.layers and isinstance(model.layers[0], Linear):
+        return model.layers[0].n_in
+    return None
+
+
+def last_layer(model: Module) -> Module | None:
+    """The module that makes a Sequential's output (inside nested Sequentials), else None."""
+    while isinstance(model, Sequential) and model.layers:
+        model = model.layers[-1]
+    return None if isinstance(model, Sequential) else model
+
+
+def loss_function(loss: Any) -> Callable[..., Any] | None:
+    """The nn.losses function behind ``loss`` (a name, the function, or a loss object), else None."""
+    if isinstance(loss, str):
+        return LOSSES.get(loss)
+    if isinstance(loss, (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss)):
+        return type(loss).fn
+    return loss if callable(loss) else None
+
+
+def check_output_and_loss(model: Module, loss: Any) -> None:
+    """Refuse a loss that cannot go with the model's last layer; say which output or loss to use instead."""
+    fn, last = loss_function(loss), last_layer(model)
+    if last is None:
+        return
+    probabilities = isinstance(last, (Sigmoid, Softmax))
+    logits = isinstance(last, (Identity, Linear))
+    ends = (f"the model's output is the output of a {type(last).__name__.lower()}" if probabilities
+            else f"the model ends in {type(last).__name__}")
+    if fn is cross_entropy and probabilities:
+        raise ValueError(f"fit: loss cross_entropy takes the logits Z[L] and applies log-softmax itself, but {ends} "
+                         f"(probabilities): build the model with output='identity' (nn.MLP(..., output='identity')) "
+                         f"or drop its last {type(last).__name__}")
+    if fn is binary_cross_entropy and logits:
+        raise ValueError(f"fit: loss binary_cross_entropy takes probabilities A[L] in (0, 1), but {ends} (logits "
+                         f"Z[L], any real number): end the model in a sigmoid (output='sigmoid') or use "
+                         f"loss='binary_cross_entropy_with_logits' with this output")
+    if fn is binary_cross_entropy_with_logits and probabilities:
+        raise ValueError(f"fit: loss binary_cross_entropy_with_logits takes the logits Z[L] and applies the sigmoid "
+                         f"itself, but {ends} (probabilities): build the model with output='identity' or use "
+                         f"loss='binary_cross_entropy' with this output")

@@ -1,0 +1,107 @@
+"""Noticing that training diverges: fit watches the cost it already has (a Python float) each iteration.
+
+Three signs, each named with the iteration where it showed:
+
+- the cost is NaN or Inf: the numbers overflowed, and the weights are lost with them;
+- the cost sits at binary cross-entropy's floor: ``binary_cross_entropy`` floors each log at
+  -100 (``nn.losses.LOG_FLOOR``), so a network whose outputs are exactly 0 or 1 costs
+  100 k / m for its k examples that are certainly wrong, and its gradients are 0: it cannot
+  learn back, and the cost stays exactly there (``50.0`` for ever). The test is exact
+  (``cost m / 100`` a whole number k >= 1, for ``FLOOR_STREAK`` iterations in a row), which an
+  ordinary cost meets by chance with probability about 1e-9 per iteration;
+- the cost rises for long: its average over about ``SPAN`` iterations (an exponential moving
+  average, which mini-batch noise does not move much) stays, for ``PATIENCE`` iterations in a
+  row, above its lowest value by more than half the progress made from the start and more than
+  half that lowest value. A late spike of Adam from 0.001 to 0.1 is not divergence; a cost that
+  climbs from 0.69 to 1.1, or falls to 0.3 and climbs back to 0.5, is.
+
+A flat cost (zero initialisation leaves it at 0.6931...) is not divergence.
+"""
+
+from __future__ import annotations
+
+import math
+
+ON_DIVERGENCE = ("warn", "stop", "ignore")
+FLOOR = 100.0  # -log(LOG_FLOOR): the most one entry of binary cross-entropy can cost
+FLOOR_STREAK = 3
+SPAN = 20
+PATIENCE = 50
+
+
+class DivergenceWarning(RuntimeWarning):
+    """fit's warning that training diverged (a NaN or Inf cost, a cost stuck at the loss's floor, or a cost
+    that keeps rising), with the iteration where it showed and what to try."""
+
+
+def check_on_divergence(value: object) -> str:
+    """``on_divergence`` must be "warn", "stop" or "ignore"."""
+    if not isinstance(value, str) or value not in ON_DIVERGENCE:
+        raise ValueError(f"on_divergence must be one of {', '.join(repr(v) for v in ON_DIVERGENCE)}, got {value!r}")
+    return value
+
+
+class Watch:
+    """Looks at each iteration's cost; ``check`` returns a message the first time a sign shows, then None.
+
+    Args:
+        floor_m: the number of examples m when the cost is binary cross-entropy averaged over
+            them (the floor test applies), else None.
+        advice: what to try, e.g. "try a smaller learning rate such as lr=0.12 (lr / 10)".
+        word: "iteration" or "epoch".
+    """
+
+    def __init__(self, floor_m: int | None, advice: str, word: str = "iteration"):
+        self.floor_m = floor_m
+        self.advice = advice
+        self.word = word
+        self.done = False
+        self.start = math.nan  # the first smoothed cost
+        self.ema = math.nan
+        self.best = math.inf
+        self.rising = 0
+        self.floored = 0
+
+    def check(self, i: int, cost: float) -> str | None:
+        """None while training looks sound; the message once, at the iteration ``i`` where it stops being so."""
+        if self.done:
+            return None
+        message = self._sign(i, cost)
+        if message is not None:
+            self.done = True
+            return f"fit: training diverged: {message}; {self.advice}"
+        return None
+
+    def _sign(self, i: int, cost: float) -> str | None:
+        if not math.isfinite(cost):
+            return f"the cost is {cost} at {self.word} {i} (the numbers overflowed; the weights are lost)"
+        if self.floor_m is not None and self._at_floor(cost):
+            k = round(cost * self.floor_m / FLOOR)
+            return (f"the cost has sat at {cost:.6g} since {self.word} {i - FLOOR_STREAK + 1}, binary "
+                    f"cross-entropy's floor: the outputs are exactly 0 or 1 and {k} of the {self.floor_m} examples "
+                    f"are certainly wrong (log clamped at -{FLOOR:g} each), so the gradients are 0 and "
+                    f"training cannot recover")
+        if self.ema != self.ema:  # the first cost
+            self.ema = self.start = cost
+            return None
+        self.ema += (cost - self.ema) * (2.0 / (SPAN + 1))
+        if self.ema < self.best:
+            self.best = self.ema
+        if self.ema > self.best + max(0.5 * (self.start - self.best), 0.5 * self.best):
+            self.rising += 1
+            if self.rising >= PATIENCE:
+                return (f"the cost has been rising for {PATIENCE} {self.word}s: about {self.ema:.4g} at "
+                        f"{self.word} {i} (averaged), up from {self.best:.4g}")
+        else:
+            self.rising = 0
+        return None
+
+    def _at_floor(self, cost: float) -> bool:
+        assert self.floor_m is not None
+        r = cost * self.floor_m / FLOOR
+        k = round(r)
+        if k >= 1 and abs(r - k) <= 1e-9 * k:
+            self.floored += 1
+        else:
+            self.floored = 0
+        return self.floored >= FLOOR_STREAK
