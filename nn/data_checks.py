@@ -121,6 +121,10 @@ def check_output_and_loss(model: Module, loss: Any) -> None:
         raise ValueError(f"fit: loss cross_entropy takes the logits Z[L] and applies log-softmax itself, but {ends} "
                          f"(probabilities): build the model with output='identity' (nn.MLP(..., output='identity')) "
                          f"or drop its last {type(last).__name__}")
+    if fn in (binary_cross_entropy, binary_cross_entropy_with_logits) and isinstance(last, Softmax):
+        raise ValueError(f"fit: loss {fn.__name__} is for one output unit (a yes/no label per example), but the "
+                         f"model ends in a softmax over several classes: for C classes use loss='cross_entropy' "
+                         f"on logits (nn.MLP(..., output='identity')); for two, one sigmoid unit (output='sigmoid')")
     if fn is binary_cross_entropy and logits:
         raise ValueError(f"fit: loss binary_cross_entropy takes probabilities A[L] in (0, 1), but {ends} (logits "
                          f"Z[L], any real number): end the model in a sigmoid (output='sigmoid') or use "

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+import warnings
 from typing import Any
 
 DELAY = 3.0  # seconds before progress=None shows a bar
@@ -60,6 +61,9 @@ class Progress:
             return
         cls = bar_class()
         if cls is None:
+            if progress:  # asked for explicitly: say why there is none (None stays quiet)
+                warnings.warn("fit(progress=True) shows no bar: it needs tqdm: pip install 'tinygrad-nb[progress]'",
+                              stacklevel=4)
             return
         watched = in_notebook() or sys.stderr.isatty()
         if progress is None and not watched:

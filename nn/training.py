@@ -18,6 +18,8 @@ import numpy as np
 from nn import validate
 from nn.containers import Sequential
 from nn.data_checks import check_data, check_output_and_loss, check_X, input_size, loss_function
+from nn.dataset_args import adopt_task, fit_defaults, unpack
+from nn.datasets import Dataset
 from nn.defaults import SGD_LR
 from nn.divergence import DivergenceWarning, Watch, check_on_divergence
 from nn.layers import Dropout, as_input
@@ -25,6 +27,7 @@ from nn.losses import LOSSES, binary_cross_entropy, l2_penalty
 from nn.module import Module, eval_mode
 from nn.optim import SGD, InverseTimeDecay, Optimizer
 from nn.progress import Progress, check_progress
+from nn.task import check_task
 from nn.threads import blas_threads as limit_blas_threads
 from nn.threads import check_blas_threads
 from tinygrad_nb import JitError, Tensor, jit, no_grad
@@ -91,8 +94,8 @@ def _check_cost(J: Any) -> Tensor:
     return J
 
 
-def fit(model: Module, X: Any, Y: Any, *, loss: str | Loss = "binary_cross_entropy",
-        optimizer: Optimizer | None = None, lr: float | None = None, num_iterations: int = 2500,
+def fit(model: Module, X: Any, Y: Any = None, *, loss: str | Loss = "binary_cross_entropy",
+        optimizer: Optimizer | None = None, lr: float | None = None, num_iterations: int | None = None,
         batch_size: int | None = None, seed: int = 0, lambd: float = 0.0, print_every: int = 100,
         print_cost: bool = True, progress: bool | None = None, record_every: int | None = None,
         scheduler: InverseTimeDecay | None = None, jit: bool | None = None,
@@ -100,6 +103,13 @@ def fit(model: Module, X: Any, Y: Any, *, loss: str | Loss = "binary_cross_entro
         blas_threads: int | None = None) -> list[float]:
     """Train ``model`` on X (n_x, m) and Y (n_y, m); returns the costs recorded every ``record_every`` iterations
     and at the last iteration run.
+
+    ``fit(model, data)`` takes an ``nn.datasets`` Dataset instead (X and Y are its .X and .Y):
+    the learning rate and ``num_iterations`` left out are then that data's defaults, the same as
+    ``tinygrad-nb train`` (``nn.defaults``: planar 1.2 for 10,000 iterations, the cat files
+    0.0075 for 2500, digits 0.1 for 1000), and the model takes on the data's task
+    (``model.task``, which ``nn.save`` stores), or must match it when it has one. With arrays,
+    ``num_iterations=None`` is the course's 2500.
 
     Full batch (``batch_size=None``): each iteration is one gradient step, as in the course,
     and its cost is J. Mini-batch: each iteration is one epoch over mini-batches of
@@ -154,7 +164,10 @@ def fit(model: Module, X: Any, Y: Any, *, loss: str | Loss = "binary_cross_entro
     warning's text, or None). Every option is checked before the first step.
     """
     _check_model(model, "fit")
+    X, Y, data = unpack(X, Y, "fit")
     x, y = check_data(X, Y, input_size(model))
+    lr, num_iterations = fit_defaults(data, lr, num_iterations, optimizer is not None)
+    adopt_task(model, data, "fit")
     cost_fn = _resolve_loss(loss)
     check_output_and_loss(model, loss)
     num_iterations = validate.integer("num_iterations", num_iterations, low=0)
@@ -324,22 +337,30 @@ def _predicted_labels(A: np.ndarray, threshold: float) -> np.ndarray:
 
 
 def predict(model: Module, X: Any, threshold: float = 0.5) -> np.ndarray:
-    """Predicted labels (1, m) for X (n_x, m): A[L] > threshold for one output unit, the argmax class for several.
+    """Predicted labels (1, m) for X (n_x, m) (or a Dataset's X): A[L] > threshold for one output unit, the argmax
+    class for several.
 
     Runs in evaluation mode; afterwards the model is in the mode it was in before.
     """
     _check_model(model, "predict")
+    if isinstance(X, Dataset):
+        X = X.X
     threshold = validate.number("threshold", threshold)
     return _predicted_labels(_output(model, check_X(X, input_size(model))), threshold)
 
 
-def accuracy(model: Module, X: Any, Y: Any) -> float:
+def accuracy(model: Module, X: Any, Y: Any = None) -> float:
     """The fraction of the m examples whose prediction equals Y.
 
     With one output unit Y is (1, m) in {0, 1}; with C > 1 units Y is integer labels (1, m)
-    in 0..C-1 or one-hot (C, m).
+    in 0..C-1 or one-hot (C, m). ``accuracy(model, data)`` scores a Dataset, after
+    ``nn.check_task``: a model whose stored task differs from the data's (digits 0-9 against
+    odd/even labels) is refused with ``nn.TaskMismatchError`` rather than scored.
     """
     _check_model(model, "accuracy")
+    X, Y, data = unpack(X, Y, "accuracy")
+    if data is not None:
+        check_task(model, data)
     x, y = check_data(X, Y, input_size(model))
     A = _output(model, x)
     labels = _class_labels(y, A.shape[0])

@@ -58,7 +58,9 @@ def test_multiclass_digits_trains_saves_and_predicts(tmp_path, capsys):
     assert all(np.isfinite(costs)) and costs[0] > 2.0  # about log(10) at the start
     assert main(["predict", "--model", str(out / "model.h5"), "--task", "multiclass"]) == 0
     assert "359 predictions; test accuracy (359 examples of digits): " in capsys.readouterr().out
-    assert main(["predict", "--model", str(out / "model.h5")]) == 2
+    assert main(["predict", "--model", str(out / "model.h5")]) == 0  # the task stored in model.h5
+    assert "359 predictions; test accuracy (359 examples of digits): " in capsys.readouterr().out
+    assert main(["predict", "--model", str(out / "model.h5"), "--task", "binary"]) == 2
     assert "n[L] = 10 output units (multiclass); predict it with --task multiclass" in capsys.readouterr().err
 
 

@@ -27,20 +27,21 @@ def test_planar_trains_with_the_courses_settings_and_a_test_split(tmp_path, caps
     header = printed.splitlines()[0]
     assert f"{settings.hidden} hidden, sgd lr={settings.lr:g}, 1000 iterations" in header
     assert "layer_dims [2, 4, 1]" in header and "320 examples of planar (test: 80 examples of planar)" in header
-    assert "defaults for planar with sgd (the course's week 3 settings): lr, hidden_dims, hidden" in printed
+    assert "defaults for planar with sgd (the course's week 3 settings): lr, hidden_dims, hidden, init" in printed
     assert "train accuracy (320 examples of planar): 0.8" in printed or "train accuracy (320 examples of planar): 0.9" \
         in printed
     assert "test accuracy (80 examples of planar): " in printed
     costs = json.loads((tmp_path / "run" / "costs.json").read_text())
     assert costs["iterations"] == [0, 400, 800, 999] and len(costs["costs"]) == 4
-    assert costs["learning_rate"] == settings.lr and costs["defaults"] == ["lr", "hidden_dims", "hidden"]
+    assert costs["learning_rate"] == settings.lr and costs["defaults"] == ["lr", "hidden_dims", "hidden", "init"]
 
 
 def test_adam_takes_its_own_default_rate_and_given_settings_are_kept(tmp_path, capsys):
     printed = train(tmp_path, capsys, "--optimizer", "adam", "--iterations", "5", "--hidden-dims", "8")
     assert f"adam lr={default_settings('digits', 'adam').lr:g}, 5 iterations" in printed
     assert "layer_dims [64, 8, 1]" in printed and "defaults for digits with adam" in printed
-    printed = train(tmp_path, capsys, "--lr", "0.05", "--iterations", "5", "--hidden-dims", "8", "--hidden", "tanh")
+    printed = train(tmp_path, capsys, "--lr", "0.05", "--iterations", "5", "--hidden-dims", "8", "--hidden", "tanh",
+                    "--init", "deep")
     assert "sgd lr=0.05, 5 iterations" in printed and "defaults for" not in printed
 
 
@@ -91,3 +92,22 @@ def test_the_saved_model_knows_its_task_and_predict_refuses_data_of_another(tmp_
     assert main(["predict", "--model", str(path), "--data", "digits"]) == 2  # odd / even: another task
     err = capsys.readouterr().err
     assert "red" in err and "even" in err and "accuracy" not in err, err
+
+
+def test_predicts_test_split_is_the_one_train_held_out_whatever_the_seed(tmp_path, capsys):
+    train(tmp_path, capsys, "--iterations", "30", "--seed", "7")
+    model = nn.load(tmp_path / "run" / "model.h5")
+    split = nn.datasets.digits()  # the digits' own split, which train held out
+    assert split.test is not None
+    expected = nn.accuracy(model, split.test.X, split.test.Y)
+    assert main(["predict", "--model", str(tmp_path / "run" / "model.h5")]) == 0
+    assert f"test accuracy (359 examples of digits): {expected:.4f}" in capsys.readouterr().out
+
+
+@needs_cat_data
+def test_a_course_file_predicted_as_it_is_says_accuracy_not_train_accuracy(tmp_path, capsys):
+    train(tmp_path, capsys, "--dataset", str(TRAIN), "--iterations", "3")
+    test_file = str(TRAIN).replace("train_catvnoncat", "test_catvnoncat")
+    assert main(["predict", "--model", str(tmp_path / "run" / "model.h5"), "--data", test_file]) == 0
+    printed = capsys.readouterr().out
+    assert "50 predictions; accuracy (50 examples of test_catvnoncat): " in printed and "train" not in printed

@@ -273,6 +273,7 @@ def test_transposed_data_gets_a_did_you_mean(transform, hint):
     ("softmax", nn.CrossEntropyLoss(), "output='identity'"),
     ("identity", "binary_cross_entropy", "binary_cross_entropy_with_logits"),
     ("sigmoid", "binary_cross_entropy_with_logits", "loss='binary_cross_entropy'"),
+    ("softmax", "binary_cross_entropy", "loss='cross_entropy'"),
 ])
 def test_a_loss_that_cannot_take_the_output_is_refused_with_the_fix(output, loss, fix):
     n_y = 3 if output == "softmax" else 1

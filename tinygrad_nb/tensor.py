@@ -15,7 +15,11 @@ import numpy as np
 from tinygrad_nb import engine
 from tinygrad_nb import ops as _ops
 from tinygrad_nb.explain_mode import explain as explain_mode
-from tinygrad_nb.function import Function, GraphFreedError, InPlace, describe, op_name
+from tinygrad_nb.function import Function, GraphFreedError, InPlace, describe
+from tinygrad_nb.grad_errors import PARAMETER_FIX as PARAMETER_FIX  # the three re-exported: importable here as before
+from tinygrad_nb.grad_errors import check_requires_grad, in_place_error
+from tinygrad_nb.grad_errors import expression as expression
+from tinygrad_nb.grad_errors import no_grad_message as no_grad_message
 from tinygrad_nb.grad_mode import _state
 
 _FLOAT_KINDS = "f"
@@ -192,8 +196,7 @@ class Tensor:
             with explain_mode(None if explain is True else explain):
                 self.backward(grad, retain_graph=retain_graph, create_graph=create_graph)
             return
-        if not self.requires_grad:
-            raise RuntimeError(no_grad_message(self, "backward"))
+        check_requires_grad(self, "backward")
         g = seed_gradient(self, grad, "backward")
         if _state.explain is not None:
             _state.explain.header(self)
@@ -224,8 +227,7 @@ class Tensor:
 
     def retain_grad(self) -> Tensor:
         """Keep this intermediate's gradient in ``.grad`` on backward (to look at dZ[l], say)."""
-        if not self.requires_grad:
-            raise RuntimeError(no_grad_message(self, "retain_grad"))
+        check_requires_grad(self, "retain_grad")
         self._retains_grad = True
         return self
 
@@ -236,8 +238,7 @@ class Tensor:
         """
         if not callable(hook):
             raise TypeError(f"register_hook expects a callable, got {type(hook).__name__}")
-        if not self.requires_grad:
-            raise RuntimeError(no_grad_message(self, "register_hook"))
+        check_requires_grad(self, "register_hook")
         if self._hooks is None:
             self._hooks = []
         hooks = self._hooks
@@ -331,10 +332,7 @@ class Tensor:
         notices (its version changes) and its backward refuses to run on the changed value."""
         o = self._other(other)
         if _state.enabled and (self.requires_grad or o.requires_grad):
-            if self.is_leaf and self.requires_grad:
-                raise RuntimeError(f"{op}: {describe(self)} is a leaf that requires grad: update it under no_grad() "
-                                   f"(with no_grad(): W -= lr * W.grad), or use an optimiser from nn.optim")
-            raise RuntimeError(f"{op}: in-place ops are not recorded on the graph; write x = x {op[0]} y instead")
+            raise in_place_error(self, op)
         try:
             ufunc(self.data, o.data, out=self.data, casting="same_kind")
         except (ValueError, TypeError) as e:
@@ -531,38 +529,6 @@ class Tensor:
 
     def __getitem__(self, index: Any) -> Tensor:
         return _ops.Getitem.apply(self, index=_normalise_index(index))
-
-
-PARAMETER_FIX = ("create the parameters with requires_grad=True, e.g. W1 = Tensor(W1, requires_grad=True), "
-                 "or use nn.Linear / nn.Parameter, which do")
-
-
-def expression(t: Tensor) -> str:
-    """A tensor as the no-grad messages name it: ``J = mean(...) of shape ()``, ``mean(...) of shape ()``, ``W (3, 2)``.
-
-    A result that was not recorded keeps only the name of the op that made it, not its inputs.
-    """
-    made = None
-    if t._ctx is not None:
-        made = t._ctx.op_name
-    elif t._origin is not None:
-        made = op_name(t._origin[0])
-    if made is None:
-        return describe(t) if t.name else f"the tensor of shape {t.shape}"
-    return f"{t.name + ' = ' if t.name else ''}{made}(...) of shape {t.shape}"
-
-
-def no_grad_message(t: Tensor, who: str, role: str = "") -> str:
-    """Why ``t`` does not require grad, and what to do, for ``who`` (backward, grad, ...); ``role`` as "input "."""
-    if t._origin is not None and t._origin[1]:
-        return (f"{who}: {role}{expression(t)} does not require grad: it was computed under no_grad(), which records "
-                "nothing; compute it outside the no_grad() block to differentiate it")
-    if t._origin is not None:
-        return (f"{who}: {role}{expression(t)} does not require grad: none of the tensors it was computed from "
-                f"requires grad, so there is nothing to differentiate; {PARAMETER_FIX}")
-    return (f"{who}: {role}{expression(t)} does not require grad: it is a tensor made without requires_grad=True "
-            f"(or detached); to differentiate with respect to it, make it with Tensor(..., requires_grad=True) "
-            f"or call .requires_grad_(); for a network, {PARAMETER_FIX}")
 
 
 def seed_gradient(root: Tensor, grad: Any, op: str) -> np.ndarray:

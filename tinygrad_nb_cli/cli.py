@@ -57,17 +57,21 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--hidden-dims", type=a.hidden_dims,
                    help="hidden layer sizes, e.g. 20,7,5 (default: the dataset's, see nn.defaults)")
     t.add_argument("--hidden", choices=ACTIVATIONS, help="hidden activation (default: the dataset's)")
-    t.add_argument("--init", default="deep", choices=["deep", "he", "xavier", "small_random"])
+    t.add_argument("--init", choices=["deep", "he", "xavier", "small_random"],
+                   help="initialiser (default per dataset: small_random, the course's randn x 0.01, for planar; "
+                        "deep, randn / sqrt(n[l-1]), else)")
     t.add_argument("--optimizer", default="sgd", choices=["sgd", "momentum", "rmsprop", "adam"],
                    help="sgd (default); momentum is the course's v := 0.9 v + 0.1 dW")
     t.add_argument("--lr", type=a.positive_float,
                    help="learning rate alpha (default: the dataset's and optimizer's, e.g. 0.0075 for the cat "
-                        "data with sgd, 1.2 for planar, 0.1 for digits, 0.001 for adam and rmsprop)")
+                        "data with sgd, 1.2 for planar, 0.1 for digits, 0.001 for adam and "
+                        "rmsprop, 0.00002 for those on the cat data)")
     t.add_argument("--iterations", type=a.positive_int,
                    help="gradient steps, epochs with --batch-size (default: the dataset's: cat 2500, planar "
                         "10000, digits 1000)")
     t.add_argument("--batch-size", type=a.positive_int, help="mini-batch size (default: full batch)")
-    t.add_argument("--seed", type=a.seed, default=1, help="seed for the initialisation, split and shuffling")
+    t.add_argument("--seed", type=a.seed, default=1,
+                   help="seed for the initialisation and the mini-batch shuffling (the test split is fixed)")
     t.add_argument("--print-every", type=a.positive_int, default=100)
     t.add_argument("--out", type=a.output_folder, default="runs/latest",
                    help="output folder (created; a failed run leaves its previous files as they were)")
@@ -102,9 +106,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("predict", help="predict with a saved model.h5")
     p.add_argument("--model", required=True, help="a saved model.h5")
     p.add_argument("--data", type=a.dataset, default="digits", help="digits, planar or a course .h5 file")
-    p.add_argument("--task", choices=["binary", "multiclass"], default="binary")
-    p.add_argument("--seed", type=a.seed, default=1,
-                   help="train's --seed: the digits' split and planar's held-out points depend on it")
+    p.add_argument("--task", choices=["binary", "multiclass"],
+                   help="the data's labels (default: the task stored in the model, else what n[L] says)")
     p.add_argument("--train-split", action="store_true", help="predict on the train split instead of test")
     p.add_argument("--out", type=a.output_file(), help="write predictions as JSON here")
     p.set_defaults(func=cmd_predict)

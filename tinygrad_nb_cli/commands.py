@@ -41,13 +41,15 @@ def train_settings(args: argparse.Namespace, kind: str) -> tuple[Settings, list[
     """The settings this run uses (each given argument, else nn.defaults' for the dataset and optimizer), and the
     names of those that came from the defaults."""
     table = default_settings(kind, args.optimizer)
-    given = {"lr": args.lr, "iterations": args.iterations, "hidden_dims": args.hidden_dims, "hidden": args.hidden}
+    given = {"lr": args.lr, "iterations": args.iterations, "hidden_dims": args.hidden_dims, "hidden": args.hidden,
+             "init": args.init}
     defaulted = [name for name, value in given.items() if value is None]
     settings = Settings(
         lr=table.lr if args.lr is None else args.lr,
         iterations=table.iterations if args.iterations is None else args.iterations,
         hidden_dims=table.hidden_dims if args.hidden_dims is None else tuple(args.hidden_dims),
-        hidden=table.hidden if args.hidden is None else args.hidden, source=table.source)
+        hidden=table.hidden if args.hidden is None else args.hidden, source=table.source,
+        init=table.init if args.init is None else args.init)
     return settings, defaulted
 
 
@@ -63,12 +65,12 @@ def cmd_train(args: argparse.Namespace) -> int:
     kind = kind_of(args.dataset)
     check_task(args.dataset, args.task, args.test_data)
     require_h5py("tinygrad-nb train (to save model.h5)")  # before minutes of training, not after
-    train, test = load_data(args.dataset, args.task, args.seed, args.test_data)
+    train, test = load_data(args.dataset, args.task, args.test_data)
     multiclass = args.task == "multiclass"
     settings, defaulted = train_settings(args, kind)
     dims = [train.X.shape[0], *settings.hidden_dims, 10 if multiclass else 1]
     check_size(dims, train.X.shape[1], x_loaded=True)
-    model = nn.MLP(dims, hidden=settings.hidden, output="identity" if multiclass else "sigmoid", init=args.init,
+    model = nn.MLP(dims, hidden=settings.hidden, output="identity" if multiclass else "sigmoid", init=settings.init,
                    rng=np.random.RandomState(args.seed), task=train.task)  # model.h5 remembers its task
     optimizer = make_optimizer(args.optimizer, model.parameters(), settings.lr)
     print(f"tinygrad-nb train: {describe(train)}{f' (test: {describe(test)})' if test else ''}, layer_dims "
@@ -155,26 +157,30 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 0 if ok else 1
 
 
-def _check_task(model: nn.Module, task: str) -> None:
-    """A binary model (n[L] = 1) goes with --task binary, a multiclass one (n[L] > 1) with --task multiclass."""
-    if not isinstance(model, nn.Sequential):
-        return
-    n_y = model.layer_dims[-1]
+def _predict_task(model: nn.Module, given: str | None) -> str:
+    """The --task to read the data with: the one given, else the model's stored task, else what n[L] says
+    (n[L] = 1 is binary). A given task that contradicts the model's n[L] is refused."""
+    stored = getattr(model, "task", None)
+    n_y = model.layer_dims[-1] if isinstance(model, nn.Sequential) else None
+    task = given or (stored.kind if stored is not None else ("multiclass" if n_y and n_y > 1 else "binary"))
     if n_y == 1 and task == "multiclass":
         raise ValueError("the model has n[L] = 1 output unit (binary); predict it with --task binary")
-    if n_y > 1 and task == "binary":
+    if n_y is not None and n_y > 1 and task == "binary":
         raise ValueError(f"the model has n[L] = {n_y} output units (multiclass); predict it with --task multiclass")
+    return task
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
     """``tinygrad-nb predict``: load model.h5, predict on a dataset, print the accuracy and which data it is on.
 
-    A model saved with its task (``nn.Task``: binary or multiclass, and its classes) is refused on
-    data labelled for another task; an older file without one is checked by its n[L] alone.
+    Without --task the data is read for the task stored in the model (or, for an older file, the one
+    its n[L] implies). A model saved with its task (``nn.Task``: binary or multiclass, and its
+    classes) is refused on data labelled for another task. The accuracy line says whether it is on
+    the test split (the default), the train split (--train-split), or a file given as it is.
     """
     model = nn.load(args.model)
-    _check_task(model, args.task)
-    train, test = load_data(args.data, args.task, args.seed)
+    task = _predict_task(model, args.task)
+    train, test = load_data(args.data, task)
     on_test = test is not None and not args.train_split
     data = test if on_test and test is not None else train
     try:
@@ -184,8 +190,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
                else "predict on data with the classes it was trained for")
         raise ValueError(f"{e}: {fix}") from None
     pred = nn.predict(model, data.X)
-    print(f"{pred.shape[1]} predictions; {'test' if on_test else 'train'} accuracy ({describe(data)}): "
-          f"{nn.accuracy(model, data.X, data.Y):.4f}")
+    which = "test accuracy" if on_test else ("train accuracy" if test is not None else "accuracy")
+    print(f"{pred.shape[1]} predictions; {which} ({describe(data)}): {nn.accuracy(model, data.X, data.Y):.4f}")
     print("first predictions:", pred[0, :20].astype(int).tolist())
     if args.out:
         write_json_atomically(args.out, {"predictions": pred[0].astype(int).tolist()})

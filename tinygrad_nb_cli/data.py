@@ -2,7 +2,9 @@
 
 Every dataset comes with a test split, so that each accuracy printed can say which data it is on:
 the digits' own split, the course's test file beside an .h5 train file, and for planar the
-flower with ``PLANAR_TEST_FRACTION`` of its 400 points held out (shuffled with the run's seed).
+flower with ``PLANAR_TEST_FRACTION`` of its 400 points held out. The splits are fixed
+(``SPLIT_SEED``), not drawn with a run's ``--seed``: ``predict``'s test data is then always the
+data ``train`` held out, whatever seed the model was trained with.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from nn import datasets
 from nn.datasets import Dataset
 
 PLANAR_TEST_FRACTION = 0.2
+SPLIT_SEED = 0  # the digits' split and planar's held-out points, the same for every run
 
 
 def describe(data: Dataset) -> str:
@@ -32,16 +35,15 @@ def check_task(dataset: str, task: str, test_path: str | None = None) -> None:
         raise ValueError(f"--test-data goes with a course .h5 dataset, not {dataset}")
 
 
-def load_data(dataset: str, task: str, seed: int, test_path: str | None = None) -> tuple[Dataset, Dataset | None]:
+def load_data(dataset: str, task: str, test_path: str | None = None) -> tuple[Dataset, Dataset | None]:
     """(train, test) Datasets for ``digits``, ``planar`` or a course .h5 file (its test file beside it, when there
     is one); each carries its name and its task (``nn.Task``), which a saved model is checked against."""
     check_task(dataset, task, test_path)
     if dataset == "digits":
-        split = datasets.digits(task=task, seed=seed)
+        split = datasets.digits(task=task, seed=SPLIT_SEED)
         return split, split.test
     if dataset == "planar":
-        # the course's flower, always the same 400 points; the held-out part is shuffled with the run's seed
-        flower = datasets.planar(seed=1).split(PLANAR_TEST_FRACTION, seed)
+        flower = datasets.planar(seed=1).split(PLANAR_TEST_FRACTION, SPLIT_SEED)  # the course's 400 points
         return flower, flower.test
     train, test = datasets.load_course_split(dataset, test_path)
     return train, test

@@ -55,10 +55,13 @@ def run_pictures(model: nn.Module, X: np.ndarray, Y: np.ndarray, costs: Sequence
         viz.plot_costs(costs, folder / "costs.png", learning_rate=learning_rate, record_every=record_every,
                        iterations=recorded if recorded is not None and len(recorded) == len(costs) else None)
         written.append(folder / "costs.png")
+    except ImportError as e:
+        print(f"note: no costs.png ({e}); {INSTALL_HINT}")
+    try:
         J = cost_of_one_step(model, X, Y, multiclass=multiclass)
         written.append(draw_quietly(J, folder / "graph.svg")[0])
         written.append(save_html_quietly(J, folder / "graph.html", history=history or {
             "costs": list(costs), "record_every": record_every, "learning_rate": learning_rate}))
     except ImportError as e:
-        print(f"note: no pictures ({e}); {INSTALL_HINT}")
+        print(f"note: no graph.svg or graph.html ({e}); {INSTALL_HINT}")
     return written

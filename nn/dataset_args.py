@@ -1,0 +1,69 @@
+"""A ``Dataset`` where ``fit``, ``predict`` and ``accuracy`` take X and Y, and what it tells them.
+
+``nn.fit(model, nn.datasets.planar())`` reads X (n_x, m) and Y (n_y, m) from the Dataset, and
+with them what arrays cannot say: which data it is, so the learning rate and the iterations
+left out are that data's defaults (``nn.defaults``: the same table as ``tinygrad-nb train``),
+and its task, which the model takes on (``model.task``, stored by ``nn.save``) or, when the
+model already has one, is checked against (``nn.check_task``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nn.datasets import Dataset
+from nn.defaults import SGD_LR, default_settings
+from nn.module import Module
+from nn.task import check_task
+
+COURSE_ITERATIONS = 2500  # the course's week 4 model: fit's iterations when no dataset says otherwise
+
+
+def unpack(X: Any, Y: Any, caller: str) -> tuple[Any, Any, Dataset | None]:
+    """(X, Y, the Dataset or None): a Dataset given as X with Y left out, or X and Y given as arrays."""
+    if isinstance(X, Dataset):
+        if Y is not None:
+            raise TypeError(f"{caller}: given a Dataset ({X.name}), leave Y out: the labels are its .Y")
+        return X.X, X.Y, X
+    if Y is None:
+        raise TypeError(f"{caller}: Y is missing: pass X (n_x, m) and Y (n_y, m), or one nn.datasets Dataset")
+    return X, Y, None
+
+
+def kind_of(data: Dataset | None) -> str | None:
+    """The row of ``nn.defaults`` a Dataset trains with (``planar``, ``digits``, ``cat`` for the course's
+    catvnoncat files, their held-out parts too), or None for other data."""
+    if data is None:
+        return None
+    name = data.name.removesuffix(" test")
+    if name in ("planar", "digits"):
+        return name
+    return "cat" if "catvnoncat" in name else None
+
+
+def fit_defaults(data: Dataset | None, lr: float | None, num_iterations: int | None,
+                 optimizer_given: bool) -> tuple[float | None, int]:
+    """The learning rate and the iterations fit uses: those given, else the Dataset's defaults (the CLI's),
+    else the course's 0.0075 and 2500. An optimizer object keeps its own rate (None is returned)."""
+    kind = kind_of(data)
+    settings = default_settings(kind) if kind is not None else None
+    if lr is None and not optimizer_given:
+        lr = settings.lr if settings is not None else SGD_LR
+    if num_iterations is None:
+        num_iterations = settings.iterations if settings is not None else COURSE_ITERATIONS
+    return lr, num_iterations
+
+
+def adopt_task(model: Module, data: Dataset | None, caller: str) -> None:
+    """``fit`` on a Dataset: a model without a task takes the data's (checked against its n[L]); a model with
+    one must match it (``nn.TaskMismatchError`` otherwise)."""
+    if data is None or data.task is None:
+        return
+    if model.task is None:
+        try:
+            model.task = data.task
+        except ValueError as e:
+            raise ValueError(f"{caller}: {data.name} is {data.task.describe()}, which this model cannot learn: "
+                             f"{e}") from None
+        return
+    check_task(model, data)

@@ -1,0 +1,71 @@
+"""nn.fit, nn.accuracy and nn.predict take a Dataset: fit then trains with that data's defaults (the same table
+as `tinygrad-nb train`) and the model takes on its task, which accuracy checks; progress=True without tqdm
+says so."""
+
+import sys
+import warnings
+
+import numpy as np
+import pytest
+
+import nn
+from nn.defaults import default_settings
+
+
+def test_fit_on_planar_uses_the_courses_planar_settings_as_the_cli_does(capsys):
+    data = nn.datasets.planar()
+    settings = default_settings("planar")
+    model = nn.MLP([2, *settings.hidden_dims, 1], hidden=settings.hidden, init=settings.init, rng=2)
+    costs = nn.fit(model, data, print_every=5000, progress=False)
+    printed = capsys.readouterr().out
+    assert f"Cost after iteration {settings.iterations - 1}:" in printed  # 10,000 iterations, not 2,500
+    assert len(costs) == settings.iterations // 5000 + 1
+    assert nn.accuracy(model, data) > 0.88  # the course: 0.905 at lr 1.2; 0.0075 would give about 0.67
+
+
+def test_fit_on_arrays_keeps_the_courses_sgd_rate_and_2500_iterations(capsys):
+    data = nn.datasets.planar()
+    h: dict = {}
+    nn.fit(nn.MLP([2, 4, 1], hidden="tanh", rng=2), data.X, data.Y, print_every=1000, history=h, progress=False)
+    assert h["learning_rate"] == 0.0075 and h["iterations"][-1] == 2499
+
+
+def test_fit_on_a_dataset_gives_the_model_its_task_and_save_keeps_it(tmp_path):
+    data = nn.datasets.digits(task="multiclass")
+    model = nn.MLP([64, 8, 10], output="identity", rng=0)
+    assert model.task is None
+    nn.fit(model, data, loss="cross_entropy", num_iterations=2, print_cost=False, progress=False)
+    assert model.task is not None and model.task.kind == "multiclass" and model.task.output == "logits"
+    nn.save(model, tmp_path / "m.h5")
+    assert nn.load(tmp_path / "m.h5").task == model.task
+
+
+def test_accuracy_refuses_a_dataset_labelled_for_another_task():
+    multi = nn.datasets.digits(task="multiclass")
+    model = nn.MLP([64, 8, 10], output="identity", rng=0, task=multi.task)
+    binary = nn.datasets.digits(task="binary")
+    with pytest.raises(nn.TaskMismatchError, match="multiclass"):
+        nn.accuracy(model, binary.test)
+    assert 0.0 <= nn.accuracy(model, multi.test) <= 1.0
+    assert nn.predict(model, multi.test).shape == (1, multi.test.m)
+
+
+def test_a_dataset_and_a_separate_Y_is_refused():
+    data = nn.datasets.planar()
+    with pytest.raises(TypeError, match="leave Y out"):
+        nn.fit(nn.MLP([2, 4, 1], rng=0), data, data.Y)
+    with pytest.raises(TypeError, match="Y is missing"):
+        nn.accuracy(nn.MLP([2, 4, 1], rng=0), data.X)
+
+
+def test_progress_true_without_tqdm_names_the_extra(monkeypatch):
+    monkeypatch.setitem(sys.modules, "tqdm", None)
+    data = nn.datasets.planar()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        nn.fit(nn.MLP([2, 4, 1], rng=0), data.X, data.Y, num_iterations=2, print_cost=False, progress=True)
+    assert any("tinygrad-nb[progress]" in str(w.message) for w in caught), [str(w.message) for w in caught]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the default, progress=None, stays quiet
+        nn.fit(nn.MLP([2, 4, 1], rng=0), data.X, data.Y, num_iterations=2, print_cost=False)
+    assert np.isfinite(nn.accuracy(nn.MLP([2, 4, 1], rng=0), data))
