@@ -259,22 +259,25 @@ def test_backward_without_requires_grad_names_the_result_and_the_fix():
     with pytest.raises(RuntimeError) as err:
         J.backward()
     message = str(err.value)
-    assert message.startswith("backward: mean(...) of shape () does not require grad: none of the tensors it was "
-                              "computed from requires grad")
+    assert message.startswith("backward: mean(sigmoid(...)) of shape () does not require grad: none of the tensors "
+                              "it was computed from requires grad")
     assert "requires_grad=True" in message and "nn.Linear" in message and "nn.Parameter" in message
     J.name = "J"
-    with pytest.raises(RuntimeError, match=r"backward: J = mean\(\.\.\.\) of shape \(\)"):
+    with pytest.raises(RuntimeError, match=r"backward: J = mean\(sigmoid\(\.\.\.\)\) of shape \(\)"):
         J.backward()
+    Z = W @ X  # an unnamed leaf is labelled by its shape, a named one by its name
+    with pytest.raises(RuntimeError, match=r"backward: matmul\(Tensor\(1, 2\), X\) of shape \(1, 5\)"):
+        Z.backward(np.ones((1, 5)))
 
 
 def test_backward_of_a_result_computed_under_no_grad_says_so():
     W = Tensor(np.ones((1, 2)), requires_grad=True, name="W")
     with no_grad():
         J = (W * 2.0).sum()
-    with pytest.raises(RuntimeError, match=r"sum\(\.\.\.\) of shape \(\) does not require grad: it was computed "
-                                           r"under no_grad\(\)"):
+    with pytest.raises(RuntimeError, match=r"sum\(mul\(\.\.\.\)\) of shape \(\) does not require grad: it was "
+                                           r"computed under no_grad\(\)"):
         J.backward()
-    with pytest.raises(RuntimeError, match=r"grad: output sum\(\.\.\.\) .* under no_grad\(\)"):
+    with pytest.raises(RuntimeError, match=r"grad: output sum\(mul\(\.\.\.\)\) .* under no_grad\(\)"):
         grad(J, [W])
 
 

@@ -20,18 +20,27 @@ PARAMETER_FIX = ("create the parameters with requires_grad=True, e.g. W1 = Tenso
 
 
 def expression(t: Tensor) -> str:
-    """A tensor as the no-grad messages name it: ``J = mean(...) of shape ()``, ``mean(...) of shape ()``, ``W (3, 2)``.
+    """A tensor as the no-grad messages name it: ``J = binary_cross_entropy(sigmoid(...), Y) of shape ()``,
+    ``mean(A2) of shape ()``, ``W (3, 2)``.
 
-    A result that was not recorded keeps only the name of the op that made it, not its inputs.
+    A result that was not recorded keeps the op that made it and one label per input (its name,
+    else the op that made it, else its shape), not the inputs themselves: one level of the expression.
     """
-    made = None
     if t._ctx is not None:
-        made = t._ctx.op_name
+        made = f"{t._ctx.op_name}(...)"
     elif t._origin is not None:
-        made = op_name(t._origin[0])
-    if made is None:
+        made = f"{op_name(t._origin[0])}({', '.join(_input_text(x) for x in t._origin[2])})"
+    else:
         return describe(t) if t.name else f"the tensor of shape {t.shape}"
-    return f"{t.name + ' = ' if t.name else ''}{made}(...) of shape {t.shape}"
+    return f"{t.name + ' = ' if t.name else ''}{made} of shape {t.shape}"
+
+
+def _input_text(label: object) -> str:
+    if isinstance(label, str):
+        return label
+    if isinstance(label, type):
+        return f"{op_name(label)}(...)"
+    return f"Tensor{label}" if isinstance(label, tuple) else str(label)  # an unnamed leaf: its shape
 
 
 def no_grad_message(t: Tensor, who: str, role: str = "") -> str:

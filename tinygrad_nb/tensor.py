@@ -86,7 +86,7 @@ class Tensor:
         self._retains_grad = False
         self._seq = 0  # leaves come first in creation order; recorded results get increasing numbers
         self._version = 0  # bumped by each in-place op, so that backward can refuse a changed input
-        self._origin: tuple[type[Function], bool] | None = None  # an unrecorded result: (its op, made under no_grad)
+        self._origin: tuple[type[Function], bool, tuple[Any, ...]] | None = None  # unrecorded: op, no_grad, inputs
 
     @classmethod
     def _wrap(cls, data: np.ndarray, name: str | None = None) -> Tensor:
