@@ -18,11 +18,14 @@ from tinygrad_nb.tensor import Tensor
 
 
 class Program:
-    """A recording compiled into a flat list of calls on arrays.
+    """A recording compiled into one generated Python function of straight-line calls on arrays.
 
-    Each slot's last reader is found once (liveness); the replay drops an array right after
-    its last reader, as the eager engine frees the graph while backward runs, so a replayed
-    step holds no more memory than an eager one.
+    Each forward op is one line calling the op's own ``forward``; each backward node calls its
+    ``backward`` and adds what it sends into local variables, one per gradient, with the
+    decisions the engine makes at run time (which inputs get a gradient, in which order) taken
+    once here. Each slot's last reader is found once (liveness); the replay drops an array right
+    after it, as the eager engine frees the graph while backward runs, so a replayed step holds
+    no more memory than an eager one. ``source`` holds the generated code, to read.
     """
 
     def __init__(self, rec: Recorder, outputs: Any):
@@ -30,24 +33,7 @@ class Program:
         self.inputs = rec.inputs
         self.externals = rec.externals
         self.outputs = outputs
-        frees = _last_reads(rec, outputs)
-        self.steps = [self._compile(i, kind, item, frees) for i, (kind, item) in enumerate(rec.program)]
-
-    def _compile(self, step: int, kind: str, item: Any,
-                 frees: dict[tuple[str, int], list[int]]) -> Callable[[list[Any]], None]:
-        if kind == "forward":
-            return _forward_step(item, frees.get(("forward", id(item)), []))
-        if kind == "backward":
-            return _backward_step(item, self.size, {id(n): frees.get((f"backward {step}", id(n)), [])
-                                                    for n in item.nodes})
-        method, args, kwargs = item
-        externals = self.externals
-
-        def effect(buf: list[Any]) -> None:
-            method(*args, **kwargs)
-            for slot, t in externals:  # the effect may have rebound a parameter's .data
-                buf[slot] = t.data
-        return effect
+        self.source, self._run = _generate(rec, _last_reads(rec, outputs), self.externals)
 
     def run(self, arrays: list[np.ndarray]) -> Any:
         buf: list[Any] = [None] * self.size
@@ -55,9 +41,106 @@ class Program:
             buf[slot] = a
         for slot, t in self.externals:
             buf[slot] = t.data
-        for step in self.steps:
-            step(buf)
+        self._run(buf)
         return unflatten_outputs(self.outputs, buf)
+
+
+def _generate(rec: Recorder, frees: dict[tuple[str, int], list[int]],
+              externals: list[tuple[int, Tensor]]) -> tuple[str, Callable[[list[Any]], None]]:
+    """The source of ``run(buf)`` for the recording, and the function itself."""
+    env: dict[str, Any] = {"ndarray": np.ndarray, "asarray": np.asarray, "reduce_to_shape": reduce_to_shape,
+                           "as_gradients": as_gradients, "deliver": _deliver}
+    lines = ["def run(buf):"]
+
+    def name(prefix: str, value: Any) -> str:  # a constant of the program, bound in its globals
+        key = f"{prefix}{len(env)}"
+        env[key] = value
+        return key
+
+    for step, (kind, item) in enumerate(rec.program):
+        if kind == "forward":
+            lines += _forward_lines(item, frees.get(("forward", id(item)), []), name)
+        elif kind == "backward":
+            lines += _backward_lines(item, step, frees, name)
+        else:
+            lines.append(f"    {name('E', _effect(item, externals))}(buf)")
+    lines.append("    return None")
+    source = "\n".join(lines) + "\n"
+    exec(compile(source, "<tinygrad_nb.jit replay>", "exec"), env)  # noqa: S102 - our own generated code
+    return source, env["run"]
+
+
+def _forward_lines(node: RecordedOp, frees: list[int], name: Callable[[str, Any], str]) -> list[str]:
+    args = ", ".join([f"buf[{i}]" for i in node.ins] + ([f"**{name('A', node.attrs)}"] if node.attrs else []))
+    lines = []
+    if node.needs is not None:  # the op reads it in forward (backward clears the node's state)
+        lines.append(f"    {name('N', node.fn.__dict__)}['needs_input_grad'] = {node.needs!r}")
+    lines.append(f"    r = {name('F', node.fn.forward)}({args})")
+    lines.append(f"    buf[{node.out}] = r if type(r) is ndarray else asarray(r)")
+    lines += [f"    buf[{slot}] = None" for slot in frees]
+    return lines
+
+
+def _backward_lines(bp: BackwardPass, step: int, frees: dict[tuple[str, int], list[int]],
+                    name: Callable[[str, Any], str]) -> list[str]:
+    def g(slot: int) -> str:
+        return f"g{step}_{slot}"
+
+    slots = sorted({bp.root} | {n.out for n in bp.nodes} | {s for n in bp.nodes for s in n.ins}
+                   | {slot for slot, _, _ in bp.leaves})
+    seed = name("SEED", bp.seed)
+    lines = [f"    {' = '.join(g(s) for s in slots)} = None", f"    {g(bp.root)} = {seed}"]
+    for n in bp.nodes:
+        needs = n.needs or ()
+        state = name("S", n.fn.__dict__)
+        ins = "".join(f", buf[{i}]" for i in n.ins)
+        lines += [f"    gout = {g(n.out)}", f"    {g(n.out)} = None",
+                  f"    {state}['needs_input_grad'] = {tuple(needs)!r}",
+                  f"    pgs = {name('B', n.fn.backward)}(gout, buf[{n.out}]{ins})",
+                  f"    if type(pgs) is not tuple or len(pgs) != {len(n.ins)}:",
+                  f"        pgs = as_gradients({name('FN', n.fn)}, pgs, {len(n.ins)})"]
+        for k, (slot, need, shape) in enumerate(zip(n.ins, needs, n.shapes)):
+            if need:
+                lines += [f"    pg = pgs[{k}]", "    if pg is not None:",
+                          f"        if pg.shape != {tuple(shape)!r}:",
+                          f"            pg = reduce_to_shape(pg, {tuple(shape)!r})",
+                          f"        {g(slot)} = pg if {g(slot)} is None else {g(slot)} + pg"]
+        if not bp.retain_graph:
+            lines.append(f"    {state}.clear()")  # masks and caches, as Function.free() does in eager mode
+        lines += [f"    buf[{slot}] = None" for slot in frees.get((f"backward {step}", id(n)), [])]
+    lines.append(f"    handed = {{id({seed})}}")  # arrays given out this pass: one is never two .grad
+    for slot, t, was_none in bp.leaves:
+        lines.append(f"    deliver({g(slot)}, {name('T', t)}, {was_none!r}, handed)")
+    # nothing of this pass outlives it (the optimizer's step comes next: its peak must not include dZ1)
+    lines.append(f"    gout = pgs = pg = {' = '.join(g(s) for s in slots)} = None")
+    return lines
+
+
+def _effect(item: tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]],
+            externals: list[tuple[int, Tensor]]) -> Callable[[list[Any]], None]:
+    method, args, kwargs = item
+
+    def effect(buf: list[Any]) -> None:
+        method(*args, **kwargs)
+        for slot, t in externals:  # the effect may have rebound a parameter's .data
+            buf[slot] = t.data
+    return effect
+
+
+def _deliver(g: np.ndarray | None, t: Tensor, was_none: bool, handed_out: set[int]) -> None:
+    """Add a replayed backward's gradient to a parameter's ``.grad``, as the engine's AccumulateGrad does."""
+    if g is None:
+        return
+    if g.dtype != t.data.dtype:
+        g = g.astype(t.data.dtype)
+    if t.grad is None:
+        t.grad = Tensor._wrap(own_array(g, handed_out))
+    elif was_none:
+        raise JitError(f"jit: {t.name or 'a parameter'}.grad was None when the step was recorded but is "
+                       "set now; zero gradients inside the step with optimizer.zero_grad() or "
+                       "model.zero_grad() (replayed), or outside it, not by assigning .grad inside")
+    else:
+        t.grad.data = np.asarray(t.grad.data + g)
 
 
 def _last_reads(rec: Recorder, outputs: Any) -> dict[tuple[str, int], list[int]]:
@@ -85,67 +168,6 @@ def _output_slots(spec: Any) -> list[int]:
     if isinstance(spec, tuple) and len(spec) == 2 and spec[0] in ("slot", "tensor"):
         return [spec[1]] if spec[0] == "slot" else []
     return [s for sub in spec for s in _output_slots(sub)]
-
-
-def _forward_step(node: RecordedOp, frees: list[int]) -> Callable[[list[Any]], None]:
-    fn, ins, out, attrs, needs = node.fn, node.ins, node.out, node.attrs, node.needs
-    forward = fn.forward
-
-    def run(buf: list[Any]) -> None:
-        if needs is not None:
-            fn.needs_input_grad = needs
-        r = forward(*[buf[i] for i in ins], **attrs)
-        buf[out] = r if type(r) is np.ndarray else np.asarray(r)
-        for slot in frees:
-            buf[slot] = None
-    return run
-
-
-def _backward_step(bp: BackwardPass, size: int, frees: dict[int, list[int]]) -> Callable[[list[Any]], None]:
-    plan = []
-    for n in bp.nodes:
-        needs = n.needs or ()
-        sends = tuple((k, slot, shape) for k, (slot, need, shape) in enumerate(zip(n.ins, needs, n.shapes)) if need)
-        plan.append((n.fn, n.out, n.ins, needs, sends, frees[id(n)]))
-    root, seed, leaves, keep_caches = bp.root, bp.seed, bp.leaves, bp.retain_graph
-
-    def run(buf: list[Any]) -> None:
-        grads: list[Any] = [None] * size
-        grads[root] = seed
-        for fn, out, ins, needs, sends, done in plan:  # the engine's order: every consumer has sent its share
-            g = grads[out]
-            grads[out] = None
-            fn.needs_input_grad = needs
-            pgs = fn.backward(g, buf[out], *[buf[i] for i in ins])
-            if type(pgs) is not tuple or len(pgs) != len(ins):
-                pgs = as_gradients(fn, pgs, len(ins))
-            for k, slot, shape in sends:
-                pg = pgs[k]
-                if pg is not None:
-                    if pg.shape != shape:
-                        pg = reduce_to_shape(pg, shape)
-                    prev = grads[slot]
-                    grads[slot] = pg if prev is None else prev + pg
-            if not keep_caches:
-                fn.__dict__.clear()  # masks and caches, as Function.free() does in eager mode
-            for slot in done:
-                buf[slot] = None
-        handed_out = {id(seed)}
-        for slot, t, was_none in leaves:
-            g = grads[slot]
-            if g is None:
-                continue
-            if g.dtype != t.data.dtype:
-                g = g.astype(t.data.dtype)
-            if t.grad is None:
-                t.grad = Tensor._wrap(own_array(g, handed_out))
-            elif was_none:
-                raise JitError(f"jit: {t.name or 'a parameter'}.grad was None when the step was recorded but is "
-                               "set now; zero gradients inside the step with optimizer.zero_grad() or "
-                               "model.zero_grad() (replayed), or outside it, not by assigning .grad inside")
-            else:
-                t.grad.data = np.asarray(t.grad.data + g)
-    return run
 
 
 def unflatten_outputs(spec: Any, buf: list[Any]) -> Any:
