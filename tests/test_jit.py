@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import nn
-from tinygrad_nb import JitError, Tensor, detect_anomaly, explain, grad, jit, no_grad, side_effect
+from tinygrad_nb import Function, JitError, Tensor, detect_anomaly, explain, grad, jit, no_grad, side_effect
 
 
 def planar(m=40, seed=0):
@@ -385,3 +385,78 @@ def test_the_replay_is_one_generated_function_that_can_be_read():
     source = entry.program.source
     assert source.startswith("def run(buf):") and source.count("pgs = B") == 5  # linear, tanh, linear, sigmoid, bce
     assert "for " not in source  # straight-line: the engine's decisions were taken once, when compiling
+
+
+def _eager_and_jitted(make):
+    """The same step built twice from the same start, eager and jitted, run on the same data."""
+    eager, jitted = make(), jit(make())
+    rng = np.random.RandomState(0)
+    for _ in range(4):
+        X = rng.randn(3, 5)
+        assert_close(jitted(X).item(), eager(X).item())
+
+
+def test_a_numpy_bool_requires_grad_replays():
+    def make():
+        W = Tensor(np.ones((4, 3)))
+        W.requires_grad = np.True_  # as from a mask of trainable flags: stored as it is
+        opt = PlainSGD([W], 0.1)
+
+        def step(X):
+            opt.zero_grad()
+            J = (W @ X).tanh().sum()
+            J.backward()
+            opt.step()
+            return J
+        return step
+    _eager_and_jitted(make)
+
+
+class ScaledProduct(Function):
+    """A user's op whose needs_input_grad is a property: the replay must set it through the setter."""
+
+    @property
+    def needs_input_grad(self):
+        return self._needs
+
+    @needs_input_grad.setter
+    def needs_input_grad(self, value):
+        self._needs = tuple(value)
+
+    def forward(self, x, y):
+        return x * y
+
+    def backward(self, g, out, x, y):
+        a, b = self.needs_input_grad
+        return (g * y if a else None, g * x if b else None)
+
+
+def test_a_users_op_with_a_needs_input_grad_property_replays():
+    def make():
+        W = Tensor(np.full((3, 5), 0.5), requires_grad=True)
+        opt = PlainSGD([W], 0.1)
+
+        def step(X):
+            opt.zero_grad()
+            J = ScaledProduct.apply(W, Tensor(X)).tanh().sum()
+            J.backward()
+            opt.step()
+            return J
+        return step
+    _eager_and_jitted(make)
+
+
+def test_a_long_program_runs_interpreted_with_the_same_results(monkeypatch):
+    import tinygrad_nb.replay as replay
+    monkeypatch.setattr(replay, "MAX_GENERATED_NODES", 10)  # the planar step has more: interpreted
+    X, Y = planar()
+    models = [nn.MLP([2, 4, 1], hidden="tanh", rng=1) for _ in range(2)]
+    eager = make_step(models[0], nn.optim.Adam(models[0].parameters(), 0.01))
+    jitted = jit(make_step(models[1], nn.optim.Adam(models[1].parameters(), 0.01)))
+    for _ in range(20):
+        assert_close(jitted(X, Y).item(), eager(X, Y).item())
+    (entry,) = jitted.cache.values()
+    assert entry.program.source is None
+    for p, q in zip(models[0].parameters(), models[1].parameters()):
+        assert_close(q.data, p.data)
+        assert_close(q.grad.data, p.grad.data)
