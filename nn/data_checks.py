@@ -108,9 +108,16 @@ def loss_function(loss: Any) -> Callable[..., Any] | None:
     return loss if callable(loss) else None
 
 
-def check_output_and_loss(model: Module, loss: Any) -> None:
-    """Refuse a loss that cannot go with the model's last layer; say which output or loss to use instead."""
+def check_output_and_loss(model: Module, loss: Any, Y: np.ndarray | None = None) -> None:
+    """Refuse a loss that cannot go with the model's last layer (or with labels Y (n_y, m)); say which output or
+    loss to use instead."""
     fn, last = loss_function(loss), last_layer(model)
+    n_y = model.layer_dims[-1] if isinstance(model, Sequential) and model.layer_dims else None
+    if (fn in (binary_cross_entropy, binary_cross_entropy_with_logits) and Y is not None and n_y is not None
+            and n_y > 1 and Y.shape[0] == 1):
+        raise ValueError(f"fit: loss {fn.__name__} compares each of the model's n[L] = {n_y} output units with a "
+                         f"yes/no label, but Y is one row of labels (1, m): for {n_y} classes end the model in "
+                         f"logits (nn.MLP(..., output='identity')) and use loss='cross_entropy'")
     if last is None:
         return
     probabilities = isinstance(last, (Sigmoid, Softmax))

@@ -41,16 +41,23 @@ def kind_of(data: Dataset | None) -> str | None:
     return "cat" if "catvnoncat" in name else None
 
 
-def fit_defaults(data: Dataset | None, lr: float | None, num_iterations: int | None,
-                 optimizer_given: bool) -> tuple[float | None, int]:
+def fit_defaults(data: Dataset | None, lr: float | None, num_iterations: Any, optimizer_given: bool,
+                 batch_size: Any = None, m: int = 1) -> tuple[float | None, Any]:
     """The learning rate and the iterations fit uses: those given, else the Dataset's defaults (the CLI's),
-    else the course's 0.0075 and 2500. An optimizer object keeps its own rate (None is returned)."""
+    else the course's 0.0075 and 2500. An optimizer object keeps its own rate (None is returned).
+
+    The defaults count gradient steps; with mini-batches of ``batch_size`` of the m examples an
+    iteration is an epoch of ceil(m / batch_size) steps, so the default becomes the epochs that
+    take about as many steps (at least 1).
+    """
     kind = kind_of(data)
     settings = default_settings(kind) if kind is not None else None
     if lr is None and not optimizer_given:
         lr = settings.lr if settings is not None else SGD_LR
     if num_iterations is None:
-        num_iterations = settings.iterations if settings is not None else COURSE_ITERATIONS
+        steps = settings.iterations if settings is not None else COURSE_ITERATIONS
+        per_epoch = -(-m // batch_size) if isinstance(batch_size, int) and batch_size > 0 else 1
+        num_iterations = max(1, round(steps / per_epoch))
     return lr, num_iterations
 
 

@@ -166,10 +166,9 @@ def fit(model: Module, X: Any, Y: Any = None, *, loss: str | Loss = "binary_cros
     _check_model(model, "fit")
     X, Y, data = unpack(X, Y, "fit")
     x, y = check_data(X, Y, input_size(model))
-    lr, num_iterations = fit_defaults(data, lr, num_iterations, optimizer is not None)
-    adopt_task(model, data, "fit")
+    lr, num_iterations = fit_defaults(data, lr, num_iterations, optimizer is not None, batch_size, x.shape[1])
     cost_fn = _resolve_loss(loss)
-    check_output_and_loss(model, loss)
+    check_output_and_loss(model, loss, y)
     num_iterations = validate.integer("num_iterations", num_iterations, low=0)
     batch_size = validate.positive_int("batch_size", batch_size, allow_none=True)
     seed = validate.integer("seed", seed, low=0, high=SEEDS - 1)
@@ -189,6 +188,7 @@ def fit(model: Module, X: Any, Y: Any = None, *, loss: str | Loss = "binary_cros
     watch = None if on_divergence == "ignore" else Watch(
         x.shape[1] if floors and not lambd else None, _advice(opt, optimizer is not None),
         "iteration" if batch_size is None else "epoch")
+    adopt_task(model, data, "fit")  # last: a refused call leaves the model as it was
     with limit_blas_threads(threads, _largest_product(model, batch_size or x.shape[1])):
         return _train(model, x, y, cost_fn, opt, scheduler, watch, on_divergence == "stop", history,
                       num_iterations=num_iterations, batch_size=batch_size, seed=seed, lambd=lambd,
@@ -337,13 +337,14 @@ def _predicted_labels(A: np.ndarray, threshold: float) -> np.ndarray:
 
 
 def predict(model: Module, X: Any, threshold: float = 0.5) -> np.ndarray:
-    """Predicted labels (1, m) for X (n_x, m) (or a Dataset's X): A[L] > threshold for one output unit, the argmax
-    class for several.
+    """Predicted labels (1, m) for X (n_x, m) (or a Dataset's X, after ``nn.check_task``): A[L] > threshold for one
+    output unit, the argmax class for several.
 
     Runs in evaluation mode; afterwards the model is in the mode it was in before.
     """
     _check_model(model, "predict")
     if isinstance(X, Dataset):
+        check_task(model, X)
         X = X.X
     threshold = validate.number("threshold", threshold)
     return _predicted_labels(_output(model, check_X(X, input_size(model))), threshold)

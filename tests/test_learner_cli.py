@@ -111,3 +111,22 @@ def test_a_course_file_predicted_as_it_is_says_accuracy_not_train_accuracy(tmp_p
     assert main(["predict", "--model", str(tmp_path / "run" / "model.h5"), "--data", test_file]) == 0
     printed = capsys.readouterr().out
     assert "50 predictions; accuracy (50 examples of test_catvnoncat): " in printed and "train" not in printed
+
+
+def test_predict_explains_seed_and_a_multiclass_model_on_two_class_data(tmp_path, capsys):
+    train(tmp_path, capsys, "--task", "multiclass", "--iterations", "2")
+    model = str(tmp_path / "run" / "model.h5")
+    assert main(["predict", "--model", model, "--seed", "1"]) == 0
+    assert "note: --seed no longer changes predict's data" in capsys.readouterr().out
+    assert main(["predict", "--model", model, "--data", "planar"]) == 2
+    assert "is a multiclass model (classes 0..9); planar has two classes: predict it on --data digits" \
+        in capsys.readouterr().err
+
+
+def test_a_model_saved_without_its_task_gets_a_note_on_its_test_split(tmp_path, capsys):
+    train(tmp_path, capsys, "--iterations", "2")
+    model = nn.load(tmp_path / "run" / "model.h5")
+    model.task = None  # as files saved before models kept their task
+    nn.save(model, tmp_path / "old.h5")
+    assert main(["predict", "--model", str(tmp_path / "old.h5")]) == 0
+    assert "this test split may hold some of its training examples" in capsys.readouterr().out

@@ -69,3 +69,35 @@ def test_progress_true_without_tqdm_names_the_extra(monkeypatch):
         warnings.simplefilter("error")  # the default, progress=None, stays quiet
         nn.fit(nn.MLP([2, 4, 1], rng=0), data.X, data.Y, num_iterations=2, print_cost=False)
     assert np.isfinite(nn.accuracy(nn.MLP([2, 4, 1], rng=0), data))
+
+
+def test_a_refused_fit_leaves_the_model_without_the_datas_task():
+    data = nn.datasets.planar()
+    model = nn.MLP([2, 4, 1], rng=0)
+    with pytest.raises(TypeError):
+        nn.fit(model, data, lr="1.2")
+    assert model.task is None
+    nn.fit(model, data, num_iterations=1, print_cost=False, progress=False)  # the task is the data's only now
+    assert model.task is not None and model.task.classes == ("red", "blue")
+
+
+def test_predict_on_a_dataset_checks_the_task_as_accuracy_does():
+    multi = nn.datasets.digits(task="multiclass")
+    model = nn.MLP([64, 8, 10], output="identity", rng=0, task=multi.task)
+    with pytest.raises(nn.TaskMismatchError, match="multiclass"):
+        nn.predict(model, nn.datasets.digits(task="binary"))
+
+
+def test_with_mini_batches_the_datas_default_is_about_as_many_steps_in_epochs(capsys):
+    data = nn.datasets.planar()
+    h: dict = {}
+    nn.fit(nn.MLP([2, 4, 1], hidden="tanh", rng=2), data, batch_size=100, print_every=10**6, history=h,
+           progress=False)
+    epochs = h["iterations"][-1] + 1
+    assert epochs * 4 == default_settings("planar").iterations  # 4 batches of 100 per epoch: 10,000 steps
+
+
+def test_binary_cross_entropy_on_several_output_units_and_one_row_of_labels_names_the_fix():
+    data = nn.datasets.digits(task="multiclass")
+    with pytest.raises(ValueError, match=r"n\[L\] = 10 output units.*output='identity'.*loss='cross_entropy'"):
+        nn.fit(nn.MLP([64, 8, 10], rng=0), data, num_iterations=1)

@@ -108,6 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", type=a.dataset, default="digits", help="digits, planar or a course .h5 file")
     p.add_argument("--task", choices=["binary", "multiclass"],
                    help="the data's labels (default: the task stored in the model, else what n[L] says)")
+    p.add_argument("--seed", type=a.seed, help=argparse.SUPPRESS)  # before the splits were fixed; now a note
     p.add_argument("--train-split", action="store_true", help="predict on the train split instead of test")
     p.add_argument("--out", type=a.output_file(), help="write predictions as JSON here")
     p.set_defaults(func=cmd_predict)

@@ -180,6 +180,11 @@ def cmd_predict(args: argparse.Namespace) -> int:
     """
     model = nn.load(args.model)
     task = _predict_task(model, args.task)
+    if args.task is None and task == "multiclass" and args.data != "digits":
+        raise ValueError(f"{args.model} is a multiclass model (classes 0..9); {args.data} has two classes: "
+                         "predict it on --data digits")
+    if args.seed is not None:
+        print("note: --seed no longer changes predict's data: the splits train holds out are fixed")
     train, test = load_data(args.data, task)
     on_test = test is not None and not args.train_split
     data = test if on_test and test is not None else train
@@ -191,6 +196,9 @@ def cmd_predict(args: argparse.Namespace) -> int:
         raise ValueError(f"{e}: {fix}") from None
     pred = nn.predict(model, data.X)
     which = "test accuracy" if on_test else ("train accuracy" if test is not None else "accuracy")
+    if on_test and model.task is None:  # saved before models kept their task: trained on a split drawn by --seed
+        print(f"note: {args.model} was saved by an older tinygrad-nb, whose train drew its test split with --seed; "
+              "this test split may hold some of its training examples")
     print(f"{pred.shape[1]} predictions; {which} ({describe(data)}): {nn.accuracy(model, data.X, data.Y):.4f}")
     print("first predictions:", pred[0, :20].astype(int).tolist())
     if args.out:
