@@ -460,3 +460,28 @@ def test_a_long_program_runs_interpreted_with_the_same_results(monkeypatch):
     for p, q in zip(models[0].parameters(), models[1].parameters()):
         assert_close(q.data, p.data)
         assert_close(q.grad.data, p.grad.data)
+
+
+@pytest.mark.parametrize("as_int", [False, True])
+def test_repeated_calls_with_the_same_arguments_follow_their_current_values(as_int):
+    # the steady state of a training loop (the same X and Y objects every call) takes a shortcut; it must
+    # still read what the arrays hold now, and a Tensor argument whose .data is rebound
+    rng = np.random.RandomState(0)
+    X = (rng.rand(2, 6) * 10).astype(np.int64 if as_int else np.float64)
+    models = [nn.MLP([2, 3, 1], hidden="tanh", rng=1) for _ in range(2)]
+    eager = make_step(models[0], PlainSGD(models[0].parameters(), 0.1))
+    jitted = jit(make_step(models[1], PlainSGD(models[1].parameters(), 0.1)))
+    Y = (rng.rand(1, 6) > 0.5).astype(np.float64)
+    XT = Tensor(X.astype(np.float64))
+    for _ in range(2):  # two recordings with other arrays: the replays are then validated for any data
+        X2, Y2 = X + rng.randint(1, 3, size=X.shape), 1 - Y
+        assert_close(jitted(X2, Y2).item(), eager(X2, Y2).item())
+    for i in range(8):
+        X[0, i % 6] += 3  # in place, between calls
+        Y[0, i % 6] = 1 - Y[0, i % 6]
+        assert_close(jitted(X, Y).item(), eager(X, Y).item())
+    for _ in range(4):
+        XT.data = XT.data * 0.5  # rebound
+        assert_close(jitted(XT, Y).item(), eager(XT, Y).item())
+    for p, q in zip(models[0].parameters(), models[1].parameters()):
+        assert_close(q.data, p.data)
