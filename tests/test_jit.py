@@ -485,3 +485,40 @@ def test_repeated_calls_with_the_same_arguments_follow_their_current_values(as_i
         assert_close(jitted(XT, Y).item(), eager(XT, Y).item())
     for p, q in zip(models[0].parameters(), models[1].parameters()):
         assert_close(q.data, p.data)
+
+
+def test_two_threads_calling_one_jitted_step_get_the_eager_results():
+    import threading
+
+    W = Tensor(np.random.RandomState(0).randn(8, 5), requires_grad=True)
+    opt = PlainSGD([W], 0.0)  # lr 0: the weights stay, so each result depends on its X only
+
+    def step(X):
+        opt.zero_grad()
+        J = ((W @ X).abs() * 2.0).tanh().sum()  # abs keeps its mask from forward to backward
+        J.backward()
+        opt.step()
+        return J
+    jitted = jit(step)
+    rng = np.random.RandomState(1)
+    Xs = [rng.randn(5, 7) for _ in range(4)]
+    expected = [float(np.tanh(np.abs(W.data @ X) * 2).sum()) for X in Xs]
+    problems: list = []
+
+    def worker(k):
+        try:
+            for i in range(150):
+                j = (i + k) % 4
+                got = jitted(Xs[j]).item()
+                if not np.isclose(got, expected[j], rtol=1e-12):
+                    problems.append((j, got, expected[j]))
+                    return
+        except Exception as e:  # noqa: BLE001 - reported below with the others
+            problems.append(repr(e))
+
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert problems == []

@@ -20,6 +20,8 @@ Semantics (as tinygrad's TinyJit and JAX's jit):
   any other way inside a jitted function is refused while recording.
 * The function returns Tensors (the cost J), a tuple or list of them, or None. A Python
   number would be frozen at its traced value, so it is refused.
+* Calls from several threads take turns (one lock per jitted function): a recording's ops keep
+  their masks from forward to backward, so two replays of one program cannot interleave.
 
 What a replay cannot see, and so the function must keep out: Python control flow that
 depends on values (``if J.item() > 1``), NumPy computations on ``.data`` (they are constants
@@ -30,6 +32,7 @@ and explain mode (run the function without jit to debug it).
 from __future__ import annotations
 
 import functools
+import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
@@ -106,6 +109,9 @@ class Jit:
         # the last replayed call: (its arguments, each Tensor argument's array, grad mode, arrays, entry); a call
         # with the very same arguments replays without looking them over again (a training loop's steady state)
         self._last: tuple[tuple[Any, ...], list[Any], bool, list[np.ndarray], _Entry] | None = None
+        # one call at a time: a recording's ops keep their masks between forward and backward, so two threads
+        # replaying one program at once would read each other's (an RLock: a side effect may call back in)
+        self._lock = threading.RLock()
         functools.update_wrapper(self, fn)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
@@ -114,6 +120,10 @@ class Jit:
         if _state.watch is not None or _state.explain is not None:
             raise JitError("jit: detect_anomaly and explain mode cannot run inside a jitted function; "
                            "call the function without jit to debug it")
+        with self._lock:
+            return self._call(args, kwargs)
+
+    def _call(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         last = self._last
         if last is not None and not kwargs and _state.enabled is last[2] and _same_arguments(args, last[0], last[1]):
             return last[4].program.run(last[3])  # type: ignore[union-attr]
