@@ -522,3 +522,19 @@ def test_two_threads_calling_one_jitted_step_get_the_eager_results():
     for t in threads:
         t.join()
     assert problems == []
+
+
+def test_backward_on_a_parameter_itself_is_replayed():
+    def make():
+        W = Tensor(np.ones((2, 3)), requires_grad=True, name="W")
+        opt = PlainSGD([W], 0.5)
+
+        def step(X):
+            opt.zero_grad()
+            J = (W @ X).tanh().sum()
+            J.backward()
+            W.backward(np.full((2, 3), 0.25))  # a second pass straight onto the parameter: W.grad += 0.25
+            opt.step()
+            return J
+        return step
+    _eager_and_jitted(make)

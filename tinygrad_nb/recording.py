@@ -141,11 +141,16 @@ class Recorder:
         self.current = nodes
         try:
             run_leaves = self._leaves_before(root)
+            root_leaf = (root, root.grad is None) if root.is_leaf and root.requires_grad else None
             run()
         finally:
             self.current = None
         leaves = [(slot, t, none) for slot, (t, none) in run_leaves.items()
                   if any(slot in n.ins for n in nodes)]
+        if root_leaf is not None:  # W.backward(g) on a parameter itself: the seed is its gradient
+            if root._hooks or root._retains_grad:
+                raise JitError(f"jit: hooks on {root.name or 'a parameter'} cannot be replayed")
+            leaves.append((self.slot(root), *root_leaf))
         self.program.append(("backward", BackwardPass(self.slot(root), seed.copy(), nodes, leaves, retain_graph)))
 
     def _leaves_before(self, root: Tensor) -> dict[int, tuple[Tensor, bool]]:
