@@ -235,15 +235,18 @@ def flatten_outputs(value: Any, rec: Recorder) -> Any:
                    "(return J, and call J.item() outside)")
 
 
-def reader_of(rec: Recorder, t: Tensor) -> str:
-    """Where the first op that reads ``t`` was made: `` by matmul at file:line`` (or empty)."""
-    reader = next((n for k, n in rec.program if k == "forward" and reads(n, rec, t)), None)
-    return f" by {reader.fn.op_name} at {reader.line}" if reader is not None else ""
+def first_readers(rec: Recorder) -> dict[int, str]:
+    """For each slot some op reads, where the first such op was made: `` by matmul at file:line``.
 
-
-def reads(node: RecordedOp, rec: Recorder, t: Tensor) -> bool:
-    """Whether recorded op ``node`` reads tensor ``t``."""
-    return rec.slot_of.get(id(t)) in node.ins
+    One pass over the program (a recording's every constant needs one: a lookup each, not a scan each).
+    """
+    found: dict[int, str] = {}
+    for kind, n in rec.program:
+        if kind == "forward":
+            for slot in n.ins:
+                if slot not in found:
+                    found[slot] = f" by {n.fn.op_name} at {n.line}"
+    return found
 
 
 def describe_step(rec: Recorder, i: int) -> str:

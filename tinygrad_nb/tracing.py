@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_nb.grad_mode import _state
-from tinygrad_nb.recording import JitError, Recorder, describe_step, flatten_outputs, reader_of
+from tinygrad_nb.recording import JitError, Recorder, describe_step, first_readers, flatten_outputs
 from tinygrad_nb.replay import Program
 from tinygrad_nb.tensor import Tensor
 
@@ -68,7 +68,8 @@ class _Fingerprint:
     def __init__(self, rec: Recorder, arrays: list[np.ndarray]):
         self.signature = rec.signature()
         self.described = [describe_step(rec, i) for i in range(len(rec.program))]
-        self.constants = [(t.data.copy(), reader_of(rec, t)) for _, t in rec.externals if not t.requires_grad]
+        readers = first_readers(rec)
+        self.constants = [(t.data.copy(), readers.get(slot, "")) for slot, t in rec.externals if not t.requires_grad]
         self.op_arrays = [([a.copy() for a in n.arrays()], f"{n.fn.op_name} at {n.line}")
                           for kind, n in rec.program if kind == "forward"]
         self.seeds = [bp.seed for kind, bp in rec.program if kind == "backward"]
