@@ -387,8 +387,20 @@ def test_the_replay_is_one_generated_function_that_can_be_read():
     assert "for " not in source  # straight-line: the engine's decisions were taken once, when compiling
 
 
-def _eager_and_jitted(make):
-    """The same step built twice from the same start, eager and jitted, run on the same data."""
+def _eager_and_jitted(make_W, cost):
+    """One SGD step on a parameter W from ``make_W()`` and a cost J = ``cost(W, X)``, built twice from the same
+    start, eager and jitted, and run on the same data."""
+    def make():
+        W = make_W()
+        opt = PlainSGD([W], 0.1)
+
+        def step(X):
+            opt.zero_grad()
+            J = cost(W, X)
+            J.backward()
+            opt.step()
+            return J
+        return step
     eager, jitted = make(), jit(make())
     rng = np.random.RandomState(0)
     for _ in range(4):
@@ -397,19 +409,11 @@ def _eager_and_jitted(make):
 
 
 def test_a_numpy_bool_requires_grad_replays():
-    def make():
+    def make_W():
         W = Tensor(np.ones((4, 3)))
         W.requires_grad = np.True_  # as from a mask of trainable flags: stored as it is
-        opt = PlainSGD([W], 0.1)
-
-        def step(X):
-            opt.zero_grad()
-            J = (W @ X).tanh().sum()
-            J.backward()
-            opt.step()
-            return J
-        return step
-    _eager_and_jitted(make)
+        return W
+    _eager_and_jitted(make_W, lambda W, X: (W @ X).tanh().sum())
 
 
 class ScaledProduct(Function):
@@ -432,18 +436,8 @@ class ScaledProduct(Function):
 
 
 def test_a_users_op_with_a_needs_input_grad_property_replays():
-    def make():
-        W = Tensor(np.full((3, 5), 0.5), requires_grad=True)
-        opt = PlainSGD([W], 0.1)
-
-        def step(X):
-            opt.zero_grad()
-            J = ScaledProduct.apply(W, Tensor(X)).tanh().sum()
-            J.backward()
-            opt.step()
-            return J
-        return step
-    _eager_and_jitted(make)
+    _eager_and_jitted(lambda: Tensor(np.full((3, 5), 0.5), requires_grad=True),
+                      lambda W, X: ScaledProduct.apply(W, Tensor(X)).tanh().sum())
 
 
 def test_a_long_program_runs_interpreted_with_the_same_results(monkeypatch):
@@ -525,16 +519,7 @@ def test_two_threads_calling_one_jitted_step_get_the_eager_results():
 
 
 def test_backward_on_a_parameter_itself_is_replayed():
-    def make():
-        W = Tensor(np.ones((2, 3)), requires_grad=True, name="W")
-        opt = PlainSGD([W], 0.5)
-
-        def step(X):
-            opt.zero_grad()
-            J = (W @ X).tanh().sum()
-            J.backward()
-            W.backward(np.full((2, 3), 0.25))  # a second pass straight onto the parameter: W.grad += 0.25
-            opt.step()
-            return J
-        return step
-    _eager_and_jitted(make)
+    def cost(W, X):
+        W.backward(np.full((2, 3), 0.25))  # a pass straight onto the parameter: W.grad += 0.25
+        return (W @ X).tanh().sum()
+    _eager_and_jitted(lambda: Tensor(np.ones((2, 3)), requires_grad=True, name="W"), cost)

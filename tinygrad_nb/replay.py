@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_nb.engine import as_gradients, own_array, reduce_to_shape
+from tinygrad_nb.engine import AccumulateGrad, as_gradients, reduce_to_shape
 from tinygrad_nb.recording import BackwardPass, JitError, RecordedOp, Recorder
 from tinygrad_nb.tensor import Tensor
 
@@ -62,7 +62,8 @@ def _generate(rec: Recorder, frees: dict[tuple[str, int], list[int]],
               externals: list[tuple[int, Tensor]]) -> tuple[str, Callable[[list[Any]], None]]:
     """The source of ``run(buf)`` for the recording, and the function itself."""
     env: dict[str, Any] = {"ndarray": np.ndarray, "asarray": np.asarray, "reduce_to_shape": reduce_to_shape,
-                           "as_gradients": as_gradients, "deliver": _deliver}
+                           "as_gradients": as_gradients, "deliver": _deliver,
+                           "AccumulateGrad": AccumulateGrad}
     lines = ["def run(buf):"]
 
     def name(prefix: str, value: Any) -> str:  # a constant of the program, bound in its globals
@@ -121,11 +122,11 @@ def _backward_lines(bp: BackwardPass, step: int, frees: dict[tuple[str, int], li
         if not bp.retain_graph:
             lines.append(f"    {name('S', n.fn.__dict__)}.clear()")  # masks and caches, as Function.free() does
         lines += [f"    buf[{slot}] = None" for slot in frees.get((f"backward {step}", id(n)), [])]
-    lines.append(f"    handed = {{id({seed})}}")  # arrays given out this pass: one is never two .grad
+    lines.append(f"    sink = AccumulateGrad(False, {{id({seed})}})")  # one array is never two .grad
     for slot, t, was_none in bp.leaves:
-        lines.append(f"    deliver({g(slot)}, {name('T', t)}, {was_none!r}, handed)")
+        lines.append(f"    deliver({g(slot)}, {name('T', t)}, {was_none!r}, sink)")
     # nothing of this pass outlives it (the optimizer's step comes next: its peak must not include dZ1)
-    lines.append(f"    gout = pgs = pg = {' = '.join(g(s) for s in slots)} = None")
+    lines.append(f"    gout = pgs = pg = sink = {' = '.join(g(s) for s in slots)} = None")
     return lines
 
 
@@ -191,9 +192,9 @@ def _backward_step(bp: BackwardPass, size: int, frees: dict[int, list[int]]) -> 
                 fn.__dict__.clear()  # masks and caches, as Function.free() does in eager mode
             for slot in done:
                 buf[slot] = None
-        handed = {id(seed)}
+        sink = AccumulateGrad(False, {id(seed)})
         for slot, t, was_none in leaves:
-            _deliver(grads[slot], t, was_none, handed)
+            _deliver(grads[slot], t, was_none, sink)
     return run
 
 
@@ -208,20 +209,15 @@ def _effect(item: tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]],
     return effect
 
 
-def _deliver(g: np.ndarray | None, t: Tensor, was_none: bool, handed_out: set[int]) -> None:
-    """Add a replayed backward's gradient to a parameter's ``.grad``, as the engine's AccumulateGrad does."""
+def _deliver(g: np.ndarray | None, t: Tensor, was_none: bool, sink: AccumulateGrad) -> None:
+    """Add a replayed backward's gradient to a parameter's ``.grad`` through the engine's own sink."""
     if g is None:
         return
-    if g.dtype != t.data.dtype:
-        g = g.astype(t.data.dtype)
-    if t.grad is None:
-        t.grad = Tensor._wrap(own_array(g, handed_out))
-    elif was_none:
+    if was_none and t.grad is not None:
         raise JitError(f"jit: {t.name or 'a parameter'}.grad was None when the step was recorded but is "
                        "set now; zero gradients inside the step with optimizer.zero_grad() or "
                        "model.zero_grad() (replayed), or outside it, not by assigning .grad inside")
-    else:
-        t.grad.data = np.asarray(t.grad.data + g)
+    sink.take(t, g)
 
 
 def _last_reads(rec: Recorder, outputs: Any) -> dict[tuple[str, int], list[int]]:
