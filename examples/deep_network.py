@@ -36,10 +36,9 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         model = nn.MLP([n_x, 7, 1], init="small_random", rng=np.random.RandomState(1))
     else:
         model = nn.MLP([n_x, *settings.hidden_dims, 1], init="deep", rng=np.random.RandomState(1))
-    lr = settings.lr if args.lr is None else args.lr
-    print(f"learning rate {lr:g}{' (the default for this data)' if args.lr is None else ''}")
-    nn.fit(model, train.X, train.Y, lr=lr,
-           num_iterations=settings.iterations if args.iterations is None else args.iterations)
+    print(f"learning rate {settings.lr if args.lr is None else args.lr:g}"
+          f"{' (the default for this data)' if args.lr is None else ''}")
+    nn.fit(model, train, lr=args.lr, num_iterations=args.iterations)  # what is left out: the data's defaults
     result = report(model, train, test)
     return result
 

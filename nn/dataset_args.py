@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from nn.datasets import Dataset
-from nn.defaults import SGD_LR, default_settings
+from nn.defaults import SGD_LR, default_settings, epochs_for
 from nn.module import Module
 from nn.task import check_task
 
@@ -46,9 +46,8 @@ def fit_defaults(data: Dataset | None, lr: float | None, num_iterations: Any, op
     """The learning rate and the iterations fit uses: those given, else the Dataset's defaults (the CLI's),
     else the course's 0.0075 and 2500. An optimizer object keeps its own rate (None is returned).
 
-    The defaults count gradient steps; with mini-batches of ``batch_size`` of the m examples an
-    iteration is an epoch of ceil(m / batch_size) steps, so the default becomes the epochs that
-    take about as many steps (at least 1).
+    The defaults count gradient steps; with mini-batches an iteration is an epoch, so the default
+    becomes the epochs that take about as many steps (``nn.defaults.epochs_for``).
     """
     kind = kind_of(data)
     settings = default_settings(kind) if kind is not None else None
@@ -56,8 +55,7 @@ def fit_defaults(data: Dataset | None, lr: float | None, num_iterations: Any, op
         lr = settings.lr if settings is not None else SGD_LR
     if num_iterations is None:
         steps = settings.iterations if settings is not None else COURSE_ITERATIONS
-        per_epoch = -(-m // batch_size) if isinstance(batch_size, int) and batch_size > 0 else 1
-        num_iterations = max(1, round(steps / per_epoch))
+        num_iterations = epochs_for(steps, batch_size if isinstance(batch_size, int) and batch_size > 0 else None, m)
     return lr, num_iterations
 
 

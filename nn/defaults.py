@@ -83,6 +83,14 @@ def default_lr(optimizer: str = "sgd", dataset: str = "cat") -> float:
     return _BY_DATASET[kind].lr
 
 
+def epochs_for(steps: int, batch_size: int | None, m: int) -> int:
+    """The table's ``steps`` (gradient steps) as iterations of fit: themselves in full batch; with mini-batches
+    of ``batch_size`` of the m examples, the epochs (of ceil(m / batch_size) steps) that take about as many
+    steps, at least 1."""
+    per_epoch = -(-m // batch_size) if batch_size else 1
+    return max(1, round(steps / per_epoch))
+
+
 def default_settings(dataset: str, optimizer: str = "sgd") -> Settings:
     """The defaults for training on ``dataset`` (cat/h5, planar, digits) with ``optimizer`` (sgd, momentum,
     rmsprop, adam): the table in this module's docstring, the learning rate chosen by ``default_lr``."""

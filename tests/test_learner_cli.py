@@ -130,3 +130,9 @@ def test_a_model_saved_without_its_task_gets_a_note_on_its_test_split(tmp_path, 
     nn.save(model, tmp_path / "old.h5")
     assert main(["predict", "--model", str(tmp_path / "old.h5")]) == 0
     assert "this test split may hold some of its training examples" in capsys.readouterr().out
+
+
+def test_with_a_batch_size_the_default_iterations_are_about_as_many_steps_as_fit_takes(tmp_path, capsys):
+    printed = train(tmp_path, capsys, "--batch-size", "500", "--hidden-dims", "4", "--print-every", "1000")
+    steps = default_settings("digits").iterations  # 1,438 examples: 3 mini-batches of up to 500 per epoch
+    assert f"{round(steps / 3)} epochs" in printed.splitlines()[0]

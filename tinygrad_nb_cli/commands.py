@@ -12,13 +12,15 @@ import argparse
 import sys
 import time
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 import nn
 from nn import optim
-from nn.defaults import Settings, default_settings
+from nn.defaults import Settings, default_settings, epochs_for
 from nn.hdf5 import require_h5py
 from tinygrad_nb import Tensor
 from tinygrad_nb_cli.costs import cost_of_one_step, multiclass_cost
@@ -37,20 +39,17 @@ def make_optimizer(name: str, params: Iterable[Tensor], lr: float) -> optim.Opti
     return optim.OPTIMIZERS[name](params, lr=lr)
 
 
-def train_settings(args: argparse.Namespace, kind: str) -> tuple[Settings, list[str]]:
+def train_settings(args: argparse.Namespace, kind: str, m: int) -> tuple[Settings, list[str]]:
     """The settings this run uses (each given argument, else nn.defaults' for the dataset and optimizer), and the
-    names of those that came from the defaults."""
+    names of those that came from the defaults. The table counts gradient steps: with --batch-size its
+    iterations become about as many steps' worth of epochs of the m examples, as ``nn.fit`` does."""
     table = default_settings(kind, args.optimizer)
-    given = {"lr": args.lr, "iterations": args.iterations, "hidden_dims": args.hidden_dims, "hidden": args.hidden,
-             "init": args.init}
-    defaulted = [name for name, value in given.items() if value is None]
-    settings = Settings(
-        lr=table.lr if args.lr is None else args.lr,
-        iterations=table.iterations if args.iterations is None else args.iterations,
-        hidden_dims=table.hidden_dims if args.hidden_dims is None else tuple(args.hidden_dims),
-        hidden=table.hidden if args.hidden is None else args.hidden, source=table.source,
-        init=table.init if args.init is None else args.init)
-    return settings, defaulted
+    given: dict[str, Any] = {"lr": args.lr, "iterations": args.iterations,
+                             "hidden_dims": None if args.hidden_dims is None else tuple(args.hidden_dims),
+                             "hidden": args.hidden, "init": args.init}
+    table = replace(table, iterations=epochs_for(table.iterations, args.batch_size, m))
+    settings = replace(table, **{k: v for k, v in given.items() if v is not None})
+    return settings, [name for name, value in given.items() if value is None]
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -67,7 +66,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     require_h5py("tinygrad-nb train (to save model.h5)")  # before minutes of training, not after
     train, test = load_data(args.dataset, args.task, args.test_data)
     multiclass = args.task == "multiclass"
-    settings, defaulted = train_settings(args, kind)
+    settings, defaulted = train_settings(args, kind, train.m)
     dims = [train.X.shape[0], *settings.hidden_dims, 10 if multiclass else 1]
     check_size(dims, train.X.shape[1], x_loaded=True)
     model = nn.MLP(dims, hidden=settings.hidden, output="identity" if multiclass else "sigmoid", init=settings.init,
