@@ -12,11 +12,9 @@ from __future__ import annotations
 from typing import Any
 
 from nn.datasets import Dataset
-from nn.defaults import SGD_LR, default_settings, epochs_for
+from nn.defaults import default_settings, epochs_for, kind_for_data
 from nn.module import Module
 from nn.task import check_task
-
-COURSE_ITERATIONS = 2500  # the course's week 4 model: fit's iterations when no dataset says otherwise
 
 
 def unpack(X: Any, Y: Any, caller: str) -> tuple[Any, Any, Dataset | None]:
@@ -30,32 +28,19 @@ def unpack(X: Any, Y: Any, caller: str) -> tuple[Any, Any, Dataset | None]:
     return X, Y, None
 
 
-def kind_of(data: Dataset | None) -> str | None:
-    """The row of ``nn.defaults`` a Dataset trains with (``planar``, ``digits``, ``cat`` for the course's
-    catvnoncat files, their held-out parts too), or None for other data."""
-    if data is None:
-        return None
-    name = data.name.removesuffix(" test")
-    if name in ("planar", "digits"):
-        return name
-    return "cat" if "catvnoncat" in name else None
-
-
 def fit_defaults(data: Dataset | None, lr: float | None, num_iterations: Any, optimizer_given: bool,
-                 batch_size: Any = None, m: int = 1) -> tuple[float | None, Any]:
+                 batch_size: int | None = None, m: int = 1) -> tuple[float | None, Any]:
     """The learning rate and the iterations fit uses: those given, else the Dataset's defaults (the CLI's),
     else the course's 0.0075 and 2500. An optimizer object keeps its own rate (None is returned).
 
     The defaults count gradient steps; with mini-batches an iteration is an epoch, so the default
     becomes the epochs that take about as many steps (``nn.defaults.epochs_for``).
     """
-    kind = kind_of(data)
-    settings = default_settings(kind) if kind is not None else None
+    settings = default_settings(kind_for_data(data.name) if data is not None else "cat")
     if lr is None and not optimizer_given:
-        lr = settings.lr if settings is not None else SGD_LR
+        lr = settings.lr
     if num_iterations is None:
-        steps = settings.iterations if settings is not None else COURSE_ITERATIONS
-        num_iterations = epochs_for(steps, batch_size if isinstance(batch_size, int) and batch_size > 0 else None, m)
+        num_iterations = epochs_for(settings.iterations, batch_size, m)
     return lr, num_iterations
 
 

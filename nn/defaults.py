@@ -60,6 +60,13 @@ _BY_DATASET = {
 }
 
 
+def kind_for_data(name: str) -> str:
+    """The row of the table that data called ``name`` trains with: ``planar`` and ``digits`` (their held-out parts,
+    ``digits test``, too), else ``cat``: the course's .h5 files, and the course's week 4 settings for any other data."""
+    name = name.removesuffix(" test")
+    return name if name in ("planar", "digits") else "cat"
+
+
 def dataset_kind(name: str) -> str:
     """``cat``, ``planar`` or ``digits``: the row of the table ``name`` reads (``h5`` is the cat data)."""
     if not isinstance(name, str):

@@ -20,11 +20,11 @@ import numpy as np
 
 import nn
 from nn import optim
-from nn.defaults import Settings, default_settings, epochs_for
+from nn.defaults import Settings, default_settings, epochs_for, kind_for_data
 from nn.hdf5 import require_h5py
 from tinygrad_nb import Tensor
 from tinygrad_nb_cli.costs import cost_of_one_step, multiclass_cost
-from tinygrad_nb_cli.data import check_task, describe, kind_of, load_data
+from tinygrad_nb_cli.data import check_task, describe, load_data
 from tinygrad_nb_cli.outputs import staged_outputs, write_json_atomically
 from tinygrad_nb_cli.pictures import draw_quietly, run_pictures, save_html_quietly
 from tinygrad_nb_cli.sizes import check_size
@@ -61,7 +61,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     is trained on log softmax of its logits Z[L] (``costs.multiclass_cost``); its predictions are
     the argmax of Z[L].
     """
-    kind = kind_of(args.dataset)
+    kind = kind_for_data(args.dataset)
     check_task(args.dataset, args.task, args.test_data)
     require_h5py("tinygrad-nb train (to save model.h5)")  # before minutes of training, not after
     train, test = load_data(args.dataset, args.task, args.test_data)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from nn import datasets
 from nn.datasets import Dataset
+from nn.defaults import kind_for_data
 
 PLANAR_TEST_FRACTION = 0.2
 SPLIT_SEED = 0  # the digits' split and planar's held-out points, the same for every run
@@ -22,16 +23,11 @@ def describe(data: Dataset) -> str:
     return f"{data.m:,} examples of {data.name.removesuffix(' test')}"
 
 
-def kind_of(dataset: str) -> str:
-    """``digits``, ``planar`` or ``cat`` (a course .h5 file): the row of ``nn.defaults`` it trains with."""
-    return dataset if dataset in ("digits", "planar") else "cat"
-
-
 def check_task(dataset: str, task: str, test_path: str | None = None) -> None:
     """Refuse combinations that would be silently ignored: multiclass needs digits, --test-data an .h5 dataset."""
     if task == "multiclass" and dataset != "digits":
         raise ValueError(f"--task multiclass needs the digits dataset (0-9); {dataset} has two classes")
-    if test_path is not None and kind_of(dataset) != "cat":
+    if test_path is not None and kind_for_data(dataset) != "cat":
         raise ValueError(f"--test-data goes with a course .h5 dataset, not {dataset}")
 
 
