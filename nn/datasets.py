@@ -31,10 +31,7 @@ from nn.hdf5 import (
     read_array,
     require_h5py,
 )
-from nn.task import Task, describe_classes
-
-MAX_CLASSES = 10_000
-TASKS = ("binary", "multiclass")
+from nn.task import KINDS, MAX_CLASSES, Task, describe_classes
 
 
 class Dataset:
@@ -125,7 +122,7 @@ def _task(task: str | Task | None, classes: list[str], Y: np.ndarray, name: str)
             raise ValueError(f"Dataset {name!r}: the task's classes {list(task.classes)} differ from classes {classes}")
         return task.with_output(None)
     if task is not None:
-        if task not in TASKS:
+        if task not in KINDS:
             raise ValueError(f"Dataset {name!r}: task must be 'binary' or 'multiclass', got {task!r}")
         return Task(task, classes)
     kind = "binary" if Y.shape[0] == 1 and len(classes) == 2 else "multiclass"
@@ -278,6 +275,6 @@ def _digits_task(task: Any, binary: bool | None) -> str:
         if not isinstance(binary, bool):
             raise TypeError(f"digits: binary must be True or False, got {binary!r}")
         return "binary" if binary else "multiclass"
-    if task not in TASKS:
+    if task not in KINDS:
         raise ValueError(f"digits: task must be 'binary' (odd vs even) or 'multiclass' (0-9), got {task!r}")
     return str(task)

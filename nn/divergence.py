@@ -22,8 +22,10 @@ from __future__ import annotations
 
 import math
 
+from nn.losses import LOG_FLOOR
+
 ON_DIVERGENCE = ("warn", "stop", "ignore")
-FLOOR = 100.0  # -log(LOG_FLOOR): the most one entry of binary cross-entropy can cost
+FLOOR = -math.log(LOG_FLOOR)  # 100: the most one entry of binary cross-entropy can cost
 FLOOR_STREAK = 3
 SPAN = 20
 PATIENCE = 50

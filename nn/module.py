@@ -242,7 +242,7 @@ class Module:
         n = self.count_parameters()
         if not self._modules:
             inner = self.extra_repr()
-            if n and "params=" not in inner:
+            if n:
                 inner += f"{', ' if inner else ''}params={n}"
             return f"{type(self).__name__}({inner})"
         lines = [f"  ({name}): {repr(m).replace(chr(10), chr(10) + '  ')}" for name, m in self._modules.items()]

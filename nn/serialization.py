@@ -50,7 +50,7 @@ from nn.hdf5 import (
 )
 from nn.layers import ACTIVATIONS, Dropout, Flatten, LeakyReLU, Linear, Softmax
 from nn.module import Module
-from nn.task import MAX_TASK_CHARS, Task
+from nn.task import Task
 
 FORMAT = "tinygrad-nb"
 FORMAT_VERSION = 2
@@ -103,11 +103,6 @@ def read_file(path: str | os.PathLike) -> tuple[dict[str, Any], dict[str, np.nda
     return architecture, params
 
 
-def read_task(path: str | os.PathLike) -> Task | None:
-    """The task stored in the model file ``path`` (None for a file saved without one), the whole file checked."""
-    return _read(Path(path), buildable=False)[2]
-
-
 def _read(path: Path, buildable: bool) -> tuple[dict[str, Any], dict[str, np.ndarray], Task | None]:
     """``read_file``; with ``buildable``, the architecture must also be one ``build`` knows."""
     sealed = path.is_file() and verify_seal(path, "load")
@@ -148,12 +143,8 @@ def _task(f: Any, path: Path) -> Task | None:
     """The stored task, None when the file has none; BadFileError naming the problem for a malformed one."""
     if "task" not in f.attrs:
         return None
-    text = _scalar_attr(f, "task", path)
-    if not isinstance(text, str) or len(text) > MAX_TASK_CHARS:
-        raise BadFileError(f"load: {path}: the task attribute should be a JSON string of at most {MAX_TASK_CHARS} "
-                           f"characters, got {reprlib.repr(text)}")
     try:
-        return Task.from_json(text)
+        return Task.from_json(_scalar_attr(f, "task", path))  # checks its type and length first
     except (TypeError, ValueError) as e:
         raise BadFileError(f"load: {path}: the stored task is invalid: {str(e).removeprefix('Task: ')}") from None
 

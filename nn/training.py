@@ -30,7 +30,7 @@ from nn.progress import Progress, check_progress
 from nn.task import check_task
 from nn.threads import blas_threads as limit_blas_threads
 from nn.threads import check_blas_threads
-from tinygrad_nb import JitError, Tensor, jit, no_grad
+from tinygrad_nb import InputError, JitError, Tensor, jit, no_grad
 
 __all__ = ["fit", "predict", "accuracy", "check_X", "check_data", "DivergenceWarning"]
 
@@ -234,14 +234,16 @@ def _train(model: Module, x: np.ndarray, y: np.ndarray, cost_fn: Loss, opt: Opti
             try:
                 for xb, yb in batches:
                     J, compiled = _run_step(compiled, step, insist, xb, yb)
-                    total += J.item() * xb.shape[1]
-            except ValueError:
+                    cost = J.item()  # one batch: J itself; several: their average over the m examples
+                    total += cost * xb.shape[1]
+            except InputError:  # a loss refusing NaN outputs, which NaN weights give
                 if watch is None or all(np.isfinite(p.data).all() for p in model.parameters()):
                     raise
                 _warn_diverged(f"fit: training diverged: the weights became NaN or Inf in an update before {word} "
                                f"{i}; {watch.advice}; training stopped", history)
                 break
-            cost = J.item() if len(batches) == 1 else total / m  # one batch: J itself, not (J m) / m
+            if len(batches) > 1:
+                cost = total / m
             if scheduler is not None:
                 scheduler.step()
             bar.update(cost)

@@ -34,7 +34,6 @@ from tinygrad_nb.grad_mode import ModeSwitch, refuse_inside_jit
 
 HEADER = ("backward of {root}, step by step (course notation: dZ = m * dJ/dZ and dA = m * dJ/dA for Z[l], A[l], X "
           "of shape (n, m); dW = dJ/dW = 1/m dZ A^T, db = dJ/db)")
-CONVENTION = "dZ, dA = m * dJ/dZ, m * dJ/dA for Z[l], A[l], X of shape (n, m); dW, db and any other dT = dJ/dT"
 COURSE_ACTIVATION = re.compile(r"^(?:[ZA]\d+|X)$")
 
 

@@ -16,10 +16,7 @@ from tinygrad_nb import engine
 from tinygrad_nb import ops as _ops
 from tinygrad_nb.explain_mode import explain as explain_mode
 from tinygrad_nb.function import Function, GraphFreedError, InPlace, describe
-from tinygrad_nb.grad_errors import PARAMETER_FIX as PARAMETER_FIX  # the three re-exported: importable here as before
 from tinygrad_nb.grad_errors import check_requires_grad, in_place_error
-from tinygrad_nb.grad_errors import expression as expression
-from tinygrad_nb.grad_errors import no_grad_message as no_grad_message
 from tinygrad_nb.grad_mode import _state
 
 _FLOAT_KINDS = "f"

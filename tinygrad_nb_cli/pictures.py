@@ -56,12 +56,12 @@ def run_pictures(model: nn.Module, X: np.ndarray, Y: np.ndarray, costs: Sequence
                        iterations=recorded if recorded is not None and len(recorded) == len(costs) else None)
         written.append(folder / "costs.png")
     except ImportError as e:
-        print(f"note: no costs.png ({e}); {INSTALL_HINT}")
+        print(f"note: no costs.png ({e}){'' if 'pip install' in str(e) else '; ' + INSTALL_HINT}")
     try:
         J = cost_of_one_step(model, X, Y, multiclass=multiclass)
         written.append(draw_quietly(J, folder / "graph.svg")[0])
         written.append(save_html_quietly(J, folder / "graph.html", history=history or {
             "costs": list(costs), "record_every": record_every, "learning_rate": learning_rate}))
     except ImportError as e:
-        print(f"note: no graph.svg or graph.html ({e}); {INSTALL_HINT}")
+        print(f"note: no graph.svg or graph.html ({e}){'' if 'pip install' in str(e) else '; ' + INSTALL_HINT}")
     return written

@@ -206,7 +206,7 @@ def page_data(J: Tensor, kept: set[str]) -> dict[str, Any]:
         "output": key_of[id(J)], "m": m, "tensors": tensors, "steps": steps, "svg": svg,
         "forward_total": sum(1 for n in nodes if n.tensor.op is not None), "backward_total": recorder.count,
         "collapsed": len(nodes) - len(shown), "no_grad_reason": no_grad_reason,
-        "course_note": convention(examples([n.tensor for n in nodes])),
+        "course_note": convention(m),
     }
 
 

@@ -25,7 +25,7 @@ import numpy as np
 from tinygrad_nb import GraphFreedError, Tensor, grad
 from tinygrad_nb.explain_mode import course_gradient
 from viz.graph_style import CACHE_EDGE, CLUSTER_FONT, EDGE_ATTR, GRADIENT_EDGE, GRAPH_ATTR, NODE_ATTR, STYLE, legend
-from viz.rendering import import_graphviz, missing_extra, svg_text
+from viz.rendering import import_graphviz, svg_text
 
 if TYPE_CHECKING:
     import graphviz
@@ -111,12 +111,9 @@ def _shape(t: Tensor) -> str:
 def drawing_class() -> type[graphviz.Digraph]:
     """``GraphDrawing``: a ``graphviz.Digraph`` that shows itself inline in Jupyter as SVG with whichever
     renderer exists (``dot`` or pygraphviz). Made on first use, so that ``import viz`` loads no graphviz."""
-    try:
-        import graphviz  # optional (the viz extra)
-    except ImportError as e:
-        raise missing_extra("draw_graph", "graphviz") from e
+    gv = import_graphviz("draw_graph")
 
-    class GraphDrawing(graphviz.Digraph):
+    class GraphDrawing(gv.Digraph):  # type: ignore[name-defined]
         """A ``graphviz.Digraph`` that shows itself inline in Jupyter as SVG with whichever renderer exists."""
 
         def _repr_mimebundle_(self, include: Any = None, exclude: Any = None, **kwargs: Any) -> dict[str, str]:
@@ -158,7 +155,7 @@ def draw_graph(output: Tensor, *, show: str = "forward", group_layers: bool = Tr
         raise ValueError(f"show must be 'forward', 'backward' or 'both', got {show!r}")
     if not isinstance(max_nodes, int) or max_nodes < 4:
         raise ValueError(f"max_nodes must be an int >= 4, got {max_nodes!r}")
-    import_graphviz("draw_graph")  # checked on every call (drawing_class is cached): a missing graphviz is named
+    import_graphviz("draw_graph")  # every call, not only the first (drawing_class is cached): cheap once loaded
     nodes = walk(output)
     kept, summary = _collapse(nodes, max_nodes)
     GraphDrawing = drawing_class()

@@ -68,10 +68,7 @@ def _figure(user: str, width: float, height: float) -> Figure:
         from matplotlib.backends.backend_agg import FigureCanvasAgg  # optional (the viz extra)
     except ImportError as e:
         raise missing_extra(user, "matplotlib") from e
-    try:
-        fig = figure_class()(figsize=(width, height))
-    except ImportError as e:
-        raise missing_extra(user, "matplotlib") from e
+    fig = figure_class()(figsize=(width, height))  # matplotlib imports: FigureCanvasAgg did
     FigureCanvasAgg(fig)
     return fig
 
