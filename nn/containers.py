@@ -114,7 +114,7 @@ class Sequential(Module):
                     "Task('multiclass', classes))" if task.kind == "binary" else "")
             raise ValueError(f"{type(self).__name__}.task: the model has {units} but the task is {task.describe()}, "
                              f"which needs n[L] = {task.n_y}{hint}")
-        found = output_of_layer(_last_kind(self))
+        found = output_of_layer(output_kind(self))
         if found is None:
             return task
         if task.output is not None and task.output != found:
@@ -228,16 +228,17 @@ def _leaves(seq: Sequential) -> list[Module]:
     return out
 
 
-def _last_kind(seq: Sequential) -> str | None:
-    """The kind of the layer that makes the output ("sigmoid", "linear", ...); None when it cannot be told."""
-    for m in reversed(seq.layers):
-        if isinstance(m, Dropout):
-            continue  # dropout does not change what the output is
-        if isinstance(m, Activation):
-            return m.kind
-        if isinstance(m, Linear):
-            return "linear"
-        return _last_kind(m) if isinstance(m, Sequential) else None
+def output_kind(module: Module) -> str | None:
+    """The kind of the layer that makes ``module``'s output ("sigmoid", "linear", ...), looking through
+    Sequentials and past a final Dropout; None when it cannot be told."""
+    if isinstance(module, Activation):
+        return module.kind
+    if isinstance(module, Linear):
+        return "linear"
+    if isinstance(module, Sequential):
+        for m in reversed(module.layers):
+            if not isinstance(m, Dropout):  # dropout does not change what the output is
+                return output_kind(m)
     return None
 
 

@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from nn.containers import Sequential
-from nn.layers import Identity, Linear, Sigmoid, Softmax
+from nn.containers import Sequential, output_kind
+from nn.layers import Linear
 from nn.losses import (
     LOSSES,
     BCELoss,
@@ -27,6 +27,7 @@ from nn.losses import (
     cross_entropy,
 )
 from nn.module import Module
+from nn.task import output_of_layer
 from tinygrad_nb import Tensor
 
 
@@ -92,13 +93,6 @@ def input_size(model: Module) -> int | None:
     return None
 
 
-def last_layer(model: Module) -> Module | None:
-    """The module that makes a Sequential's output (inside nested Sequentials), else None."""
-    while isinstance(model, Sequential) and model.layers:
-        model = model.layers[-1]
-    return None if isinstance(model, Sequential) else model
-
-
 def loss_function(loss: Any) -> Callable[..., Any] | None:
     """The nn.losses function behind ``loss`` (a name, the function, or a loss object), else None."""
     if isinstance(loss, str):
@@ -111,24 +105,23 @@ def loss_function(loss: Any) -> Callable[..., Any] | None:
 def check_output_and_loss(model: Module, loss: Any, Y: np.ndarray | None = None) -> None:
     """Refuse a loss that cannot go with the model's last layer (or with labels Y (n_y, m)); say which output or
     loss to use instead."""
-    fn, last = loss_function(loss), last_layer(model)
+    fn, kind = loss_function(loss), output_kind(model)
     n_y = model.layer_dims[-1] if isinstance(model, Sequential) and model.layer_dims else None
     if (fn in (binary_cross_entropy, binary_cross_entropy_with_logits) and Y is not None and n_y is not None
             and n_y > 1 and Y.shape[0] == 1):
         raise ValueError(f"fit: loss {fn.__name__} compares each of the model's n[L] = {n_y} output units with a "
                          f"yes/no label, but Y is one row of labels (1, m): for {n_y} classes end the model in "
                          f"logits (nn.MLP(..., output='identity')) and use loss='cross_entropy'")
-    if last is None:
+    output = output_of_layer(kind)
+    if output is None:
         return
-    probabilities = isinstance(last, (Sigmoid, Softmax))
-    logits = isinstance(last, (Identity, Linear))
-    ends = (f"the model's output is the output of a {type(last).__name__.lower()}" if probabilities
-            else f"the model ends in {type(last).__name__}")
+    probabilities, logits = output == "probabilities", output == "logits"
+    ends = f"the model's output is the output of a {kind}" if probabilities else f"the model ends in {kind}"
     if fn is cross_entropy and probabilities:
         raise ValueError(f"fit: loss cross_entropy takes the logits Z[L] and applies log-softmax itself, but {ends} "
                          f"(probabilities): build the model with output='identity' (nn.MLP(..., output='identity')) "
-                         f"or drop its last {type(last).__name__}")
-    if fn in (binary_cross_entropy, binary_cross_entropy_with_logits) and isinstance(last, Softmax):
+                         f"or drop its last {kind}")
+    if fn in (binary_cross_entropy, binary_cross_entropy_with_logits) and kind == "softmax":
         raise ValueError(f"fit: loss {fn.__name__} is for one output unit (a yes/no label per example), but the "
                          f"model ends in a softmax over several classes: for C classes use loss='cross_entropy' "
                          f"on logits (nn.MLP(..., output='identity')); for two, one sigmoid unit (output='sigmoid')")

@@ -287,3 +287,9 @@ def test_a_custom_loss_and_a_custom_model_are_accepted():
     costs = nn.fit(model, np.ones((2, 4)), np.zeros((1, 4)), loss=lambda A, Y: nn.cross_entropy(A, Y),
                    num_iterations=1, print_cost=False)
     assert np.isfinite(costs).all()
+
+
+def test_a_dropout_after_the_output_layer_does_not_hide_a_mismatched_loss():
+    model = nn.Sequential(nn.Linear(2, 3), nn.Sigmoid(), nn.Dropout(keep_prob=0.9, rng=0))
+    with pytest.raises(ValueError, match=re.escape("output='identity'")):
+        nn.fit(model, np.ones((2, 4)), np.zeros((1, 4)), loss="cross_entropy", num_iterations=1, print_cost=False)
