@@ -187,12 +187,10 @@ def cmd_predict(args: argparse.Namespace) -> int:
     train, test = load_data(args.data, task)
     on_test = test is not None and not args.train_split
     data = test if on_test and test is not None else train
-    try:
-        nn.check_task(model, data, model_name=str(args.model))
-    except nn.TaskMismatchError as e:
-        fix = (f"predict with --task {e.expected.kind}" if e.expected.kind != e.found.kind
-               else "predict on data with the classes it was trained for")
-        raise ValueError(f"{e}: {fix}") from None
+    stored = model.task
+    nn.check_task(model, data, model_name=str(args.model),
+                  fix=f"predict with --task {stored.kind}" if stored is not None and data.task is not None
+                  and stored.kind != data.task.kind else "predict on data with the classes it was trained for")
     pred = nn.predict(model, data.X)
     which = "test accuracy" if on_test else ("train accuracy" if test is not None else "accuracy")
     if on_test and model.task is None:  # saved before models kept their task: trained on a split drawn by --seed
