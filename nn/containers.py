@@ -133,10 +133,9 @@ class Sequential(Module):
         for m in _leaves(self):
             if isinstance(m, Linear):
                 l, n, name = l + 1, m.n_out, f"Z{l + 1}"
-                count = "shared" if id(m) in counted else f"{m.W.size + m.b.size:,}"
+                _, kind, parameters, count, _ = m.summary_rows()[0]  # numbered here: a shared layer runs twice
+                rows.append((str(l), kind, parameters, "shared" if id(m) in counted else count, output_cell(name, n)))
                 counted.add(id(m))
-                rows.append((str(l), "Linear", f"{m.W.name} {m.W.shape}, {m.b.name} {m.b.shape}", count,
-                             output_cell(name, n)))
                 continue
             if isinstance(m, Activation) and l and m.kind != "identity":
                 name = f"A{l}"
@@ -208,7 +207,7 @@ class MLP(Sequential):
         return (f"MLP(layer_dims={self.layer_dims}, hidden={self.hidden!r}, output={self.output!r}, "
                 f"params={self.count_parameters()}{task})\n"
                 + "\n".join(f"  layer {lin.index}: {lin.W.name} {lin.W.shape}, {lin.b.name} {lin.b.shape}, "
-                            f"params={lin.W.size + lin.b.size}" for lin in self.linears()))
+                            f"params={lin.count_parameters()}" for lin in self.linears()))
 
 
 def _linears_run_by(m: Module) -> list[Linear]:

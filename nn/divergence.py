@@ -36,13 +36,6 @@ class DivergenceWarning(RuntimeWarning):
     that keeps rising), with the iteration where it showed and what to try."""
 
 
-def check_on_divergence(value: object) -> str:
-    """``on_divergence`` must be "warn", "stop" or "ignore"."""
-    if not isinstance(value, str) or value not in ON_DIVERGENCE:
-        raise ValueError(f"on_divergence must be one of {', '.join(repr(v) for v in ON_DIVERGENCE)}, got {value!r}")
-    return value
-
-
 class Watch:
     """Looks at each iteration's cost; ``check`` returns a message the first time a sign shows, then None.
 

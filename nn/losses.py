@@ -76,9 +76,7 @@ REDUCTIONS = ("mean", "sum", "none")
 
 
 def _reduction(reduction: Any, op: str) -> Reduction:
-    if not isinstance(reduction, str) or reduction not in REDUCTIONS:
-        raise ValueError(f"{op}: reduction must be one of 'mean', 'sum', 'none', got {reduction!r}")
-    return cast(Reduction, reduction)
+    return cast(Reduction, validate.choice(f"{op}: reduction", reduction, REDUCTIONS))
 
 
 def _cost(J: Tensor, reduction: str = "mean") -> Tensor:

@@ -40,14 +40,6 @@ def bar_class() -> Any:
     return std.tqdm
 
 
-def check_progress(progress: Any) -> bool | None:
-    """``progress`` must be True, False or None (a bar once the run lasts a few seconds)."""
-    if progress is not None and not isinstance(progress, bool):
-        raise TypeError(f"progress must be True, False or None (a bar once a run lasts {DELAY:g} s), "
-                        f"got {progress!r}")
-    return progress
-
-
 class Progress:
     """The bar of one run (or none) and the lines printed during it.
 

@@ -21,8 +21,6 @@ import contextlib
 import os
 from collections.abc import Iterator
 
-from nn import validate
-
 ENV_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS",
             "VECLIB_MAXIMUM_THREADS")
 BIG_PRODUCT = 500_000_000  # multiply-adds of one matrix product from which more threads pay
@@ -43,13 +41,6 @@ def auto_threads(largest_product: int) -> int:
     if largest_product < BIG_PRODUCT:
         return 1
     return max(1, min(MAX_THREADS, os.cpu_count() or 1))
-
-
-def check_blas_threads(value: object) -> int | None:
-    """``blas_threads`` must be None (the rule) or an int >= 1."""
-    if value is None:
-        return None
-    return validate.positive_int("blas_threads", value)
 
 
 @contextlib.contextmanager

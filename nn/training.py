@@ -21,15 +21,14 @@ from nn.data_checks import check_data, check_output_and_loss, check_X, input_siz
 from nn.dataset_args import adopt_task, fit_defaults, unpack
 from nn.datasets import Dataset
 from nn.defaults import SGD_LR
-from nn.divergence import DivergenceWarning, Watch, check_on_divergence
+from nn.divergence import ON_DIVERGENCE, DivergenceWarning, Watch
 from nn.layers import Dropout, as_input
 from nn.losses import LOSSES, binary_cross_entropy, l2_penalty
 from nn.module import Module, eval_mode
 from nn.optim import SGD, InverseTimeDecay, Optimizer
-from nn.progress import Progress, check_progress
+from nn.progress import DELAY, Progress
 from nn.task import check_task
 from nn.threads import blas_threads as limit_blas_threads
-from nn.threads import check_blas_threads
 from tinygrad_nb import InputError, JitError, Tensor, jit, no_grad
 
 __all__ = ["fit", "predict", "accuracy", "check_X", "check_data", "DivergenceWarning"]
@@ -177,13 +176,12 @@ def fit(model: Module, X: Any, Y: Any = None, *, loss: str | Loss = "binary_cros
     record_every = validate.positive_int("record_every", record_every, allow_none=True) or print_every
     opt = _resolve_optimizer(optimizer, model, lr)
     _check_scheduler(scheduler, optimizer)
-    on_divergence = check_on_divergence(on_divergence)
-    progress = check_progress(progress)
-    threads = check_blas_threads(blas_threads)
+    on_divergence = validate.choice("on_divergence", on_divergence, ON_DIVERGENCE)
+    progress = validate.optional_bool("progress", progress, f"a bar once a run lasts {DELAY:g} s")
+    threads = validate.positive_int("blas_threads", blas_threads, allow_none=True)
     if history is not None and not isinstance(history, dict):
         raise TypeError(f"history must be a dict for fit to fill (or None), got {type(history).__name__}")
-    if jit is not None and not isinstance(jit, bool):
-        raise TypeError(f"jit must be True, False or None (where it applies), got {jit!r}")
+    jit = validate.optional_bool("jit", jit, "where it applies")
     floors = loss_function(loss) is binary_cross_entropy and getattr(loss, "reduction", "mean") == "mean"
     watch = None if on_divergence == "ignore" else Watch(
         x.shape[1] if floors and not lambd else None, _advice(opt, optimizer is not None),

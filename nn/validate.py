@@ -14,6 +14,7 @@ A bool is never accepted as a number: ``True`` is an int to Python, not to a lea
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any, Literal, overload
 
 import numpy as np
@@ -81,6 +82,20 @@ def number(name: str, value: Any, *, low: float | None = None, high: float | Non
 def probability(name: str, value: Any) -> float:
     """``value`` in (0, 1], as ``keep_prob``."""
     return number(name, value, low=0, high=1, low_open=True)
+
+
+def optional_bool(name: str, value: Any, meaning_of_none: str) -> bool | None:
+    """``value`` True, False or None (``meaning_of_none`` says what None does), else TypeError."""
+    if value is not None and not isinstance(value, bool):
+        raise TypeError(f"{name} must be True, False or None ({meaning_of_none}), got {value!r}")
+    return value
+
+
+def choice(name: str, value: Any, options: Sequence[str]) -> str:
+    """``value`` one of the strings ``options``, else ValueError listing them."""
+    if not isinstance(value, str) or value not in options:
+        raise ValueError(f"{name} must be one of {', '.join(repr(o) for o in options)}, got {value!r}")
+    return value
 
 
 def _int_phrase(low: int | None, high: int | None) -> str:
