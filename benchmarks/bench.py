@@ -4,7 +4,10 @@ Run ``make bench`` (or ``python benchmarks/bench.py``). Everything is measured i
 process, so the ratios compare like with like. Each number is the median over ``--repeats``
 samples taken round-robin across the implementations after a warm-up (a sample times enough
 steps to last about 20 ms); BLAS runs on one thread (OPENBLAS_NUM_THREADS=1, set below
-before NumPy loads). Writes the table as JSON (``--json``).
+before NumPy loads), and the whole process is pinned to one CPU (``--cpu``), because a thread
+count is only a request: XLA's runtime ignores it and runs JAX's step on every core it may use
+(on 2 cores: 56 ms wall for 110 ms of CPU time on the wide workload). Writes the table as JSON
+(``--json``).
 """
 
 from __future__ import annotations
@@ -15,11 +18,24 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("MKL_NUM_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
+
+def pin_to_one_cpu(cpu: int | None) -> int | None:
+    """Run this process (and every thread it starts later) on one CPU; the CPU, or None where
+    the platform cannot pin (macOS, Windows). Done before NumPy, PyTorch or JAX start threads."""
+    if not hasattr(os, "sched_setaffinity"):
+        return None
+    allowed = sorted(os.sched_getaffinity(0))
+    chosen = allowed[-1] if cpu is None else cpu  # the last CPU: the first one takes most interrupts
+    os.sched_setaffinity(0, {chosen})
+    return chosen
+
+
 import argparse  # noqa: E402
 import gc  # noqa: E402
 import json  # noqa: E402
 import platform  # noqa: E402
 import statistics  # noqa: E402
+import subprocess  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 import tracemalloc  # noqa: E402
@@ -159,6 +175,63 @@ def memory_growth(steps: int) -> float:
     return growth / 1024
 
 
+def implementations(dims: list[int], m: int, hidden: str, has_torch: bool,
+                    has_jax: bool) -> dict[str, Callable[[], Callable[[], None]]]:
+    """Each implementation of the workload's step: a name and a function that builds the step."""
+    impls: dict[str, Callable[[], Callable[[], None]]] = {
+        "numpy tight (reference)": partial(ref.tight_step, dims, m, hidden, np.float64, data),
+        "numpy course (dA0 too)": partial(ref.course_step, dims, m, hidden, np.float64, data),
+        "tinygrad-nb float64": partial(framework_step, dims, m, hidden, np.float64),
+        "tinygrad-nb float32": partial(framework_step, dims, m, hidden, np.float32),
+        "tinygrad-nb jit float64": partial(jit_step, dims, m, hidden, np.float64),
+        "tinygrad-nb jit float32": partial(jit_step, dims, m, hidden, np.float32),
+        "numpy tight float32": partial(ref.tight_step, dims, m, hidden, np.float32, data),
+    }
+    if has_torch:
+        impls["pytorch float64"] = partial(torch_steps.step, dims, m, hidden, "float64", data)
+        impls["pytorch float32"] = partial(torch_steps.step, dims, m, hidden, "float32", data)
+    if has_jax:
+        impls["jax jit float64"] = partial(jax_steps.step, dims, m, hidden, "float64", data)
+        impls["jax jit float32"] = partial(jax_steps.step, dims, m, hidden, "float32", data)
+    return impls
+
+
+PROCESS_IMPLS = ("numpy tight (reference)", "tinygrad-nb jit float64", "pytorch float64", "jax jit float64")
+
+
+def process_peak_mib(impl: str, workload: str, cpu: int | None) -> float | None:
+    """Peak resident memory (MiB) of a fresh Python process that imports what ``impl`` needs,
+    builds its step for ``workload`` and runs 20 steps: what a user's process costs, the
+    libraries' own allocators and code included (tracemalloc sees only NumPy's arrays).
+    None where the platform has no ``resource`` module (Windows)."""
+    try:
+        import resource  # noqa: F401 - only to know whether the child can report
+    except ImportError:
+        return None
+    command = [sys.executable, __file__, "--peak-rss-of", impl, workload]
+    if cpu is not None:
+        command += ["--cpu", str(cpu)]
+    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    return float(out.split()[-1])
+
+
+def _report_peak_rss(impl: str, workload: str) -> None:
+    """The child of ``process_peak_mib``: build, run 20 steps, print the peak RSS in MiB."""
+    import resource
+
+    dims, m, hidden = WORKLOADS[workload]
+    step = implementations(dims, m, hidden, impl.startswith("pytorch"), impl.startswith("jax"))[impl]()
+    for _ in range(20):
+        step()
+    try:  # the peak of this program's own memory map, not inherited through fork as ru_maxrss is on Linux
+        status = Path("/proc/self/status").read_text().splitlines()
+        kib = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
+    except (OSError, StopIteration):
+        kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux, bytes on macOS
+        kib = kib // 1024 if sys.platform == "darwin" else kib
+    print(f"{kib / 1024:.1f}")
+
+
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=15)
@@ -167,38 +240,33 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--chain", type=int, default=100_000, help="ops in the backward chain (0 to skip)")
     parser.add_argument("--memory-steps", type=int, default=10_000, help="planar steps for the growth check")
     parser.add_argument("--json", default="benchmarks/results.json")
+    parser.add_argument("--cpu", type=int, help="the CPU to pin the process to (default: the last one allowed)")
+    parser.add_argument("--process-memory", action=argparse.BooleanOptionalAction, default=True,
+                        help="measure each framework's whole-process peak memory in a fresh process")
+    parser.add_argument("--peak-rss-of", nargs=2, metavar=("IMPL", "WORKLOAD"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    pinned = pin_to_one_cpu(args.cpu)
+    if args.peak_rss_of:
+        _report_peak_rss(*args.peak_rss_of)
+        return {}
 
     has_torch = torch_steps.available()
     has_jax = jax_steps.available()
     print(f"tinygrad-nb training step, median of {args.repeats} after {args.warmup} warm-up steps; "
-          f"OPENBLAS_NUM_THREADS={os.environ['OPENBLAS_NUM_THREADS']}")
+          f"OPENBLAS_NUM_THREADS={os.environ['OPENBLAS_NUM_THREADS']}, "
+          + ("not pinned to a CPU (unsupported here)" if pinned is None else f"pinned to CPU {pinned}"))
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python "
           f"{platform.python_version()}, NumPy {np.__version__}"
           + (f", PyTorch {torch_steps.version()}" if has_torch else ", PyTorch not installed")
           + (f", JAX {jax_steps.version()}" if has_jax else ", JAX not installed"))
-    results: dict = {"threads": os.environ["OPENBLAS_NUM_THREADS"], "workloads": {}}
+    results: dict = {"threads": os.environ["OPENBLAS_NUM_THREADS"], "pinned_cpu": pinned, "workloads": {}}
     header = f"{'workload':<12}{'impl':<26}{'ms/step':>10}{'x tight':>10}{'peak MiB':>10}"
     print(header)
     print("-" * len(header))
     for name in args.only or WORKLOADS:
         dims, m, hidden = WORKLOADS[name]
         rows: dict[str, dict] = {}
-        impls: dict[str, Callable[[], Callable[[], None]]] = {
-            "numpy tight (reference)": partial(ref.tight_step, dims, m, hidden, np.float64, data),
-            "numpy course (dA0 too)": partial(ref.course_step, dims, m, hidden, np.float64, data),
-            "tinygrad-nb float64": partial(framework_step, dims, m, hidden, np.float64),
-            "tinygrad-nb float32": partial(framework_step, dims, m, hidden, np.float32),
-            "tinygrad-nb jit float64": partial(jit_step, dims, m, hidden, np.float64),
-            "tinygrad-nb jit float32": partial(jit_step, dims, m, hidden, np.float32),
-            "numpy tight float32": partial(ref.tight_step, dims, m, hidden, np.float32, data),
-        }
-        if has_torch:
-            impls["pytorch float64"] = partial(torch_steps.step, dims, m, hidden, "float64", data)
-            impls["pytorch float32"] = partial(torch_steps.step, dims, m, hidden, "float32", data)
-        if has_jax:
-            impls["jax jit float64"] = partial(jax_steps.step, dims, m, hidden, "float64", data)
-            impls["jax jit float32"] = partial(jax_steps.step, dims, m, hidden, "float32", data)
+        impls = implementations(dims, m, hidden, has_torch, has_jax)
         medians = time_steps({impl: make() for impl, make in impls.items()}, args.repeats, args.warmup)
         tight = medians["numpy tight (reference)"]
         for impl, make in impls.items():
@@ -216,6 +284,12 @@ def main(argv: list[str] | None = None) -> dict:
             jtraced = jax_steps.trace_ms(dims, m, hidden, data)
             results.setdefault("jax_trace_ms", {})[name] = jtraced
             print(f"{name:<12}{'jax: first call (trace+compile)':<36}{jtraced:>10.1f} ms")
+        if args.process_memory:
+            for impl in PROCESS_IMPLS:
+                if impl in impls:
+                    mib = process_peak_mib(impl, name, pinned)
+                    results.setdefault("process_peak_mib", {}).setdefault(name, {})[impl] = mib
+                    print(f"{name:<12}{'process peak RSS: ' + impl:<46}{mib:>8.0f} MiB")
     if args.chain:
         t = chain_backward(args.chain)
         results["chain_backward_s"] = t
