@@ -90,9 +90,14 @@ class Optimizer:
     @side_effect  # a jitted step replays it
     def step(self) -> None:
         """Update every parameter that has a gradient."""
+        self.update_all()
+
+    def update_all(self) -> None:
+        """``update`` each parameter that has a gradient; an optimiser with a faster loop overrides it."""
         for i, p in enumerate(self.params):
-            if p.grad is not None:
-                self.update(i, p, p.grad.data)
+            g = p.grad
+            if g is not None:
+                self.update(i, p, g.data)
 
     def update(self, i: int, p: Tensor, g: np.ndarray) -> None:
         """Change parameter number ``i``, ``p``, in place from its gradient ``g`` (an array of p's shape)."""
@@ -122,6 +127,16 @@ class SGD(Optimizer):
             raise ValueError(f"SGD: dampening={dampening!r} only acts with momentum > 0; set momentum too "
                              "(the course's momentum: momentum=0.9, dampening=0.9)")
         self.velocity: list[np.ndarray | None] = [None] * len(self.params)
+
+    def update_all(self) -> None:
+        if self.momentum:
+            super().update_all()
+            return
+        lr = self.lr  # read once: this loop is most of a small network's optimiser time (planar, deep-narrow)
+        for p in self.params:
+            g = p.grad
+            if g is not None:
+                p.data -= lr * g.data
 
     def update(self, i: int, p: Tensor, g: np.ndarray) -> None:
         if self.momentum:
@@ -187,7 +202,7 @@ class Adam(Optimizer):
     @side_effect  # a jitted step replays it
     def step(self) -> None:
         self.t += 1
-        super().step()
+        self.update_all()
 
     def update(self, i: int, p: Tensor, g: np.ndarray) -> None:
         v, s = self.v[i], self.s[i]

@@ -63,7 +63,7 @@ def _generate(rec: Recorder, frees: dict[tuple[str, int], list[int]],
     """The source of ``run(buf)`` for the recording, and the function itself."""
     env: dict[str, Any] = {"ndarray": np.ndarray, "asarray": np.asarray, "reduce_to_shape": reduce_to_shape,
                            "as_gradients": as_gradients, "deliver": _deliver,
-                           "AccumulateGrad": AccumulateGrad}
+                           "AccumulateGrad": AccumulateGrad, "wrap": Tensor._wrap}
     lines = ["def run(buf):"]
 
     def name(prefix: str, value: Any) -> str:  # a constant of the program, bound in its globals
@@ -124,7 +124,17 @@ def _backward_lines(bp: BackwardPass, step: int, frees: dict[tuple[str, int], li
         lines += [f"    buf[{slot}] = None" for slot in frees.get((f"backward {step}", id(n)), [])]
     lines.append(f"    sink = AccumulateGrad(False, {{id({seed})}})")  # one array is never two .grad
     for slot, t, was_none in bp.leaves:
-        lines.append(f"    deliver({g(slot)}, {name('T', t)}, {was_none!r}, sink)")
+        leaf, grad = name("T", t), g(slot)
+        if was_none:  # the usual case, inline: a fresh array of the parameter's dtype becomes its new .grad
+            lines += [f"    if {grad} is not None and {leaf}.grad is None and type({grad}) is ndarray "
+                      f"and {grad}.base is None and {grad}.dtype == {name('DT', t.data.dtype)} "
+                      f"and {grad}.flags.writeable and id({grad}) not in sink.handed_out:",
+                      f"        sink.handed_out.add(id({grad}))",
+                      f"        {leaf}.grad = wrap({grad})",
+                      "    else:",
+                      f"        deliver({grad}, {leaf}, True, sink)"]
+        else:
+            lines.append(f"    deliver({grad}, {leaf}, False, sink)")
     # nothing of this pass outlives it (the optimizer's step comes next: its peak must not include dZ1)
     lines.append(f"    gout = pgs = pg = sink = {' = '.join(g(s) for s in slots)} = None")
     return lines

@@ -1,7 +1,7 @@
 """The few functions a backward rule needs that are not methods or operators.
 
 A rule such as ``g * (1 - out * out)`` runs unchanged on NumPy arrays (the ordinary
-backward) and on Tensors (``create_graph=True``). ``exp``, ``log``, ``sigmoid`` and
+backward) and on Tensors (``create_graph=True``). ``exp``, ``log``, ``sigmoid``, ``sum_rows`` and
 ``expand`` are the exceptions: these helpers call the NumPy function on an array and the
 Tensor's own method otherwise, so each rule is still written once. They know arrays only:
 a Tensor is whatever is not an array (ops never import the Tensor; the Tensor imports them).
@@ -39,6 +39,12 @@ def sin(x: Any) -> Any:
 def cos(x: Any) -> Any:
     """cos on an array or a Tensor."""
     return np.cos(x) if isinstance(x, _ARRAYS) else x.cos()
+
+
+def sum_rows(x: Any) -> Any:
+    """sum(x, axis=1, keepdims=True) on an array (NumPy's reduction, without ``ndarray.sum``'s
+    Python wrapper: a layer's db on a small network) or a Tensor."""
+    return np.add.reduce(x, axis=1, keepdims=True) if isinstance(x, _ARRAYS) else x.sum(axis=1, keepdims=True)
 
 
 def sigmoid(x: Any) -> Any:

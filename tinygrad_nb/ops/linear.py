@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from tinygrad_nb.function import Function, ShapeError, describe
+from tinygrad_nb.ops import dual
 from tinygrad_nb.ops.binary import check_matrix_product
 
 if TYPE_CHECKING:
@@ -38,7 +39,7 @@ class Linear(Function):
         need_W, need_A, need_b = self.needs_input_grad
         return ((dZ @ A_prev.T if need_W else None),
                 (W.T @ dZ if need_A else None),
-                (dZ.sum(axis=1, keepdims=True) if need_b else None))
+                (dual.sum_rows(dZ) if need_b else None))
 
     def explain(self, Z, ins):
         W, A_prev, b = ins
