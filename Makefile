@@ -35,6 +35,7 @@ lint: $(BIN)/.installed-dev
 
 bench: $(BIN)/.installed-bench
 	$(BIN)/python benchmarks/bench.py
+	$(BIN)/python benchmarks/floors.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis build dist *.egg-info runs
