@@ -20,9 +20,7 @@ import os
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-import statistics  # noqa: E402
 import sys  # noqa: E402
-import time  # noqa: E402
 import types  # noqa: E402
 from collections.abc import Callable  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -32,7 +30,7 @@ import numpy as np  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import reference_numpy as ref  # noqa: E402
-from bench import WORKLOADS, data, jit_step, pin_to_one_cpu  # noqa: E402
+from bench import WORKLOADS, data, jit_step, pin_to_one_cpu, time_steps  # noqa: E402
 
 
 def matmuls_only(dims: list[int], m: int) -> Callable[[], None]:
@@ -86,23 +84,6 @@ def _without_effects(program) -> Callable[[list[np.ndarray]], None]:
     return call
 
 
-def median_seconds(steps: dict[str, Callable[[], None]], repeats: int = 15) -> dict[str, float]:
-    batch = {}
-    for name, step in steps.items():
-        step()
-        t0 = time.perf_counter()
-        step()
-        batch[name] = max(1, int(0.02 / max(time.perf_counter() - t0, 1e-6)))
-    samples: dict[str, list[float]] = {name: [] for name in steps}
-    for _ in range(repeats):
-        for name, step in steps.items():
-            t0 = time.perf_counter()
-            for _ in range(batch[name]):
-                step()
-            samples[name].append((time.perf_counter() - t0) / batch[name])
-    return {name: statistics.median(v) for name, v in samples.items()}
-
-
 def main() -> None:
     cpu = pin_to_one_cpu(None)
     print(f"one BLAS thread, float64, pinned to CPU {cpu}; ratios to the tight step")
@@ -110,7 +91,7 @@ def main() -> None:
     for name, (dims, m, hidden) in WORKLOADS.items():
         steps = {"tight": ref.tight_step(dims, m, hidden, np.float64, data), "matmuls": matmuls_only(dims, m)}
         steps.update(jit_parts(dims, m, hidden))
-        t = median_seconds(steps)
+        t = time_steps(steps, repeats=15, warmup=3)
         rows = {"tight": t["tight"], "matmuls": t["matmuls"], "numpy calls": t["tight"] - t["matmuls"],
                 "jit": t["jit"], "jit: ops": t["jit: ops"], "jit: effects": t["jit: program"] - t["jit: ops"],
                 "jit: call": t["jit"] - t["jit: program"]}
