@@ -211,7 +211,11 @@ def process_peak_mib(impl: str, workload: str, cpu: int | None) -> float | None:
     command = [sys.executable, __file__, "--peak-rss-of", impl, workload]
     if cpu is not None:
         command += ["--cpu", str(cpu)]
-    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    try:
+        out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    except subprocess.CalledProcessError as e:  # one framework failing must not lose the whole run
+        print(f"process peak RSS of {impl} on {workload}: the child failed: {e.stderr.strip().splitlines()[-1:]}")
+        return None
     return float(out.split()[-1])
 
 
@@ -289,7 +293,8 @@ def main(argv: list[str] | None = None) -> dict:
                 if impl in impls:
                     mib = process_peak_mib(impl, name, pinned)
                     results.setdefault("process_peak_mib", {}).setdefault(name, {})[impl] = mib
-                    print(f"{name:<12}{'process peak RSS: ' + impl:<46}{mib:>8.0f} MiB")
+                    shown = "n/a" if mib is None else f"{mib:.0f}"
+                    print(f"{name:<12}{'process peak RSS: ' + impl:<46}{shown:>8} MiB")
     if args.chain:
         t = chain_backward(args.chain)
         results["chain_backward_s"] = t

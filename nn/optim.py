@@ -129,7 +129,7 @@ class SGD(Optimizer):
         self.velocity: list[np.ndarray | None] = [None] * len(self.params)
 
     def update_all(self) -> None:
-        if self.momentum:
+        if self.momentum or type(self).update is not SGD.update:  # a subclass's own update rule is kept
             super().update_all()
             return
         lr = self.lr  # read once: this loop is most of a small network's optimiser time (planar, deep-narrow)

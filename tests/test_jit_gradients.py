@@ -6,8 +6,9 @@ step aside: one array sent to two parameters, a gradient of another dtype, a vie
 """
 
 import numpy as np
+import pytest
 
-from tinygrad_nb import Tensor, jit
+from tinygrad_nb import JitError, Tensor, jit
 
 
 def _leaves(*arrays, dtype=np.float64):
@@ -76,3 +77,32 @@ def test_replayed_grads_are_new_arrays_each_step():
         step(x)
         seen.append(w.grad.data)
     assert len({id(g) for g in seen}) == len(seen)  # a .grad kept from one step is not overwritten by the next
+
+
+def test_grad_takes_the_dtype_the_parameter_has_now_after_a_cast_between_calls():
+    (w,) = _leaves(np.ones((2, 2)))
+
+    @jit
+    def step(x):
+        (w * x).sum().backward()
+
+    x = np.full((2, 2), 3.0)
+    _replayed(step, [w], x)
+    w.data = w.data.astype(np.float32)  # Module.astype between two calls: the same signature (x did not change)
+    w.grad = None
+    step(x)
+    assert w.grad.dtype == np.float32  # as the eager engine gives it
+
+
+def test_a_grad_set_between_replays_is_refused_not_silently_added_to():
+    (w,) = _leaves(np.ones((2, 2)))
+
+    @jit
+    def step(x):
+        (w * x).sum().backward()
+
+    x = np.ones((2, 2))
+    _replayed(step, [w], x)
+    w.grad = Tensor(np.ones((2, 2)))  # .grad was None on every recorded call
+    with pytest.raises(JitError, match="was None when the step was recorded"):
+        step(x)

@@ -75,3 +75,17 @@ def test_bad_params():
         optim.Adam([])
     with pytest.raises(TypeError, match="requires_grad=True"):
         optim.SGD([Tensor([1.0])], lr=0.1)
+
+
+def test_an_sgd_subclass_with_its_own_update_rule_is_used():
+    class DecayedSGD(optim.SGD):
+        """Weight decay written the way a user would: a rule of its own, on top of SGD's."""
+
+        def update(self, i, p, g):
+            super().update(i, p, g + 0.1 * p.data)
+
+    w = Tensor(np.ones(3), requires_grad=True)
+    opt = DecayedSGD([w], lr=1.0)
+    w.grad = Tensor(np.zeros(3))
+    opt.step()
+    np.testing.assert_allclose(w.data, np.full(3, 0.9))  # w - lr (0 + 0.1 w), not SGD's own w - lr * 0

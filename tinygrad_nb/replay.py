@@ -127,7 +127,7 @@ def _backward_lines(bp: BackwardPass, step: int, frees: dict[tuple[str, int], li
         leaf, grad = name("T", t), g(slot)
         if was_none:  # the usual case, inline: a fresh array of the parameter's dtype becomes its new .grad
             lines += [f"    if {grad} is not None and {leaf}.grad is None and type({grad}) is ndarray "
-                      f"and {grad}.base is None and {grad}.dtype == {name('DT', t.data.dtype)} "
+                      f"and {grad}.base is None and {grad}.dtype == {leaf}.data.dtype "
                       f"and {grad}.flags.writeable and id({grad}) not in sink.handed_out:",
                       f"        sink.handed_out.add(id({grad}))",
                       f"        {leaf}.grad = wrap({grad})",
