@@ -16,6 +16,7 @@ Run ``python benchmarks/floors.py`` (after ``make bench`` has installed the envi
 
 from __future__ import annotations
 
+import copy
 import os
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
@@ -57,14 +58,14 @@ def jit_parts(dims: list[int], m: int, hidden: str) -> dict[str, Callable[[], No
     for _ in range(3):
         step()
     program = next(iter(step.func.cache.values())).program  # type: ignore[attr-defined]
-    arrays = step.func._last[3]  # type: ignore[attr-defined]
+    arrays = step.func._last[2]  # type: ignore[attr-defined]
     ops_only = _without_effects(program)
     return {"jit": step, "jit: program": lambda: program.run(arrays), "jit: ops": lambda: ops_only(arrays)}
 
 
 def _without_effects(program) -> Callable[[list[np.ndarray]], None]:
-    """The program's generated function run with its effects as no-ops and no gradient handed to
-    ``.grad`` (each stays None): a copy with its own globals, so the real program is untouched."""
+    """The program run with its effects as no-ops and no gradient handed to ``.grad`` (each stays None):
+    a copy with its own generated function and globals, so the real program is untouched."""
     run = program._run
     env = dict(run.__globals__)
     for key in env:
@@ -72,16 +73,9 @@ def _without_effects(program) -> Callable[[list[np.ndarray]], None]:
             env[key] = lambda buf: None
     env["deliver"] = lambda *args: None
     env["wrap"] = lambda g: None
-    bare = types.FunctionType(run.__code__, env)
-
-    def call(arrays: list[np.ndarray]) -> None:
-        buf: list = [None] * program.size
-        for slot, a in zip(program.inputs, arrays):
-            buf[slot] = a
-        for slot, t in program.externals:
-            buf[slot] = t.data
-        bare(buf)
-    return call
+    bare = copy.copy(program)
+    bare._run = types.FunctionType(run.__code__, env)
+    return bare.run
 
 
 def main() -> None:

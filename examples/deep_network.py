@@ -19,7 +19,7 @@ import numpy as np
 from _data import add_data_argument, report, train_and_test
 
 import nn
-from nn.defaults import default_settings
+from nn.defaults import default_settings, kind_for_data
 
 
 def main(argv: list[str] | None = None) -> dict[str, float]:
@@ -30,7 +30,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     parser.add_argument("--lr", type=float, help="the learning rate alpha (default: cat 0.0075, digits 0.1)")
     args = parser.parse_args(argv)
     train, test = train_and_test(args.data)
-    settings = default_settings("cat" if args.data else "digits", "sgd")
+    settings = default_settings(kind_for_data(train.name), "sgd")  # the row fit reads for this data
     n_x = train.X.shape[0]
     if args.two_layer:
         model = nn.MLP([n_x, 7, 1], init="small_random", rng=np.random.RandomState(1))

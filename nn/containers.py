@@ -199,13 +199,16 @@ class MLP(Sequential):
         return {"type": "MLP", "layer_dims": self.layer_dims, "hidden": self.hidden, "output": self.output,
                 "slope": self.slope, "keep_prob": self.keep_prob}
 
+    def _arguments(self) -> str:
+        """``layer_dims=[...], hidden=..., output=...``: what the first line of the repr and the summary say."""
+        return f"layer_dims={self.layer_dims}, hidden={self.hidden!r}, output={self.output!r}"
+
     def summary_head(self) -> str:
-        return f"MLP(layer_dims={self.layer_dims}, hidden={self.hidden!r}, output={self.output!r})"
+        return f"MLP({self._arguments()})"
 
     def __repr__(self) -> str:
         task = "" if self.task is None else f", task={self.task!r}"
-        return (f"MLP(layer_dims={self.layer_dims}, hidden={self.hidden!r}, output={self.output!r}, "
-                f"params={self.count_parameters()}{task})\n"
+        return (f"MLP({self._arguments()}, params={self.count_parameters()}{task})\n"
                 + "\n".join(f"  layer {lin.index}: {lin.W.name} {lin.W.shape}, {lin.b.name} {lin.b.shape}, "
                             f"params={lin.count_parameters()}" for lin in self.linears()))
 

@@ -102,10 +102,10 @@ def loss_function(loss: Any) -> Callable[..., Any] | None:
     return loss if callable(loss) else None
 
 
-def check_output_and_loss(model: Module, loss: Any, Y: np.ndarray | None = None) -> None:
+def check_output_and_loss(model: Module, fn: Callable[..., Any] | None, Y: np.ndarray | None = None) -> None:
     """Refuse a loss that cannot go with the model's last layer (or with labels Y (n_y, m)); say which output or
-    loss to use instead."""
-    fn, kind = loss_function(loss), output_kind(model)
+    loss to use instead. ``fn`` is the nn.losses function behind the loss (``loss_function``), or None."""
+    kind = output_kind(model)
     n_y = model.layer_dims[-1] if isinstance(model, Sequential) and model.layer_dims else None
     if (fn in (binary_cross_entropy, binary_cross_entropy_with_logits) and Y is not None and n_y is not None
             and n_y > 1 and Y.shape[0] == 1):

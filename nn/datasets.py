@@ -21,6 +21,8 @@ from typing import Any
 
 import numpy as np
 
+from nn import validate
+from nn.extras import missing_extra
 from nn.hdf5 import (
     BadFileError,
     check_fits,
@@ -122,9 +124,7 @@ def _task(task: str | Task | None, classes: list[str], Y: np.ndarray, name: str)
             raise ValueError(f"Dataset {name!r}: the task's classes {list(task.classes)} differ from classes {classes}")
         return task.with_output(None)
     if task is not None:
-        if task not in KINDS:
-            raise ValueError(f"Dataset {name!r}: task must be 'binary' or 'multiclass', got {task!r}")
-        return Task(task, classes)
+        return Task(validate.choice(f"Dataset {name!r}: task", task, KINDS), classes)
     kind = "binary" if Y.shape[0] == 1 and len(classes) == 2 else "multiclass"
     try:
         return Task(kind, classes)
@@ -253,7 +253,7 @@ def digits(task: str = "binary", test_fraction: float = 0.2, seed: int = 0, *,
     try:
         from sklearn.datasets import load_digits
     except ImportError as e:
-        raise ImportError("digits() needs scikit-learn: pip install 'tinygrad-nb[digits]'") from e
+        raise missing_extra("digits()", "scikit-learn", "digits", module="sklearn") from e
     data = load_digits()
     X = data.data.T / 16.0
     labels = data.target.reshape(1, -1).astype(np.float64)

@@ -27,9 +27,8 @@ gradient descent's (``SGD(momentum=0.9, dampening=0.9)``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-DATASET_KINDS = ("cat", "planar", "digits")
 OPTIMIZER_NAMES = ("sgd", "momentum", "rmsprop", "adam")
 ADAPTIVE = ("rmsprop", "adam")  # steps scaled by the gradients' history: about alpha per weight
 ADAPTIVE_LR = 0.001
@@ -58,13 +57,14 @@ _BY_DATASET = {
     "planar": Settings(1.2, 10_000, (4,), "tanh", "the course's week 3 settings", init="small_random"),
     "digits": Settings(0.1, 1000, (32, 16), "relu", "tinygrad-nb's settings for the digits"),
 }
+DATASET_KINDS = tuple(_BY_DATASET)  # cat, planar, digits
 
 
 def kind_for_data(name: str) -> str:
     """The row of the table that data called ``name`` trains with: ``planar`` and ``digits`` (their held-out parts,
     ``digits test``, too), else ``cat``: the course's .h5 files, and the course's week 4 settings for any other data."""
     name = name.removesuffix(" test")
-    return name if name in ("planar", "digits") else "cat"
+    return name if name in _BY_DATASET else "cat"
 
 
 def dataset_kind(name: str) -> str:
@@ -105,5 +105,4 @@ def default_settings(dataset: str, optimizer: str = "sgd") -> Settings:
     lr = default_lr(optimizer, dataset)
     if lr == row.lr:
         return row
-    return Settings(lr, row.iterations, row.hidden_dims, row.hidden,
-                    f"{row.source}, with {optimizer}'s learning rate {lr:g}", row.init)
+    return replace(row, lr=lr, source=f"{row.source}, with {optimizer}'s learning rate {lr:g}")

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from nn.atomic import atomic_path
+from nn.extras import missing_extra
 from nn.layers import Dropout, Identity, LeakyReLU, Linear, ReLU, Sigmoid, Softmax, Tanh
 from nn.module import Module
 from nn.portable import parameter_dtype, portable_layers
@@ -36,7 +37,7 @@ def require_onnx(who: str) -> Any:
     try:
         import onnx
     except ImportError as e:
-        raise ImportError(f"{who} needs the onnx package: pip install 'tinygrad-nb[onnx]'") from e
+        raise missing_extra(who, "onnx", "onnx") from e
     return onnx
 
 

@@ -21,6 +21,8 @@ from typing import Any
 
 import numpy as np
 
+from nn.extras import missing_extra
+
 FLETCHER32 = 3  # H5Z_FILTER_FLETCHER32: a checksum, it stores every byte (the only filter allowed)
 
 
@@ -33,7 +35,7 @@ def require_h5py(purpose: str) -> Any:
     try:
         import h5py
     except ImportError as e:
-        raise ImportError(f"{purpose} needs h5py: pip install 'tinygrad-nb[h5]'") from e
+        raise missing_extra(purpose, "h5py", "h5") from e
     return h5py
 
 

@@ -92,7 +92,7 @@ class Linear(Module):
     def summary_rows(self) -> list[Row]:
         """One row: layer l, W[l] and b[l] with their shapes, n[l] n[l-1] + n[l] parameters, Z[l] (n[l], m)."""
         return [("" if self.index is None else str(self.index), "Linear",
-                 f"{self.W.name} {self.W.shape}, {self.b.name} {self.b.shape}", f"{self.W.size + self.b.size:,}",
+                 f"{self.W.name} {self.W.shape}, {self.b.name} {self.b.shape}", f"{self.count_parameters():,}",
                  output_cell(self._output_name, self.n_out))]
 
     def config(self) -> dict[str, Any]:

@@ -228,7 +228,8 @@ class Module:
         Returns the text (a ``str`` whose repr is the table itself, so a notebook or the REPL
         shows it as a table) and prints nothing: in a script write ``print(model.summary())``.
         """
-        return format_summary(self.summary_head(), self.summary_rows(), list(self.named_parameters()), self.task)
+        return format_summary(self.summary_head(), self.summary_rows(), list(self.named_parameters()),
+                              self.count_parameters(), self.task)
 
     def summary_head(self) -> str:
         """The first line of ``summary()``: the module's type (and, for an MLP, its layer_dims)."""

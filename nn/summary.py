@@ -39,9 +39,11 @@ def summary(model: Any) -> Summary:
     return model.summary()
 
 
-def format_summary(head: str, rows: list[Row], named_parameters: list[tuple[str, Any]], task: Any) -> Summary:
-    """The lines: ``head``, the table of ``rows``, the total of ``named_parameters`` and, when not None, the task."""
-    lines = [head, *_table([HEADER, *rows]), _total(named_parameters)]
+def format_summary(head: str, rows: list[Row], named_parameters: list[tuple[str, Any]], total: int,
+                   task: Any) -> Summary:
+    """The lines: ``head``, the table of ``rows``, the ``total`` count of ``named_parameters`` (split into W and b
+    when those are all) and, when not None, the task."""
+    lines = [head, *_table([HEADER, *rows]), _total(named_parameters, total)]
     if task is not None:
         lines.append(f"task: {task.describe()}" + ("" if task.output is None else f", outputs {task.output}"))
     return Summary("\n".join(lines))
@@ -66,8 +68,7 @@ def _table(rows: list[Row]) -> list[str]:
     return lines
 
 
-def _total(named_parameters: list[tuple[str, Any]]) -> str:
-    total = sum(p.size for _, p in named_parameters)
+def _total(named_parameters: list[tuple[str, Any]], total: int) -> str:
     W = sum(p.size for name, p in named_parameters if name.rsplit(".", 1)[-1].startswith("W"))
     b = sum(p.size for name, p in named_parameters if name.rsplit(".", 1)[-1].startswith("b"))
     split = f" (W: {W:,}, b: {b:,})" if W + b == total and total else ""

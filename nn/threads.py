@@ -27,13 +27,9 @@ BIG_PRODUCT = 500_000_000  # multiply-adds of one matrix product from which more
 MAX_THREADS = 4
 
 
-def user_setting() -> str | None:
-    """``NAME=value`` of the first BLAS thread variable set in the environment, or None."""
-    for name in ENV_VARS:
-        value = os.environ.get(name, "").strip()
-        if value:
-            return f"{name}={value}"
-    return None
+def user_sets_threads() -> bool:
+    """True when the environment sets one of the BLAS thread variables ``ENV_VARS`` (to anything but blanks)."""
+    return any(os.environ.get(name, "").strip() for name in ENV_VARS)
 
 
 def auto_threads(largest_product: int) -> int:
@@ -44,21 +40,21 @@ def auto_threads(largest_product: int) -> int:
 
 
 @contextlib.contextmanager
-def blas_threads(requested: int | None, largest_product: int) -> Iterator[int | None]:
+def blas_threads(requested: int | None, largest_product: int) -> Iterator[None]:
     """Limit BLAS to ``requested`` threads (None: the rule, unless the environment sets them) inside the block.
 
-    Yields the limit applied, or None when BLAS is left as it is (an environment setting, or no
-    threadpoolctl). The limits before the block are restored after it.
+    BLAS is left as it is under an environment setting, or without threadpoolctl. The limits
+    before the block are restored after it.
     """
     if requested is None:
-        if user_setting() is not None:
-            yield None
+        if user_sets_threads():
+            yield
             return
         requested = auto_threads(largest_product)
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:
-        yield None
+        yield
         return
     with threadpool_limits(limits=requested, user_api="blas"):
-        yield requested
+        yield

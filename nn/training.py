@@ -20,7 +20,6 @@ from nn.containers import Sequential
 from nn.data_checks import check_data, check_output_and_loss, check_X, input_size, loss_function
 from nn.dataset_args import adopt_task, fit_defaults, unpack
 from nn.datasets import Dataset
-from nn.defaults import SGD_LR
 from nn.divergence import ON_DIVERGENCE, DivergenceWarning, Watch
 from nn.layers import Dropout, as_input
 from nn.losses import LOSSES, binary_cross_entropy, l2_penalty
@@ -45,20 +44,24 @@ def _check_model(model: Any, caller: str) -> Module:
 
 
 def _resolve_loss(loss: str | Loss) -> Loss:
+    """The callable fit trains with: ``loss`` itself when callable (a loss object keeps its reduction), else the
+    nn.losses function of that name (``loss_function``)."""
     if callable(loss):
         return loss
+    fn = loss_function(loss)
+    if fn is not None:
+        return fn
     if not isinstance(loss, str):
         raise TypeError(f"loss must be a name such as 'binary_cross_entropy' or a callable (A, Y) -> J, got {loss!r}")
-    if loss not in LOSSES:
-        raise ValueError(f"unknown loss {loss!r}; expected one of {sorted(LOSSES)} or a callable (A, Y) -> J")
-    return LOSSES[loss]
+    raise ValueError(f"unknown loss {loss!r}; expected one of {sorted(LOSSES)} or a callable (A, Y) -> J")
 
 
 def _resolve_optimizer(optimizer: Optimizer | None, model: Module, lr: float | None) -> Optimizer:
     if lr is not None:
         lr = validate.number("lr", lr, low=0, low_open=True)
     if optimizer is None:
-        return SGD(model.parameters(), SGD_LR if lr is None else lr)
+        assert lr is not None, "fit_defaults fills lr when no optimizer is given"
+        return SGD(model.parameters(), lr)
     if lr is not None and isinstance(optimizer, Optimizer):
         raise ValueError(f"fit: lr={lr:g} and an optimizer with its own learning rate {optimizer.lr:g}: give the "
                          f"rate to the optimizer ({type(optimizer).__name__}(model.parameters(), lr={lr:g})) and "
@@ -168,7 +171,8 @@ def fit(model: Module, X: Any, Y: Any = None, *, loss: str | Loss = "binary_cros
     batch_size = validate.positive_int("batch_size", batch_size, allow_none=True)
     lr, num_iterations = fit_defaults(data, lr, num_iterations, optimizer is not None, batch_size, x.shape[1])
     cost_fn = _resolve_loss(loss)
-    check_output_and_loss(model, loss, y)
+    loss_fn = loss_function(cost_fn)  # the nn.losses function behind it (a loss object's), for the checks
+    check_output_and_loss(model, loss_fn, y)
     num_iterations = validate.integer("num_iterations", num_iterations, low=0)
     seed = validate.integer("seed", seed, low=0, high=SEEDS - 1)
     lambd = validate.number("lambd", lambd, low=0)
@@ -182,7 +186,7 @@ def fit(model: Module, X: Any, Y: Any = None, *, loss: str | Loss = "binary_cros
     if history is not None and not isinstance(history, dict):
         raise TypeError(f"history must be a dict for fit to fill (or None), got {type(history).__name__}")
     jit = validate.optional_bool("jit", jit, "where it applies")
-    floors = loss_function(loss) is binary_cross_entropy and getattr(loss, "reduction", "mean") == "mean"
+    floors = loss_fn is binary_cross_entropy and getattr(cost_fn, "reduction", "mean") == "mean"
     watch = None if on_divergence == "ignore" else Watch(
         x.shape[1] if floors and not lambd else None, _advice(opt, optimizer is not None),
         "iteration" if batch_size is None else "epoch")

@@ -523,3 +523,16 @@ def test_backward_on_a_parameter_itself_is_replayed():
         W.backward(np.full((2, 3), 0.25))  # a pass straight onto the parameter: W.grad += 0.25
         return (W @ X).tanh().sum()
     _eager_and_jitted(lambda: Tensor(np.ones((2, 3)), requires_grad=True, name="W"), cost)
+
+
+def test_an_argument_made_to_require_grad_between_replays_is_refused_as_on_the_first_call():
+    model = nn.MLP([2, 3, 1], rng=0)
+    opt = nn.optim.SGD(model.parameters(), lr=0.1)
+    X, Y = planar()
+    X = Tensor(X)
+    step = jit(make_step(model, opt))
+    for _ in range(4):  # recorded twice, then replayed with the very same arguments (the fast path)
+        step(X, Y)
+    X.requires_grad = True
+    with pytest.raises(JitError, match="requires grad"):
+        step(X, Y)

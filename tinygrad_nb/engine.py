@@ -57,14 +57,15 @@ def reduce_to_shape(g: Any, shape: tuple[int, ...]) -> Any:
     return g.reshape(shape)
 
 
+def is_own_array(g: Any, handed_out: set[int]) -> bool:
+    """Whether ``g`` may be handed to the user as it is: an ndarray, not a view, writable, not handed out yet."""
+    return type(g) is np.ndarray and g.base is None and g.flags.writeable and id(g) not in handed_out
+
+
 def own_array(g: Any, handed_out: set[int]) -> np.ndarray:
     """``g`` as an ndarray the user may write: views, read-only arrays and arrays already handed out are copied."""
-    if type(g) is not np.ndarray:
-        g = np.asarray(g)
-        handed_out.add(id(g))
-        return g
-    if g.base is not None or not g.flags.writeable or id(g) in handed_out:
-        g = g.copy()
+    if not is_own_array(g, handed_out):
+        g = np.asarray(g) if type(g) is not np.ndarray else g.copy()
     handed_out.add(id(g))
     return g
 

@@ -121,9 +121,9 @@ class Function:
                 if InPlace.seen:
                     fn.versions = tuple([t._version for t in inputs])
             else:  # not recorded: no input requires grad (the op and its inputs' labels, for the error message)
-                out._origin = (cls, False, tuple([_label(t) for t in inputs]))
+                out._origin = (cls, False, _labels(inputs))
         else:
-            out._origin = (cls, True, tuple([_label(t) for t in inputs]))  # not recorded: grad is off (no_grad)
+            out._origin = (cls, True, _labels(inputs))  # not recorded: grad is off (no_grad)
         if _state.watch is not None:  # detect_anomaly's checks, or the jit's recorder
             _state.watch.on_forward(fn, inputs, out, attrs)
         return out
@@ -140,13 +140,12 @@ class Function:
         return ", ".join(describe(t) for t in inputs)
 
 
-def _label(t: Any) -> Any:
-    """What an unrecorded result keeps of an input, to name itself in an error: the input's name, else the class
-    of the op that made it, else its shape (never its array, nor its own inputs: a chain stays one level)."""
-    if t.name:
-        return t.name
-    made = t._ctx if t._ctx is not None else (t._origin[0] if t._origin is not None else None)
-    return (type(made) if isinstance(made, Function) else made) or t.shape
+def _labels(inputs: tuple[Any, ...]) -> tuple[Any, ...]:
+    """What an unrecorded result keeps of its inputs, to name itself in an error: per input its name, else
+    the class of the op that made it, else its shape (never its array, nor its own inputs: a chain stays one
+    level). It runs for every op run without a graph (inference, no_grad updates): one pass, no calls."""
+    return tuple([t.name or (type(t._ctx) if t._ctx is not None else t._origin[0] if t._origin is not None
+                             else t.data.shape) for t in inputs])
 
 
 def op_name(cls: type) -> str:

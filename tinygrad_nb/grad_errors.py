@@ -35,12 +35,12 @@ def expression(t: Tensor) -> str:
     return f"{t.name + ' = ' if t.name else ''}{made} of shape {t.shape}"
 
 
-def _input_text(label: object) -> str:
+def _input_text(label: str | type | tuple[int, ...]) -> str:
     if isinstance(label, str):
         return label
     if isinstance(label, type):
         return f"{op_name(label)}(...)"
-    return f"Tensor{label}" if isinstance(label, tuple) else str(label)  # an unnamed leaf: its shape
+    return f"Tensor{label}"  # an unnamed leaf: its shape
 
 
 def no_grad_message(t: Tensor, who: str, role: str = "") -> str:

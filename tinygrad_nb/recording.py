@@ -141,29 +141,29 @@ class Recorder:
         self.current = nodes
         try:
             run_leaves = self._leaves_before(root)
-            root_leaf = (root, root.grad is None) if root.is_leaf and root.requires_grad else None
             run()
         finally:
             self.current = None
+        root_slot = self.slot(root)
+        # a leaf gets a gradient when a node of the pass reads it, or when it is the root (W.backward(g): the seed)
         leaves = [(slot, t, none) for slot, (t, none) in run_leaves.items()
-                  if any(slot in n.ins for n in nodes)]
-        if root_leaf is not None:  # W.backward(g) on a parameter itself: the seed is its gradient
-            if root._hooks or root._retains_grad:
-                raise JitError(f"jit: hooks on {root.name or 'a parameter'} cannot be replayed")
-            leaves.append((self.slot(root), *root_leaf))
-        self.program.append(("backward", BackwardPass(self.slot(root), seed.copy(), nodes, leaves, retain_graph)))
+                  if slot == root_slot or any(slot in n.ins for n in nodes)]
+        self.program.append(("backward", BackwardPass(root_slot, seed.copy(), nodes, leaves, retain_graph)))
 
     def _leaves_before(self, root: Tensor) -> dict[int, tuple[Tensor, bool]]:
-        """The parameters ``root`` depends on, with whether each ``.grad`` is None before the pass."""
+        """The parameters ``root`` may send a gradient to (the leaves ops read, and ``root`` itself when it is
+        one), with whether each ``.grad`` is None before the pass."""
+        candidates = [(slot, self.tensor_at[slot]) for _, node in self.program
+                      if isinstance(node, RecordedOp) and node.needs
+                      for slot, need in zip(node.ins, node.needs) if need]
+        if root.requires_grad:
+            candidates.append((self.slot(root), root))
         found: dict[int, tuple[Tensor, bool]] = {}
-        for _, node in self.program:
-            if isinstance(node, RecordedOp) and node.needs:
-                for slot, need in zip(node.ins, node.needs):
-                    t = self.tensor_at[slot]
-                    if need and t.is_leaf:
-                        if t._hooks or t._retains_grad:
-                            raise JitError(f"jit: hooks on {t.name or 'a parameter'} cannot be replayed")
-                        found[slot] = (t, t.grad is None)
+        for slot, t in candidates:
+            if t.is_leaf:
+                if t._hooks or t._retains_grad:
+                    raise JitError(f"jit: hooks on {t.name or 'a parameter'} cannot be replayed")
+                found[slot] = (t, t.grad is None)
         return found
 
     def side_effect(self, method: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:

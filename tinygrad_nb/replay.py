@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_nb.engine import AccumulateGrad, as_gradients, reduce_to_shape
+from tinygrad_nb.engine import AccumulateGrad, as_gradients, is_own_array, reduce_to_shape
 from tinygrad_nb.recording import BackwardPass, JitError, RecordedOp, Recorder
 from tinygrad_nb.tensor import Tensor
 
@@ -63,7 +63,8 @@ def _generate(rec: Recorder, frees: dict[tuple[str, int], list[int]],
     """The source of ``run(buf)`` for the recording, and the function itself."""
     env: dict[str, Any] = {"ndarray": np.ndarray, "asarray": np.asarray, "reduce_to_shape": reduce_to_shape,
                            "as_gradients": as_gradients, "deliver": _deliver,
-                           "AccumulateGrad": AccumulateGrad, "wrap": Tensor._wrap}
+                           "AccumulateGrad": AccumulateGrad, "wrap": Tensor._wrap,
+                           "is_own_array": is_own_array}
     lines = ["def run(buf):"]
 
     def name(prefix: str, value: Any) -> str:  # a constant of the program, bound in its globals
@@ -125,10 +126,9 @@ def _backward_lines(bp: BackwardPass, step: int, frees: dict[tuple[str, int], li
     lines.append(f"    sink = AccumulateGrad(False, {{id({seed})}})")  # one array is never two .grad
     for slot, t, was_none in bp.leaves:
         leaf, grad = name("T", t), g(slot)
-        if was_none:  # the usual case, inline: a fresh array of the parameter's dtype becomes its new .grad
-            lines += [f"    if {grad} is not None and {leaf}.grad is None and type({grad}) is ndarray "
-                      f"and {grad}.base is None and {grad}.dtype == {leaf}.data.dtype "
-                      f"and {grad}.flags.writeable and id({grad}) not in sink.handed_out:",
+        if was_none:  # the usual case, inline: an array the engine would hand over as it is becomes the new .grad
+            lines += [f"    if {grad} is not None and {leaf}.grad is None and {grad}.dtype == {leaf}.data.dtype "
+                      f"and is_own_array({grad}, sink.handed_out):",
                       f"        sink.handed_out.add(id({grad}))",
                       f"        {leaf}.grad = wrap({grad})",
                       "    else:",

@@ -109,7 +109,7 @@ class Jit:
         self.cache: OrderedDict[Any, _Entry] = OrderedDict()
         # the last replayed call: (its arguments, each Tensor argument's array, grad mode, arrays, entry); a call
         # with the very same arguments replays without looking them over again (a training loop's steady state)
-        self._last: tuple[tuple[Any, ...], list[Any], bool, list[np.ndarray], _Entry] | None = None
+        self._last: tuple[tuple[Any, ...], bool, list[np.ndarray], _Entry] | None = None
         # one call at a time: a recording's ops keep their masks between forward and backward, so two threads
         # replaying one program at once would read each other's (an RLock: a side effect may call back in)
         self._lock = threading.RLock()
@@ -126,9 +126,9 @@ class Jit:
 
     def _call(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         last = self._last
-        if last is not None and not kwargs and _state.enabled is last[2] and _same_arguments(args, last[0], last[1]):
-            return last[4].program.run(last[3])  # type: ignore[union-attr]
-        arrays, key, call = self._split(args, kwargs)
+        if last is not None and not kwargs and _state.enabled is last[1] and _same_arguments(args, last[0], last[2]):
+            return last[3].program.run(last[2])  # type: ignore[union-attr]
+        arrays, key, call, as_given = self._split(args, kwargs)
         entry = self.cache.get(key)
         if entry is None:
             entry = self.cache[key] = _Entry()
@@ -137,19 +137,18 @@ class Jit:
         else:
             self.cache.move_to_end(key)
         if entry.replays(arrays):
-            datas = [a.data if isinstance(a, Tensor) else None for a in args]
-            as_given = [d if isinstance(a, Tensor) else a for a, d in zip(args, datas) if _is_array_arg(a)]
             # only arrays used as they are (a converted int array would be a stale copy the next time)
-            same = not kwargs and len(as_given) == len(arrays) and all(x is y for x, y in zip(as_given, arrays))
-            self._last = (args, datas, _state.enabled, arrays, entry) if same else None
+            self._last = (args, _state.enabled, arrays, entry) if as_given and not kwargs else None
             return entry.program.run(arrays)  # type: ignore[union-attr]
         self._last = None
         return self._record(entry, arrays, call)
 
-    def _split(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[list[np.ndarray], Any, Any]:
-        """The array arguments (traced), the signature, and a way to call fn with Tensors in their places."""
+    def _split(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[list[np.ndarray], Any, Any, bool]:
+        """The array arguments (traced), the signature, a way to call fn with Tensors in their places, and
+        whether every array argument is used as it was given (none converted)."""
         arrays: list[np.ndarray] = []
         key: list[Any] = [_state.enabled]
+        converted = False
 
         def convert(name: str, value: Any) -> Any:
             if isinstance(value, Tensor):
@@ -159,6 +158,8 @@ class Jit:
                 value = value.data
             if isinstance(value, np.ndarray):
                 if value.dtype.kind != "f":
+                    nonlocal converted
+                    converted = True
                     value = Tensor(value).data  # ints and bools become float64, as Tensor() does
                 arrays.append(value)
                 key.append((name, value.shape, value.dtype.str))
@@ -179,7 +180,7 @@ class Jit:
             pos = [tensors[p] if _is_array_arg(args[i]) else p for i, p in enumerate(placed_args[:n_args])]
             kw = {k: tensors[v] if _is_array_arg(kwargs[k]) else v for k, v in placed_kwargs.items()}
             return self.fn(*pos, **kw)
-        return arrays, tuple(key), call
+        return arrays, tuple(key), call, not converted
 
     def _record(self, entry: _Entry, arrays: list[np.ndarray], call: Callable[[list[Tensor]], Any]) -> Any:
         tensors = [Tensor._wrap(a) for a in arrays]
@@ -215,13 +216,21 @@ class Jit:
         return result
 
 
-def _same_arguments(args: tuple[Any, ...], last: tuple[Any, ...], datas: list[Any]) -> bool:
-    """Whether ``args`` are the very objects of the last replayed call (a Tensor still holding the same array)."""
+def _same_arguments(args: tuple[Any, ...], last: tuple[Any, ...], arrays: list[np.ndarray]) -> bool:
+    """Whether ``args`` are the very objects of the last replayed call, each Tensor still holding the array
+    traced then and still not requiring grad (what ``_split`` would check)."""
     if len(args) != len(last):
         return False
-    for a, b, data in zip(args, last, datas):
-        if a is not b or (data is not None and a.data is not data):
+    k = 0
+    for a, b in zip(args, last):
+        if a is not b:
             return False
+        if isinstance(a, Tensor):
+            if a.requires_grad or a.data is not arrays[k]:
+                return False
+            k += 1
+        elif isinstance(a, np.ndarray):
+            k += 1
     return True
 
 

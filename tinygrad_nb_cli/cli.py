@@ -122,7 +122,7 @@ def package_version() -> str:
     try:
         return metadata.version("tinygrad-nb")
     except metadata.PackageNotFoundError:
-        return str(getattr(tinygrad_nb, "__version__", "unknown (not installed)"))
+        return tinygrad_nb.__version__
 
 
 def one_line(error: BaseException) -> str:

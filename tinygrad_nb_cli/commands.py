@@ -156,10 +156,9 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 0 if ok else 1
 
 
-def _predict_task(model: nn.Module, given: str | None) -> str:
-    """The --task to read the data with: the one given, else the model's stored task, else what n[L] says
-    (n[L] = 1 is binary). A given task that contradicts the model's n[L] is refused."""
-    stored = getattr(model, "task", None)
+def _predict_task(model: nn.Module, stored: nn.Task | None, given: str | None) -> str:
+    """The --task to read the data with: the one given, else the model's stored task ``stored``, else what n[L]
+    says (n[L] = 1 is binary). A given task that contradicts the model's n[L] is refused."""
     n_y = model.layer_dims[-1] if isinstance(model, nn.Sequential) else None
     task = given or (stored.kind if stored is not None else ("multiclass" if n_y and n_y > 1 else "binary"))
     if n_y == 1 and task == "multiclass":
@@ -178,22 +177,20 @@ def cmd_predict(args: argparse.Namespace) -> int:
     the test split (the default), the train split (--train-split), or a file given as it is.
     """
     model = nn.load(args.model)
-    task = _predict_task(model, args.task)
-    if args.task is None and task == "multiclass" and args.data != "digits":
-        raise ValueError(f"{args.model} is a multiclass model (classes 0..9); {args.data} has two classes: "
-                         "predict it on --data digits")
+    stored = model.task
+    task = _predict_task(model, stored, args.task)
+    check_task(args.data, task, model=None if args.task else str(args.model))  # before the --seed note
     if args.seed is not None:
         print("note: --seed no longer changes predict's data: the splits train holds out are fixed")
     train, test = load_data(args.data, task)
     on_test = test is not None and not args.train_split
     data = test if on_test and test is not None else train
-    stored = model.task
     nn.check_task(model, data, model_name=str(args.model),
                   fix=f"predict with --task {stored.kind}" if stored is not None and data.task is not None
                   and stored.kind != data.task.kind else "predict on data with the classes it was trained for")
     pred = nn.predict(model, data.X)
     which = "test accuracy" if on_test else ("train accuracy" if test is not None else "accuracy")
-    if on_test and model.task is None:  # saved before models kept their task: trained on a split drawn by --seed
+    if on_test and stored is None:  # saved before models kept their task: trained on a split drawn by --seed
         print(f"note: {args.model} was saved by an older tinygrad-nb, whose train drew its test split with --seed; "
               "this test split may hold some of its training examples")
     print(f"{pred.shape[1]} predictions; {which} ({describe(data)}): {nn.accuracy(model, data.X, data.Y):.4f}")

@@ -23,9 +23,15 @@ def describe(data: Dataset) -> str:
     return f"{data.m:,} examples of {data.name.removesuffix(' test')}"
 
 
-def check_task(dataset: str, task: str, test_path: str | None = None) -> None:
-    """Refuse combinations that would be silently ignored: multiclass needs digits, --test-data an .h5 dataset."""
+def check_task(dataset: str, task: str, test_path: str | None = None, model: str | None = None) -> None:
+    """Refuse combinations that would be silently ignored: multiclass needs digits, --test-data an .h5 dataset.
+
+    ``model`` names the model file when the task is the model's own rather than one given with --task.
+    """
     if task == "multiclass" and dataset != "digits":
+        if model is not None:
+            raise ValueError(f"{model} is a multiclass model (classes 0..9); {dataset} has two classes: "
+                             "predict it on --data digits")
         raise ValueError(f"--task multiclass needs the digits dataset (0-9); {dataset} has two classes")
     if test_path is not None and kind_for_data(dataset) != "cat":
         raise ValueError(f"--test-data goes with a course .h5 dataset, not {dataset}")
@@ -41,5 +47,4 @@ def load_data(dataset: str, task: str, test_path: str | None = None) -> tuple[Da
     if dataset == "planar":
         flower = datasets.planar(seed=1).split(PLANAR_TEST_FRACTION, SPLIT_SEED)  # the course's 400 points
         return flower, flower.test
-    train, test = datasets.load_course_split(dataset, test_path)
-    return train, test
+    return datasets.load_course_split(dataset, test_path)

@@ -50,18 +50,21 @@ def run_pictures(model: nn.Module, X: np.ndarray, Y: np.ndarray, costs: Sequence
     Without the viz extra (matplotlib, graphviz) prints a note instead of the pictures it cannot make.
     """
     written: list[Path] = []
+    h = history or {"costs": list(costs), "record_every": record_every, "learning_rate": learning_rate}
     try:
-        recorded = (history or {}).get("iterations")
-        viz.plot_costs(costs, folder / "costs.png", learning_rate=learning_rate, record_every=record_every,
-                       iterations=recorded if recorded is not None and len(recorded) == len(costs) else None)
+        viz.plot_costs(h, folder / "costs.png", learning_rate=learning_rate, record_every=record_every)
         written.append(folder / "costs.png")
     except ImportError as e:
-        print(f"note: no costs.png ({e}){'' if 'pip install' in str(e) else '; ' + INSTALL_HINT}")
+        _note_missing("costs.png", e)
     try:
         J = cost_of_one_step(model, X, Y, multiclass=multiclass)
         written.append(draw_quietly(J, folder / "graph.svg")[0])
-        written.append(save_html_quietly(J, folder / "graph.html", history=history or {
-            "costs": list(costs), "record_every": record_every, "learning_rate": learning_rate}))
+        written.append(save_html_quietly(J, folder / "graph.html", history=h))
     except ImportError as e:
-        print(f"note: no graph.svg or graph.html ({e}){'' if 'pip install' in str(e) else '; ' + INSTALL_HINT}")
+        _note_missing("graph.svg or graph.html", e)
     return written
+
+
+def _note_missing(what: str, e: ImportError) -> None:
+    """One printed note for a picture an optional library is missing for, with the pip command to get it."""
+    print(f"note: no {what} ({e}){'' if 'pip install' in str(e) else '; ' + INSTALL_HINT}")

@@ -205,7 +205,7 @@
     showPanel(key, role === "grad" || role === "step" ? "grad" : "value");
   }
   function gradMeaning(t) { // what the numbers of dT are: the course's m * dJ/dZ for Z[l], A[l], X; else dJ/dT
-    return (t.grad_scale && t.grad_scale !== 1 ? "m\u00b7" : "") + "\u2202J/\u2202" + t.name;
+    return (t.grad_scale !== 1 ? "m\u00b7" : "") + "\u2202J/\u2202" + t.name;
   }
   function showPanel(key, focus) {
     const t = tensors[key];

@@ -203,7 +203,7 @@ def page_data(J: Tensor, kept: set[str]) -> dict[str, Any]:
                 svg[prefix + key] = [key, role]
     return {
         "title": f"{labels[id(J)]}: {len(nodes)} tensors",
-        "output": key_of[id(J)], "m": m, "tensors": tensors, "steps": steps, "svg": svg,
+        "output": key_of[id(J)], "tensors": tensors, "steps": steps, "svg": svg,
         "forward_total": sum(1 for n in nodes if n.tensor.op is not None), "backward_total": recorder.count,
         "collapsed": len(nodes) - len(shown), "no_grad_reason": no_grad_reason,
         "course_note": convention(m),

@@ -221,13 +221,15 @@ def _by_layer(nodes: list[_Node], kept: set[str]) -> dict[int | None, list[_Node
     return groups
 
 
-def _minlen(p: _Node, n: _Node, group_layers: bool) -> str:
-    """2 for an edge into layer l from another layer (A[l-1] into layer l's linear), else 1.
+def _minlen(p: _Node, n: _Node, group_layers: bool) -> dict[str, str]:
+    """The edge's attributes: minlen 2 for an edge into layer l from another layer (A[l-1] into layer l's
+    linear), else none (Graphviz's minlen 1).
 
     The extra rank keeps A[l-1] above layer l's parameters, so that the layer clusters do not share a
     rank: they stack in one straight column instead of a staircase that doubles the drawing's size.
     """
-    return "2" if group_layers and n.layer is not None and p.layer != n.layer and not p.tensor.is_leaf else "1"
+    return {"minlen": "2"} if group_layers and n.layer is not None and p.layer != n.layer and not p.tensor.is_leaf \
+        else {}
 
 
 def _forward(g, nodes, kept, summary, output, group_layers, show_values) -> None:
@@ -248,16 +250,16 @@ def _forward(g, nodes, kept, summary, output, group_layers, show_values) -> None
                         c.node(f"op_{n.key}", OP_SYMBOL.get(op, op), shape="ellipse", fillcolor=STYLE["op"][0])
         if summary:
             fwd.node("summary_f", summary, shape="note", fillcolor=STYLE["summary"][0])
-    edges: dict[tuple[str, str], str] = {}
+    edges: dict[tuple[str, str], dict[str, str]] = {}
     for n in nodes:
         if n.key not in kept or n.tensor.is_leaf:
             continue
         g.edge(f"op_{n.key}", n.key)
         for p in n.inputs:
             edges[(p.key if p.key in kept else "summary_f", f"op_{n.key}")] = _minlen(p, n, group_layers)
-    edges.update({(p, "summary_f"): "1" for p in _feeding_summary(nodes, kept)})
-    for (tail, head), minlen in sorted(edges.items()):
-        g.edge(tail, head, **({"minlen": minlen} if minlen != "1" else {}))
+    edges.update({(p, "summary_f"): {} for p in _feeding_summary(nodes, kept)})
+    for (tail, head), attrs in sorted(edges.items()):
+        g.edge(tail, head, **attrs)
 
 
 def _feeding_summary(nodes: list[_Node], kept: set[str]) -> set[str]:
@@ -302,7 +304,7 @@ def _backward(g, nodes, kept, summary, output, group_layers, caches) -> None:
             bwd.node("summary_b", summary, shape="note", fillcolor=STYLE["summary"][0])
     # Edges are declared in forward direction with dir=back, so the backward pass is laid out beside the
     # forward pass, mirrored (dJ at the bottom, dW1 at the top): the arrows run back up.
-    edges: dict[tuple[str, str], str] = {}
+    edges: dict[tuple[str, str], dict[str, str]] = {}
     for n in nodes:
         if n.key not in kept or n.tensor.is_leaf or not n.tensor.requires_grad:
             continue
@@ -312,7 +314,7 @@ def _backward(g, nodes, kept, summary, output, group_layers, caches) -> None:
                 edges[(f"d_{p.key}" if p.key in kept else "summary_b", f"dop_{n.key}")] = _minlen(p, n, group_layers)
             if caches and p.key in kept and p.tensor.name:  # the cache (A_prev, W, b, Z) this step reads
                 g.edge(p.key, f"dop_{n.key}", **CACHE_EDGE)
-    edges.update({(f"d_{p}", "summary_b"): "1" for p in _feeding_summary(nodes, kept)
+    edges.update({(f"d_{p}", "summary_b"): {} for p in _feeding_summary(nodes, kept)
                   if next(n for n in nodes if n.key == p).tensor.requires_grad})
-    for (tail, head), minlen in sorted(edges.items()):
-        g.edge(tail, head, dir="back", color=GRADIENT_EDGE, **({"minlen": minlen} if minlen != "1" else {}))
+    for (tail, head), attrs in sorted(edges.items()):
+        g.edge(tail, head, dir="back", color=GRADIENT_EDGE, **attrs)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import functools
 import io
-import numbers
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -26,6 +25,7 @@ from nn.atomic import atomic_path
 from nn.module import Module
 from nn.reference import ClosedFormReport
 from nn.training import predict
+from viz.explorer_history import history_data
 from viz.rendering import missing_extra
 
 if TYPE_CHECKING:
@@ -91,42 +91,6 @@ def _check_path(user: str, path: Any) -> None:
         raise TypeError(f"{user}: path must be a file name (str or Path) or None, got {type(path).__name__}")
 
 
-def cost_series(costs: Sequence[float] | Mapping[str, Any], iterations: Sequence[float] | None,
-                record_every: int | None, learning_rate: float | None) -> tuple[np.ndarray, np.ndarray, float | None]:
-    """(iterations, costs, learning rate) from plot_costs' arguments; a ValueError or TypeError names what is wrong.
-
-    ``costs`` is a list, or a history dict as ``nn.fit(history=h)`` fills it ("costs", and "iterations",
-    "record_every", "learning_rate" when present). Explicit arguments win over the dict's keys.
-    """
-    if isinstance(costs, Mapping):
-        if "costs" not in costs:
-            raise ValueError(f"plot_costs: a history dict needs 'costs'; got keys {sorted(costs)}")
-        iterations = costs.get("iterations") if iterations is None else iterations
-        record_every = costs.get("record_every") if record_every is None else record_every
-        learning_rate = costs.get("learning_rate") if learning_rate is None else learning_rate
-        costs = costs["costs"]
-    if isinstance(costs, (str, bytes)) or not isinstance(costs, (Sequence, np.ndarray)):
-        raise TypeError(f"plot_costs: costs must be a list of numbers or a history dict, got {type(costs).__name__}")
-    values = np.asarray([np.nan if c is None else c for c in costs], dtype=np.float64)
-    if values.ndim != 1 or values.size == 0:
-        raise ValueError(f"plot_costs: expected a non-empty list of costs, got shape {values.shape}")
-    if iterations is not None:
-        steps = np.asarray(list(iterations), dtype=np.float64)
-        if steps.shape != values.shape:
-            raise ValueError(f"plot_costs: {values.size} costs but {steps.size} iterations; give one iteration "
-                             "per cost")
-        if not np.isfinite(steps).all() or (np.diff(steps) <= 0).any():
-            raise ValueError("plot_costs: iterations must be finite and increasing")
-    else:
-        every = 100 if record_every is None else record_every
-        if isinstance(every, bool) or not isinstance(every, numbers.Real) or every <= 0:
-            raise ValueError(f"plot_costs: record_every must be a positive number, got {every!r}")
-        steps = np.arange(values.size) * float(every)
-    if learning_rate is not None and (isinstance(learning_rate, bool) or not isinstance(learning_rate, numbers.Real)):
-        raise TypeError(f"plot_costs: learning_rate must be a number, got {learning_rate!r}")
-    return steps, values, None if learning_rate is None else float(learning_rate)
-
-
 def plot_costs(costs: Sequence[float] | Mapping[str, Any], path: str | os.PathLike | None = None,
                learning_rate: float | None = None, record_every: int | None = None, *,
                iterations: Sequence[float] | None = None) -> Figure:
@@ -145,7 +109,16 @@ def plot_costs(costs: Sequence[float] | Mapping[str, Any], path: str | os.PathLi
     Returns the matplotlib Figure (Jupyter shows it inline).
     """
     _check_path("plot_costs", path)
-    steps, values, alpha = cost_series(costs, iterations, record_every, learning_rate)
+    history: dict[str, Any] = dict(costs) if isinstance(costs, Mapping) else {"costs": costs}
+    given = {"iterations": iterations, "record_every": record_every, "learning_rate": learning_rate}
+    history.update({key: value for key, value in given.items() if value is not None})  # explicit arguments win
+    if history.get("iterations") is None and history.get("record_every") is None:
+        history["record_every"] = 100
+    data = history_data(history, who="plot_costs")
+    assert data is not None  # history is a dict
+    steps = np.asarray(data["iterations"], dtype=np.float64)
+    values = np.asarray([np.nan if c is None else c for c in data["costs"]], dtype=np.float64)  # a gap
+    alpha = data["learning_rate"]
     fig = _figure("plot_costs", 6, 4)
     ax = fig.add_subplot()
     ax.plot(steps, values, color="#2563eb", linewidth=1.8, marker="o" if values.size <= 30 else None, markersize=3)

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from nn.atomic import atomic_path
+from nn.extras import missing_extra  # viz's callers import it from here
 
 if TYPE_CHECKING:
     import graphviz
@@ -29,15 +30,6 @@ FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf"}
 INSTALL_HINT = ("no Graphviz renderer found, so only the .dot file was written. Install one of: "
                 "the Graphviz program (`apt-get install graphviz`, `brew install graphviz`), or the "
                 "pygraphviz wheel that bundles it (`pip install 'tinygrad-nb[render]'`).")
-
-
-def missing_extra(user: str, package: str, extra: str = "viz") -> ImportError:
-    """The ImportError for an optional library that is not installed: names the library and the extra.
-
-    ``missing_extra("draw_graph", "graphviz")``: "draw_graph needs graphviz: pip install 'tinygrad-nb[viz]'".
-    """
-    return ImportError(f"{user} needs {package}: pip install 'tinygrad-nb[{extra}]' (or pip install {package})",
-                       name=package)
 
 
 def import_graphviz(user: str) -> Any:
