@@ -75,6 +75,7 @@ class Function:
     """
 
     symbol: str | None = None  # infix symbol for error messages, e.g. "+"
+    differentiable = True  # False: the result never carries a gradient (comparisons, argmax, detach)
     parents: tuple[Tensor, ...] | None
     needs_input_grad: tuple[bool, ...]
     created_at: str  # the user's line, recorded under detect_anomaly
@@ -112,7 +113,7 @@ class Function:
         out = type(inputs[0])._wrap(data)  # the Tensor class, without importing it
         if _state.enabled:
             needs = tuple([t.requires_grad for t in inputs])
-            if True in needs:
+            if True in needs and cls.differentiable:
                 fn.parents = inputs
                 fn.needs_input_grad = needs
                 out.requires_grad = True

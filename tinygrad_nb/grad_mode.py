@@ -57,10 +57,14 @@ class ModeSwitch(contextlib.ContextDecorator):
             extra.__exit__(*exc)
 
 
+class JitError(RuntimeError):
+    """A function cannot be traced or replayed faithfully; the message says why and where."""
+
+
 def refuse_inside_jit(what: str) -> None:
     """Debugging modes cannot be replayed: refuse them while a jitted function records."""
     if hasattr(_state.watch, "backward_pass"):  # the jit's recorder
-        raise RuntimeError(f"{what} cannot run inside a jitted function: call the function without jit to debug it")
+        raise JitError(f"jit: {what} cannot run inside a jitted function: call the function without jit to debug it")
 
 
 def is_grad_enabled() -> bool:

@@ -15,40 +15,59 @@ import numpy as np
 
 from tinygrad_nb.anomaly import user_line
 from tinygrad_nb.function import Function
+from tinygrad_nb.grad_mode import JitError
 from tinygrad_nb.tensor import Tensor
 
 
-class JitError(RuntimeError):
-    """A function cannot be traced or replayed faithfully; the message says why and where."""
-
-
 class RecordedOp:
-    """One recorded op: the slots it reads and writes, and what its backward needs."""
+    """One recorded op: the slots it reads and writes, and what its backward needs.
 
-    __slots__ = ("fn", "attrs", "ins", "out", "needs", "shapes", "line")
+    ``binds`` lists the array attributes that are the value of a traced tensor (a mask ``Z > 0`` given to
+    ``where``, a boolean index): (attribute, path inside it, slot). A replay puts that slot's current
+    array there, so they are inputs of the op, never constants of the recording."""
+
+    __slots__ = ("fn", "attrs", "ins", "out", "needs", "shapes", "line", "binds")
 
     def __init__(self, fn: Function, attrs: dict[str, Any], ins: list[int], out: int,
-                 needs: tuple[bool, ...] | None, shapes: list[tuple[int, ...]], line: str):
-        self.fn, self.attrs, self.ins, self.out, self.needs, self.shapes, self.line = (
-            fn, attrs, ins, out, needs, shapes, line)
+                 needs: tuple[bool, ...] | None, shapes: list[tuple[int, ...]], line: str,
+                 binds: tuple[tuple[str, tuple[int, ...], int], ...] = ()):
+        self.fn, self.attrs, self.ins, self.out, self.needs, self.shapes, self.line, self.binds = (
+            fn, attrs, ins, out, needs, shapes, line, binds)
 
     def signature(self) -> tuple[Any, ...]:
-        """What must match between two recordings: op, slots, shapes, needs, attribute shapes."""
+        """What must match between two recordings: op, slots, shapes, needs, attribute shapes, bound slots."""
         attrs = sorted((k, shape_of(v)) for k, v in self.attrs.items())
-        return (self.fn.op_name, self.ins, self.out, tuple(self.shapes), self.needs, tuple(attrs))
+        return (self.fn.op_name, self.ins, self.out, tuple(self.shapes), self.needs, tuple(attrs), self.binds)
 
     def arrays(self) -> list[np.ndarray]:
-        """The op's array-valued arguments (masks, index arrays, inside tuples too): constants of the recording."""
-        return [a for _, v in sorted(self.attrs.items()) for a in arrays_in(v)]
+        """The op's array-valued arguments (masks, index arrays, inside tuples too) that are constants of the
+        recording: the bound ones are inputs and left out."""
+        bound = {(k, path) for k, path, _ in self.binds}
+        return [a for k, v in sorted(self.attrs.items()) for path, a in arrays_at(v) if (k, path) not in bound]
+
+    def attrs_at(self, buf: list[Any]) -> dict[str, Any]:
+        """The attributes for a replay: each bound array replaced by its slot's current value."""
+        attrs = dict(self.attrs)
+        for k, path, slot in self.binds:
+            attrs[k] = _replace_at(attrs[k], path, buf[slot])
+        return attrs
 
 
-def arrays_in(value: Any) -> list[np.ndarray]:
-    """The ndarrays in an op attribute, looking inside tuples and lists (an index such as [:, mask])."""
+def arrays_at(value: Any, path: tuple[int, ...] = ()) -> list[tuple[tuple[int, ...], np.ndarray]]:
+    """(path, array) for each ndarray in an op attribute, looking inside tuples and lists (an index [:, mask])."""
     if isinstance(value, np.ndarray):
-        return [value]
+        return [(path, value)]
     if isinstance(value, (tuple, list)):
-        return [a for v in value for a in arrays_in(v)]
+        return [found for i, v in enumerate(value) for found in arrays_at(v, path + (i,))]
     return []
+
+
+def _replace_at(value: Any, path: tuple[int, ...], new: Any) -> Any:
+    if not path:
+        return new
+    items = list(value)
+    items[path[0]] = _replace_at(items[path[0]], path[1:], new)
+    return type(value)(items)
 
 
 def shape_of(value: Any) -> Any:
@@ -65,35 +84,62 @@ class BackwardPass:
     them, and the parameters (slot, tensor, whether its ``.grad`` was None before) that get a gradient."""
 
     def __init__(self, root: int, seed: np.ndarray, nodes: list[RecordedOp], leaves: list[tuple[int, Tensor, bool]],
-                 retain_graph: bool):
+                 retain_graph: bool, seed_slot: int | None = None):
         self.root, self.seed, self.nodes, self.leaves, self.retain_graph = root, seed, nodes, leaves, retain_graph
+        self.seed_slot = seed_slot  # backward(G) with G traced (an argument, a result): the seed is read at replay
 
     def signature(self) -> tuple[Any, ...]:
         """What must match between two recordings: the root, the order of the nodes, which .grad were None."""
-        return (self.root, tuple(n.out for n in self.nodes), tuple((s, none) for s, _, none in self.leaves))
+        return (self.root, tuple(n.out for n in self.nodes), tuple((s, none) for s, _, none in self.leaves),
+                self.seed_slot)
 
 
 class Recorder:
-    """What ``jit`` switches on while a function runs eagerly: writes down its program."""
+    """What ``jit`` switches on while a function runs eagerly: writes down its program.
+
+    Besides the ops it keeps watch over what a replay would skip, and refuses it (``JitError``, naming
+    the line): a traced value read as a Python or NumPy value (``.item()``, ``float()``, ``bool()``), an
+    in-place change (``W -= ...``, ``W.grad.zero_()``), a write to a parameter's ``.data`` or ``.grad``,
+    a module's attribute set, a ``.grad`` or a side effect's result read by an op. Parameters and their
+    gradients are read-only meanwhile, except inside ``@side_effect`` methods, which are replayed whole.
+    """
 
     def __init__(self, args: list[Tensor]):
         self.slot_of: dict[int, int] = {}  # id(Tensor) -> the slot holding its value
         self.tensor_at: list[Tensor] = []  # slot -> the tensor that first held it (keeps every id alive)
-        self.array_slot: dict[int, int] = {}  # id(array) of each argument -> its slot (for re-wrapped inputs)
+        self.array_slot: dict[int, int] = {}  # id(array) of each argument and result -> its slot
+        self.arrays_alive: list[np.ndarray] = []  # the arrays array_slot names (their ids stay theirs)
         self.externals: list[tuple[int, Tensor]] = []  # tensors from outside the recording: read at replay
         self.node_of: dict[int, RecordedOp] = {}  # id(result Tensor) -> the node that made it
         self.program: list[tuple[str, Any]] = []
         self.protected: dict[int, tuple[Tensor, np.ndarray]] = {}  # parameters made read-only while recording
+        self.grads: dict[int, tuple[Tensor, Tensor | None, np.ndarray | None]] = {}  # parameter -> its .grad seen
+        self.frozen_grads: list[np.ndarray] = []  # .grad arrays made read-only here (made writable after)
+        self.effect_results: dict[int, str] = {}  # id(value) returned by a side effect -> the effect's name
         self.current: list[RecordedOp] | None = None
         self.in_effect = False
+        self.outside: Any = None  # the jit's watch over closures, globals and generators (check, refresh)
         self.inputs = [self._new_slot(t) for t in args]
         for t, slot in zip(args, self.inputs):
-            self.array_slot[id(t.data)] = slot
+            self._name_array(t.data, slot)
 
     def _new_slot(self, t: Tensor) -> int:
         self.slot_of[id(t)] = len(self.tensor_at)
         self.tensor_at.append(t)
         return len(self.tensor_at) - 1
+
+    def _name_array(self, data: np.ndarray, slot: int) -> None:
+        if id(data) not in self.array_slot:
+            self.array_slot[id(data)] = slot
+            self.arrays_alive.append(data)
+
+    def traced(self, t: Tensor) -> bool:
+        """Whether ``t``'s value comes from the recording: an argument, an op's result, a parameter, a .grad."""
+        return (id(t) in self.slot_of or id(t.data) in self.array_slot or t.requires_grad
+                or id(t) in self.effect_results or self._is_grad(t))
+
+    def _is_grad(self, t: Tensor) -> bool:
+        return any(g is t for _, g, _ in self.grads.values())
 
     def slot(self, t: Tensor) -> int:
         """The slot of ``t``'s value: recorded, an argument re-wrapped, or an outside tensor read at replay."""
@@ -105,6 +151,14 @@ class Recorder:
             self.slot_of[id(t)] = slot
             self.tensor_at.append(t)  # kept alive; never read by slot
             return slot
+        if id(t) in self.effect_results:
+            raise JitError(f"jit: the Tensor returned by {self.effect_results[id(t)]} is used by an op at "
+                           f"{user_line()}; a replay runs the side effect again but would keep this first value. "
+                           "Use it outside the jitted function, or return it")
+        if self._is_grad(t):
+            raise JitError(f"jit: an op reads a parameter's .grad at {user_line()}; a replay makes new gradients "
+                           "and would read this recording's. Read gradients outside the jitted function, or in a "
+                           "method marked @side_effect (nn.utils.clip_grad_norm_ is one)")
         slot = self._new_slot(t)
         self.externals.append((slot, t))
         if t.requires_grad and t.data.flags.writeable:
@@ -118,10 +172,13 @@ class Recorder:
         if self.in_effect:  # the side effect is replayed as a whole, its own ops with it
             return
         ins = [self.slot(t) for t in inputs]
+        binds = tuple((k, path, self.array_slot[id(a)]) for k, v in sorted(attrs.items())
+                      for path, a in arrays_at(v) if id(a) in self.array_slot)
         needs = fn.needs_input_grad if out._ctx is fn else None
-        node = RecordedOp(fn, attrs, ins, self._new_slot(out), needs, [t.data.shape for t in inputs], user_line())
+        node = RecordedOp(fn, attrs, ins, self._new_slot(out), needs, [t.data.shape for t in inputs], user_line(),
+                          binds)
         self.node_of[id(out)] = node
-        self.array_slot.setdefault(id(out.data), node.out)  # out.detach() and Tensor(out.data) share it
+        self._name_array(out.data, node.out)  # out.detach() and Tensor(out.data) share it
         self.program.append(("forward", node))
 
     def on_backward(self, fn: Function, node: Tensor, grads: tuple[Any, ...]) -> None:
@@ -134,13 +191,41 @@ class Recorder:
                            "and an optimiser from nn.optim")
         self.current.append(self.node_of[id(node)])
 
+    def on_value_read(self, t: Tensor, how: str) -> None:
+        """A tensor's value read as a Python or NumPy value: refused for a traced one (a replay would freeze it)."""
+        if self.in_effect or not self.traced(t):
+            return
+        raise JitError(f"jit: {how} of a traced Tensor ({t.name or 'a value computed in the step'}, shape "
+                       f"{t.data.shape}) at {user_line()}: a replay would keep the value of the recording. Use "
+                       "Tensor ops instead (comparisons and where() for a branch on values), return the Tensor and "
+                       "read it outside the jitted function, or run this function without jit")
+
+    def on_in_place(self, t: Tensor, op: str) -> None:
+        """An in-place change (``W -= ...``, ``W.grad.zero_()``) outside a side effect: a replay would skip it."""
+        if self.in_effect:
+            return
+        what = "a .grad" if self._is_grad(t) else (t.name or "a tensor")
+        raise JitError(f"jit: {what} changed in place ({op}) at {user_line()} inside the jitted function, outside a "
+                       "method marked @side_effect; a replay would skip it. Update parameters with an optimiser "
+                       "from nn.optim, clear gradients with optimizer.zero_grad(), clip them with "
+                       "nn.utils.clip_grad_norm_ / clip_grad_value_ (all replayed)")
+
+    def on_state_write(self, what: str) -> None:
+        """State a replay would not set again (a module's attribute, a learning rate) set outside a side effect."""
+        if self.in_effect:
+            return
+        raise JitError(f"jit: {what} was set at {user_line()} inside the jitted function, outside a method marked "
+                       "@side_effect; a replay would skip it. Set it outside the jitted function")
+
     def backward_pass(self, root: Tensor, seed: np.ndarray, run: Callable[[], None],
                       retain_graph: bool = False) -> None:
         """Run one eager backward, noting the order in which the engine finishes the nodes."""
+        self.check_grads()
         nodes: list[RecordedOp] = []
         self.current = nodes
         try:
             run_leaves = self._leaves_before(root)
+            self._thaw_grads()  # the engine adds into .grad
             run()
         finally:
             self.current = None
@@ -148,7 +233,9 @@ class Recorder:
         # a leaf gets a gradient when a node of the pass reads it, or when it is the root (W.backward(g): the seed)
         leaves = [(slot, t, none) for slot, (t, none) in run_leaves.items()
                   if slot == root_slot or any(slot in n.ins for n in nodes)]
-        self.program.append(("backward", BackwardPass(root_slot, seed.copy(), nodes, leaves, retain_graph)))
+        seed_slot = self.array_slot.get(id(seed))
+        self.program.append(("backward", BackwardPass(root_slot, seed.copy(), nodes, leaves, retain_graph, seed_slot)))
+        self.watch_grads([t for _, t, _ in leaves])
 
     def _leaves_before(self, root: Tensor) -> dict[int, tuple[Tensor, bool]]:
         """The parameters ``root`` may send a gradient to (the leaves ops read, and ``root`` itself when it is
@@ -167,25 +254,61 @@ class Recorder:
         return found
 
     def side_effect(self, method: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        """Record a ``@side_effect`` call and run it with the parameters writable."""
+        """Record a ``@side_effect`` call and run it with the parameters and their gradients writable."""
         if self.in_effect:  # called by another side effect (Adam.step calls Optimizer.step): replayed with it
             return method(*args, **kwargs)
+        self.check_grads()
+        if self.outside is not None:
+            self.outside.check()
         self.program.append(("effect", (method, args, kwargs)))
         self.unprotect()
         self.in_effect = True
         try:
-            return method(*args, **kwargs)
+            result = method(*args, **kwargs)
         finally:
             self.in_effect = False
             self._protect()
+        if result is not None:
+            self.effect_results[id(result)] = getattr(method, "__qualname__", "a side effect")
+            self.arrays_alive.append(result)  # its id stays its own
+        self.watch_grads([t for t, _, _ in self.grads.values()])
+        if self.outside is not None:
+            self.outside.refresh()
+        return result
 
     def protect_early(self, parameters: list[Tensor]) -> None:
-        """Make the parameters an earlier recording found read-only before the function runs, so that a
-        write before their first use is refused too."""
+        """Make the parameters an earlier recording found (and their gradients) read-only before the function
+        runs, so that a write before their first use is refused too."""
         for t in parameters:
             if t.data.flags.writeable:
                 self.protected[id(t)] = (t, t.data)
                 t.data.flags.writeable = False
+        self.watch_grads(parameters)
+
+    def watch_grads(self, parameters: list[Tensor]) -> None:
+        """Note each parameter's ``.grad`` as it is now and make its array read-only: until the next backward or
+        side effect, a change to it is one a replay would skip."""
+        for t in parameters:
+            g = t.grad
+            data = None if g is None else g.data
+            self.grads[id(t)] = (t, g, data)
+            if data is not None and data.flags.writeable:
+                data.flags.writeable = False
+                self.frozen_grads.append(data)
+
+    def check_grads(self) -> None:
+        """Refuse a ``.grad`` replaced or rebound since it was noted (``W.grad = ...``, ``W.grad.data = ...``)."""
+        for t, g, data in self.grads.values():
+            if t.grad is not g or (g is not None and g.data is not data):
+                raise JitError(f"jit: {t.name or 'a parameter'}.grad was replaced inside the jitted function, "
+                               "outside a method marked @side_effect; a replay would skip it. Clear gradients with "
+                               "optimizer.zero_grad() or model.zero_grad(), clip them with "
+                               "nn.utils.clip_grad_norm_ / clip_grad_value_ (all replayed)")
+
+    def _thaw_grads(self) -> None:
+        for data in self.frozen_grads:
+            data.flags.writeable = True
+        self.frozen_grads.clear()
 
     def check_rebinding(self) -> None:
         """A parameter whose .data was rebound (``W.data = W.data - ...``) outside a side effect."""
@@ -194,11 +317,13 @@ class Recorder:
                 raise JitError(f"jit: {t.name or 'a parameter'}.data was rebound inside the jitted function outside "
                                "a method marked @side_effect; a replay would skip it. Update parameters with an "
                                "optimiser from nn.optim, or mark your update method with @tinygrad_nb.side_effect")
+        self.check_grads()
 
     def unprotect(self) -> None:
-        """Make the protected parameters writable again (the recording is over)."""
+        """Make the protected parameters and gradients writable again (the recording is over, or an effect runs)."""
         for _, data in self.protected.values():
             data.flags.writeable = True
+        self._thaw_grads()
 
     def _protect(self) -> None:
         for key, (t, _) in list(self.protected.items()):

@@ -40,6 +40,8 @@ class Program:
         self.inputs = rec.inputs
         self.externals = rec.externals
         self.outputs = outputs
+        self._outside = [t for _, t in rec.externals]
+        self._outside_state = _state_of(self._outside)
         frees = _last_reads(rec, outputs)
         nodes = sum(len(item.nodes) if kind == "backward" else 1 for kind, item in rec.program)
         self.source: str | None = None  # the generated code, to read (None for an interpreted program)
@@ -47,6 +49,11 @@ class Program:
             self.source, self._run = _generate(rec, frees, self.externals)
         else:
             self._run = _interpreted(rec, frees, self.externals)
+
+    def externals_hold(self) -> bool:
+        """Whether the outside tensors (parameters, constants) still have the requires_grad, dtype and shape
+        they were recorded with (``p.requires_grad = False``, ``model.astype(np.float32)`` record anew)."""
+        return _state_of(self._outside) == self._outside_state
 
     def run(self, arrays: list[np.ndarray]) -> Any:
         buf: list[Any] = [None] * self.size
@@ -56,6 +63,10 @@ class Program:
             buf[slot] = t.data
         self._run(buf)
         return unflatten_outputs(self.outputs, buf)
+
+
+def _state_of(tensors: list[Tensor]) -> list[tuple[bool, np.dtype, tuple[int, ...]]]:
+    return [(t.requires_grad, t.data.dtype, t.data.shape) for t in tensors]
 
 
 def _generate(rec: Recorder, frees: dict[tuple[str, int], list[int]],
@@ -86,7 +97,8 @@ def _generate(rec: Recorder, frees: dict[tuple[str, int], list[int]],
 
 
 def _forward_lines(node: RecordedOp, frees: list[int], name: Callable[[str, Any], str]) -> list[str]:
-    args = ", ".join([f"buf[{i}]" for i in node.ins] + ([f"**{name('A', node.attrs)}"] if node.attrs else []))
+    attrs = f"**{name('BIND', node.attrs_at)}(buf)" if node.binds else f"**{name('A', node.attrs)}"
+    args = ", ".join([f"buf[{i}]" for i in node.ins] + ([attrs] if node.attrs else []))
     lines = []
     if node.needs is not None:  # the op reads it in forward (backward clears the node's state)
         lines.append(f"    {name('FN', node.fn)}.needs_input_grad = {name('N', node.needs)}")
@@ -103,7 +115,7 @@ def _backward_lines(bp: BackwardPass, step: int, frees: dict[tuple[str, int], li
 
     slots = sorted({bp.root} | {n.out for n in bp.nodes} | {s for n in bp.nodes for s in n.ins}
                    | {slot for slot, _, _ in bp.leaves})
-    seed = name("SEED", bp.seed)
+    seed = name("SEED", bp.seed) if bp.seed_slot is None else f"buf[{bp.seed_slot}]"
     lines = [f"    {' = '.join(g(s) for s in slots)} = None", f"    {g(bp.root)} = {seed}"]
     for n in bp.nodes:
         needs = n.needs or ()
@@ -161,12 +173,12 @@ def _interpreted(rec: Recorder, frees: dict[tuple[str, int], list[int]],
 
 def _forward_step(node: RecordedOp, frees: list[int]) -> Callable[[list[Any]], None]:
     fn, ins, out, attrs, needs = node.fn, node.ins, node.out, node.attrs, node.needs
-    forward = fn.forward
+    forward, bound = fn.forward, node.attrs_at if node.binds else None
 
     def run(buf: list[Any]) -> None:
         if needs is not None:
             fn.needs_input_grad = needs
-        r = forward(*[buf[i] for i in ins], **attrs)
+        r = forward(*[buf[i] for i in ins], **(attrs if bound is None else bound(buf)))
         buf[out] = r if type(r) is np.ndarray else np.asarray(r)
         for slot in frees:
             buf[slot] = None
@@ -179,10 +191,11 @@ def _backward_step(bp: BackwardPass, size: int, frees: dict[int, list[int]]) -> 
         needs = n.needs or ()
         sends = tuple((k, slot, shape) for k, (slot, need, shape) in enumerate(zip(n.ins, needs, n.shapes)) if need)
         plan.append((n.fn, n.out, n.ins, needs, sends, frees[id(n)]))
-    root, seed, leaves, keep_caches = bp.root, bp.seed, bp.leaves, bp.retain_graph
+    root, fixed_seed, seed_slot, leaves, keep_caches = bp.root, bp.seed, bp.seed_slot, bp.leaves, bp.retain_graph
 
     def run(buf: list[Any]) -> None:
         grads: list[Any] = [None] * size
+        seed = fixed_seed if seed_slot is None else buf[seed_slot]
         grads[root] = seed
         for fn, out, ins, needs, sends, done in plan:  # the engine's order: every consumer has sent its share
             g = grads[out]
@@ -233,6 +246,7 @@ def _deliver(g: np.ndarray | None, t: Tensor, was_none: bool, sink: AccumulateGr
 def _last_reads(rec: Recorder, outputs: Any) -> dict[tuple[str, int], list[int]]:
     """{id(node): slots whose last reader it is}; arguments, outside tensors and outputs are never dropped."""
     keep = set(rec.inputs) | {slot for slot, _ in rec.externals} | set(_output_slots(outputs))
+    keep |= {item.seed_slot for kind, item in rec.program if kind == "backward" and item.seed_slot is not None}
     last: dict[int, tuple[str, int]] = {}  # slot -> (where, id(node)) of its last reader
     for step, (kind, item) in enumerate(rec.program):
         if kind == "forward":

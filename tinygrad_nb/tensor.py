@@ -17,7 +17,7 @@ from tinygrad_nb import ops as _ops
 from tinygrad_nb.explain_mode import explain as explain_mode
 from tinygrad_nb.function import Function, GraphFreedError, InPlace, describe
 from tinygrad_nb.grad_errors import check_requires_grad, in_place_error
-from tinygrad_nb.grad_mode import _state
+from tinygrad_nb.grad_mode import JitError, _state
 
 _FLOAT_KINDS = "f"
 
@@ -137,16 +137,24 @@ class Tensor:
 
     def numpy(self) -> np.ndarray:
         """The underlying NumPy array (shared, not copied)."""
+        _value_read(self, "numpy()")
         return self.data
+
+    def tolist(self) -> Any:
+        """The values as nested Python lists of numbers (a number for a 0-d tensor)."""
+        _value_read(self, "tolist()")
+        return self.data.tolist()
 
     def item(self) -> float:
         """The value of a one-element tensor as a Python float (e.g. the cost J)."""
+        _value_read(self, "item()")
         if self.data.size != 1:
             raise ValueError(f"item: only a one-element tensor converts to a Python number, got shape {self.shape}")
         return self.data.item()
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
         """NumPy's conversion protocol: the data itself, or a copy when ``copy=True`` or a dtype needs one."""
+        _value_read(self, "numpy.asarray()")
         if copy is False and dtype is not None and np.dtype(dtype) != self.data.dtype:
             raise ValueError(f"__array__: converting {self.data.dtype} to {np.dtype(dtype)} needs a copy, "
                              "but copy=False was asked for")
@@ -160,9 +168,27 @@ class Tensor:
         return len(self.data)
 
     def __float__(self) -> float:
+        _value_read(self, "float()")
         return self.item()
 
+    def __int__(self) -> int:
+        _value_read(self, "int()")
+        if self.data.size != 1:
+            raise TypeError(f"int: only a one-element tensor converts to a Python int, got shape {self.shape}")
+        return int(self.data.item())
+
+    def __index__(self) -> int:
+        _value_read(self, "an index")
+        if self.data.size != 1 or self.data.dtype.kind not in "biu":
+            raise TypeError(f"only a one-element integer tensor can be used as an index, got {self.dtype} "
+                            f"{self.shape}")
+        return int(self.data.item())
+
     def __bool__(self) -> bool:
+        _value_read(self, "bool()")
+        if self.data.size != 1:
+            raise ValueError(f"bool: the truth value of a tensor of shape {self.shape} is ambiguous; "
+                             "use (t > 0).data.any() or .all() outside a jitted function")
         return bool(self.data)
 
     def __repr__(self) -> str:
@@ -200,7 +226,8 @@ class Tensor:
         recorder = _state.watch
         if recorder is not None and hasattr(recorder, "backward_pass"):  # the jit writes the pass down
             if create_graph:
-                raise RuntimeError("jit: create_graph=True cannot be replayed inside a jitted function")
+                raise JitError("jit: backward(create_graph=True) cannot be replayed inside a jitted function; "
+                               "compute higher-order gradients without jit")
             recorder.backward_pass(self, g, lambda: self._backprop(g, retain_graph, create_graph), retain_graph)
         else:
             self._backprop(g, retain_graph, create_graph)
@@ -219,8 +246,10 @@ class Tensor:
             _state.enabled = previous
 
     def detach(self) -> Tensor:
-        """The same data as a new leaf that is cut from the graph (no grad flows through it)."""
-        return Tensor._wrap(self.data, self.name)
+        """The same data (shared) as a new tensor cut from the graph: no grad flows through it."""
+        out = _ops.Detach.apply(self)
+        out.name = self.name
+        return out
 
     def retain_grad(self) -> Tensor:
         """Keep this intermediate's gradient in ``.grad`` on backward (to look at dZ[l], say)."""
@@ -330,6 +359,9 @@ class Tensor:
         o = self._other(other)
         if _state.enabled and (self.requires_grad or o.requires_grad):
             raise in_place_error(self, op)
+        hook = getattr(_state.watch, "on_in_place", None)
+        if hook is not None:  # the jit's recorder: a replay would skip a change to state outside the graph
+            hook(self, op)
         try:
             ufunc(self.data, o.data, out=self.data, casting="same_kind")
         except (ValueError, TypeError) as e:
@@ -355,18 +387,33 @@ class Tensor:
             return getattr(inputs[0], names[0])(*inputs[1:])
         return getattr(inputs[1], names[1])(inputs[0])  # array <op> Tensor: the reflected operator
 
-    # Comparisons give constant boolean tensors (for masks and predictions); == keeps identity.
+    # Comparisons give boolean tensors (masks, predictions) without a gradient; they are ops, so a jitted step
+    # computes them afresh on every call. == and != are elementwise too, as in NumPy and PyTorch.
     def __lt__(self, other: Any) -> Tensor:
-        return Tensor._wrap(self.data < self._other(other).data)
+        return _ops.Less.apply(self, self._other(other))
 
     def __le__(self, other: Any) -> Tensor:
-        return Tensor._wrap(self.data <= self._other(other).data)
+        return _ops.LessEqual.apply(self, self._other(other))
 
     def __gt__(self, other: Any) -> Tensor:
-        return Tensor._wrap(self.data > self._other(other).data)
+        return _ops.Greater.apply(self, self._other(other))
 
     def __ge__(self, other: Any) -> Tensor:
-        return Tensor._wrap(self.data >= self._other(other).data)
+        return _ops.GreaterEqual.apply(self, self._other(other))
+
+    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
+        try:
+            o = self._other(other)
+        except TypeError:
+            return NotImplemented
+        return _ops.Equal.apply(self, o)
+
+    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
+        try:
+            o = self._other(other)
+        except TypeError:
+            return NotImplemented
+        return _ops.NotEqual.apply(self, o)
 
     __hash__ = object.__hash__
 
@@ -407,12 +454,12 @@ class Tensor:
         return self.reshape(self.shape[:lo] + (-1,) + self.shape[hi + 1:])
 
     def argmax(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
-        """The index of the largest element along ``axis`` (a constant integer tensor)."""
-        return Tensor._wrap(np.argmax(self.data, axis=axis, keepdims=keepdims))
+        """The index of the largest element along ``axis`` (an integer tensor without gradient)."""
+        return _ops.Argmax.apply(self, axis=axis, keepdims=keepdims)
 
     def argmin(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
-        """The index of the smallest element along ``axis`` (a constant integer tensor)."""
-        return Tensor._wrap(np.argmin(self.data, axis=axis, keepdims=keepdims))
+        """The index of the smallest element along ``axis`` (an integer tensor without gradient)."""
+        return _ops.Argmin.apply(self, axis=axis, keepdims=keepdims)
 
     def sin(self) -> Tensor:
         """sin(x) elementwise; its derivative is cos(x)."""
@@ -526,6 +573,14 @@ class Tensor:
 
     def __getitem__(self, index: Any) -> Tensor:
         return _ops.Getitem.apply(self, index=_normalise_index(index))
+
+
+def _value_read(t: Tensor, how: str) -> None:
+    """A tensor's value leaves the graph as a Python or NumPy value: the jit's recorder refuses it for a
+    traced tensor, whose value a replay would freeze (as JAX refuses converting a tracer)."""
+    hook = getattr(_state.watch, "on_value_read", None)
+    if hook is not None:
+        hook(t, how)
 
 
 def seed_gradient(root: Tensor, grad: Any, op: str) -> np.ndarray:

@@ -40,6 +40,8 @@ from typing import Any
 import numpy as np
 
 from tinygrad_nb.grad_mode import _state
+from tinygrad_nb.guards import StateVersion
+from tinygrad_nb.jit_guards import Guards, value_key
 from tinygrad_nb.recording import JitError, Recorder, describe_step, first_readers, flatten_outputs
 from tinygrad_nb.replay import Program
 from tinygrad_nb.tensor import Tensor
@@ -65,36 +67,47 @@ class _Fingerprint:
     """What two recordings must share, kept without the recording's tensors: the op sequence, the
     constants the ops read (outside tensors, array arguments of ops, backward seeds), the arguments."""
 
-    def __init__(self, rec: Recorder, arrays: list[np.ndarray]):
+    def __init__(self, rec: Recorder, arrays: list[np.ndarray], sources: list[np.ndarray]):
         self.signature = rec.signature()
         self.described = [describe_step(rec, i) for i in range(len(rec.program))]
         readers = first_readers(rec)
         self.constants = [(t.data.copy(), readers.get(slot, "")) for slot, t in rec.externals if not t.requires_grad]
         self.op_arrays = [([a.copy() for a in n.arrays()], f"{n.fn.op_name} at {n.line}")
                           for kind, n in rec.program if kind == "forward"]
-        self.seeds = [bp.seed for kind, bp in rec.program if kind == "backward"]
+        self.seeds = [bp.seed for kind, bp in rec.program if kind == "backward" and bp.seed_slot is None]
         self.arrays = arrays
+        self.sources = sources  # the arrays as the caller gave them (before an int array became float)
         self.parameters = [t for _, t in rec.externals if t.requires_grad]
 
 
 class _Entry:
-    """What the jit knows of one signature: the last recording's fingerprint and the compiled program.
+    """What the jit knows of one signature: the last recording's fingerprint, the compiled program, and the
+    guards on what the recordings read from outside the arguments.
 
     A program is replayed when the recordings it came from had different values in every array
     argument (so the constants they agreed on do not come from the data), or when the arguments
     are the very arrays it was recorded with (full-batch training); otherwise the call records
-    again and must agree with the last recording."""
+    again and must agree with the last recording. Either way the guards must hold: the values the
+    function reached by name (``jit_guards``), the state modules version (``guards``), and each
+    outside tensor's requires_grad, dtype and shape; when one fails, the signature records anew."""
 
     def __init__(self) -> None:
         self.recorded: _Fingerprint | None = None
         self.program: Program | None = None
         self.validated = False
+        self.guards: Guards | None = None
+        self.version = -1
 
-    def replays(self, arrays: list[np.ndarray]) -> bool:
-        """Whether this call may replay the program (see the class docstring)."""
+    def replays(self, sources: list[np.ndarray]) -> bool:
+        """Whether this call may replay the program (see the class docstring), its guards aside."""
         if self.program is None or self.recorded is None:
             return False
-        return self.validated or all(a is b for a, b in zip(arrays, self.recorded.arrays))
+        return self.validated or all(a is b for a, b in zip(sources, self.recorded.sources))
+
+    def holds(self) -> bool:
+        """Whether everything the recordings read from outside the arguments is as it was."""
+        return (self.version == StateVersion.value and self.guards is not None and self.guards.holds()
+                and (self.program is None or self.program.externals_hold()))
 
 
 class Jit:
@@ -126,27 +139,29 @@ class Jit:
 
     def _call(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         last = self._last
-        if last is not None and not kwargs and _state.enabled is last[1] and _same_arguments(args, last[0], last[2]):
+        if (last is not None and not kwargs and _state.enabled is last[1] and _same_arguments(args, last[0], last[2])
+                and last[3].holds()):
             return last[3].program.run(last[2])  # type: ignore[union-attr]
-        arrays, key, call, as_given = self._split(args, kwargs)
+        arrays, sources, key, call, as_given = self._split(args, kwargs)
         entry = self.cache.get(key)
-        if entry is None:
+        if entry is None or entry.recorded is not None and not entry.holds():  # new, or a guard failed: record anew
             entry = self.cache[key] = _Entry()
             while len(self.cache) > self.cache_size:
                 self.cache.popitem(last=False)
-        else:
-            self.cache.move_to_end(key)
-        if entry.replays(arrays):
+        self.cache.move_to_end(key)
+        if entry.replays(sources):
             # only arrays used as they are (a converted int array would be a stale copy the next time)
             self._last = (args, _state.enabled, arrays, entry) if as_given and not kwargs else None
             return entry.program.run(arrays)  # type: ignore[union-attr]
         self._last = None
-        return self._record(entry, arrays, call)
+        return self._record(entry, arrays, sources, call)
 
-    def _split(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[list[np.ndarray], Any, Any, bool]:
-        """The array arguments (traced), the signature, a way to call fn with Tensors in their places, and
-        whether every array argument is used as it was given (none converted)."""
+    def _split(self, args: tuple[Any, ...],
+               kwargs: dict[str, Any]) -> tuple[list[np.ndarray], list[np.ndarray], Any, Any, bool]:
+        """The array arguments (traced), the same as the caller gave them, the signature, a way to call fn with
+        Tensors in their places, and whether every array argument is used as it was given (none converted)."""
         arrays: list[np.ndarray] = []
+        sources: list[np.ndarray] = []
         key: list[Any] = [_state.enabled]
         converted = False
 
@@ -157,6 +172,7 @@ class Jit:
                                    "parameters through the model")
                 value = value.data
             if isinstance(value, np.ndarray):
+                sources.append(value)
                 if value.dtype.kind != "f":
                     nonlocal converted
                     converted = True
@@ -169,7 +185,7 @@ class Jit:
             except TypeError:
                 raise JitError(f"jit: argument {name} ({type(value).__name__}) is neither an array nor hashable; "
                                "pass arrays, Tensors, numbers or strings") from None
-            key.append((name, "static", value))
+            key.append((name, "static", value_key(value)))  # True is not 1, -0.0 is not 0.0
             return value
 
         placed_args = [convert(str(i), a) for i, a in enumerate(args)]
@@ -180,28 +196,41 @@ class Jit:
             pos = [tensors[p] if _is_array_arg(args[i]) else p for i, p in enumerate(placed_args[:n_args])]
             kw = {k: tensors[v] if _is_array_arg(kwargs[k]) else v for k, v in placed_kwargs.items()}
             return self.fn(*pos, **kw)
-        return arrays, tuple(key), call, not converted
+        return arrays, sources, tuple(key), call, not converted
 
-    def _record(self, entry: _Entry, arrays: list[np.ndarray], call: Callable[[list[Tensor]], Any]) -> Any:
+    def _record(self, entry: _Entry, arrays: list[np.ndarray], sources: list[np.ndarray],
+                call: Callable[[list[Tensor]], Any]) -> Any:
         tensors = [Tensor._wrap(a) for a in arrays]
         rec = Recorder(tensors)
+        outside = _Outside(self.fn)
+        rec.outside = outside
         if entry.recorded is not None:  # parameters seen before are read-only from the start this time
             rec.protect_early(entry.recorded.parameters)
         _state.watch = rec
+        finished = False
+        result = None
         try:
             result = call(tensors)
+            finished = True
             outputs = flatten_outputs(result, rec)
             rec.check_rebinding()
+            outside.check()
         except ValueError as e:
             if "read-only" not in str(e):
                 raise
-            raise JitError(f"jit: a parameter's .data was written inside the jitted function outside a method "
-                           f"marked @side_effect ({e}); a replay would skip it. Update parameters with an "
-                           "optimiser from nn.optim, or mark your update method with @tinygrad_nb.side_effect") from e
+            raise JitError(f"jit: a parameter's .data was written inside the jitted function (or a .grad's, in place) "
+                           f"outside a method marked @side_effect ({e}); a replay would skip it. Update parameters "
+                           "with an optimiser from nn.optim, clip gradients with nn.utils.clip_grad_norm_, or mark "
+                           "your update method with @tinygrad_nb.side_effect") from e
+        except JitError as e:
+            if finished:  # the function ran to its end eagerly: its result is the eager one
+                e.result = result  # type: ignore[attr-defined]
+            raise
         finally:
             _state.watch = None
             rec.unprotect()
-        fingerprint = _Fingerprint(rec, arrays)
+        entry.guards, entry.version = outside.guards, StateVersion.value
+        fingerprint = _Fingerprint(rec, arrays, sources)
         previous = entry.recorded
         if previous is not None:
             try:
@@ -214,6 +243,31 @@ class Jit:
             entry.validated = all(not _same(a, b) for a, b in zip(arrays, previous.arrays))
         entry.recorded = fingerprint
         return result
+
+
+class _Outside:
+    """What the function reads from outside its arguments, watched while it records: the guarded values must
+    not change and no random generator may move, except inside a ``@side_effect`` method (replayed whole)."""
+
+    def __init__(self, fn: Callable[..., Any]):
+        self.guards = Guards(fn)
+        self.rng = self.guards.rng_states()
+
+    def check(self) -> None:
+        """Refuse a change made since the last look (the function's own Python, which a replay skips)."""
+        changed = self.guards.first_change()
+        if changed is not None:
+            raise JitError(f"jit: the function changed {changed} while it ran, outside a method marked "
+                           "@side_effect; a replay would skip the change. Change it outside the jitted function")
+        drawn = self.guards.rng_drawn(self.rng)
+        if drawn is not None:
+            raise JitError(f"jit: the function drew random numbers from {drawn} outside an op; a replay would "
+                           "repeat the recorded numbers. Draw them outside and pass them as an argument")
+
+    def refresh(self) -> None:
+        """Take the values as they are now (after a side effect, whose changes a replay repeats)."""
+        self.guards = Guards(self.guards.fn)
+        self.rng = self.guards.rng_states()
 
 
 def _same_arguments(args: tuple[Any, ...], last: tuple[Any, ...], arrays: list[np.ndarray]) -> bool:

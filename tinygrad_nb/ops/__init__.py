@@ -9,9 +9,22 @@
 | reduce.py    | Sum, Mean, Max, Logsumexp                                            |
 | movement.py  | Reshape, Transpose, Expand, Getitem, ScatterAdd, Concatenate, Stack  |
 | select.py    | Where, Maximum, Minimum, Clip                                        |
+| constant.py  | Less, LessEqual, Greater, GreaterEqual, Equal, NotEqual, Argmax,     |
+|              | Argmin, Detach (no gradient; recorded so that a jit replays them)    |
 """
 
 from tinygrad_nb.ops.binary import Add, Div, Matmul, Mul, Pow, Sub
+from tinygrad_nb.ops.constant import (
+                                      Argmax,
+                                      Argmin,
+                                      Detach,
+                                      Equal,
+                                      Greater,
+                                      GreaterEqual,
+                                      Less,
+                                      LessEqual,
+                                      NotEqual,
+)
 from tinygrad_nb.ops.linear import Linear
 from tinygrad_nb.ops.movement import Concatenate, Expand, Getitem, Reshape, ScatterAdd, Stack, Transpose
 from tinygrad_nb.ops.reduce import Logsumexp, Max, Mean, Sum
@@ -42,4 +55,5 @@ __all__ = [
     "Sum", "Mean", "Max", "Logsumexp",
     "Reshape", "Transpose", "Expand", "Getitem", "ScatterAdd", "Concatenate", "Stack",
     "Where", "Maximum", "Minimum", "Clip",
+    "Less", "LessEqual", "Greater", "GreaterEqual", "Equal", "NotEqual", "Argmax", "Argmin", "Detach",
 ]
