@@ -9,7 +9,9 @@ For each workload (one CPU, one BLAS thread, float64, medians of round-robin sam
   reductions), each on arrays of the step's shapes: what a replay that makes the same calls pays;
 - ``jit``: the jitted tinygrad-nb step, and its parts: the ops' forward and backward alone
   (``ops``), the gradients handed to ``.grad`` and the optimiser's effects (``effects``), and the
-  call itself (``call``: argument checks, the program's buffer).
+  call itself (``call``: argument checks, the guards, the program's buffer), of which ``guards`` is
+  the check that nothing the recording read from outside the arguments has changed (the closure's
+  values, module state, each parameter's requires_grad, dtype and shape).
 
 Run ``python benchmarks/floors.py`` (after ``make bench`` has installed the environment).
 """
@@ -57,10 +59,12 @@ def jit_parts(dims: list[int], m: int, hidden: str) -> dict[str, Callable[[], No
     step = jit_step(dims, m, hidden, np.float64)
     for _ in range(3):
         step()
-    program = next(iter(step.func.cache.values())).program  # type: ignore[attr-defined]
+    entry = next(iter(step.func.cache.values()))  # type: ignore[attr-defined]
+    program = entry.program
     arrays = step.func._last[2]  # type: ignore[attr-defined]
     ops_only = _without_effects(program)
-    return {"jit": step, "jit: program": lambda: program.run(arrays), "jit: ops": lambda: ops_only(arrays)}
+    return {"jit": step, "jit: program": lambda: program.run(arrays), "jit: ops": lambda: ops_only(arrays),
+            "jit: guards": entry.holds}
 
 
 def _without_effects(program) -> Callable[[list[np.ndarray]], None]:
@@ -88,7 +92,7 @@ def main() -> None:
         t = time_steps(steps, repeats=15, warmup=3)
         rows = {"tight": t["tight"], "matmuls": t["matmuls"], "numpy calls": t["tight"] - t["matmuls"],
                 "jit": t["jit"], "jit: ops": t["jit: ops"], "jit: effects": t["jit: program"] - t["jit: ops"],
-                "jit: call": t["jit"] - t["jit: program"]}
+                "jit: call": t["jit"] - t["jit: program"], "jit: guards": t["jit: guards"]}
         for part, seconds in rows.items():
             print(f"{name:<12}{part:<16}{seconds * 1e3:>10.4f}{seconds / t['tight']:>10.2f}")
 

@@ -9,7 +9,7 @@
 (1, 3)
 """
 
-from nn import datasets, defaults, init, optim
+from nn import datasets, defaults, init, optim, utils
 from nn.containers import MLP, Sequential
 from nn.defaults import Settings, default_settings
 from nn.divergence import DivergenceWarning
@@ -32,14 +32,14 @@ from nn.serialization import load, save
 from nn.summary import summary
 from nn.task import Task, TaskMismatchError, check_task
 from nn.torch_bridge import from_torch, save_torch_state_dict, to_torch
-from nn.training import accuracy, fit, predict
+from nn.training import Costs, accuracy, fit, predict
 
 __all__ = [
     "Module", "Parameter", "Linear", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "Softmax", "Identity", "Dropout",
-    "Flatten", "Sequential", "MLP", "init", "optim", "datasets",
+    "Flatten", "Sequential", "MLP", "init", "optim", "datasets", "utils",
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "mse", "l2_penalty",
     "MSELoss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss",
-    "fit", "predict", "accuracy", "DivergenceWarning", "defaults", "default_settings", "Settings",
+    "fit", "Costs", "predict", "accuracy", "DivergenceWarning", "defaults", "default_settings", "Settings",
     "check_against_closed_form", "closed_form_forward", "closed_form_backward", "ClosedFormReport",
     "save", "load", "summary", "Task", "TaskMismatchError", "check_task",
     "export_onnx", "to_onnx", "to_torch", "from_torch", "save_torch_state_dict",

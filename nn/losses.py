@@ -43,8 +43,15 @@ def _targets(Y: Any, A: Tensor, op: str) -> np.ndarray:
 
 
 def _label_tensor(Y: Any, A: Tensor) -> Tensor:
-    """Y as a Tensor input of A's dtype, made by ops (not NumPy) so that a jitted step sees new labels."""
+    """Y as a Tensor input of A's dtype, made by ops (not NumPy) so that a jitted step sees new labels.
+
+    Every loss reads its labels through this: a NumPy copy of Y (``Y.astype(A.dtype)``) would be a constant of a
+    jitted step's recording, and its replays would keep the first labels. Labels are constants of the cost: a Y
+    that requires grad gets none (it is detached).
+    """
     t = Y if isinstance(Y, Tensor) else Tensor(Y, name="Y")
+    if t.requires_grad:
+        t = t.detach()
     return t if t.dtype == A.dtype else t.astype(A.dtype)  # a Cast op: traced, where a NumPy copy would not be
 
 
@@ -285,7 +292,8 @@ def mse(A: Tensor, Y: Any, reduction: Reduction = "mean") -> Tensor:
         raise ValueError(f"mse: expected shape (..., m) with m >= 1 examples in the last axis, got {A.shape}")
     m = A.shape[-1]
     n = A.size // m
-    squared = (A - _labels(Y, A, "mse")) ** 2
+    _labels(Y, A, "mse")  # the checks; the subtraction reads the labels as an input (a jitted step sees new ones)
+    squared = (A - _label_tensor(Y, A)) ** 2
     if reduction == "mean":
         return _cost(squared.mean(), reduction)
     if reduction == "sum":

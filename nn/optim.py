@@ -18,7 +18,7 @@ import numpy as np
 
 from nn import validate
 from nn.module import Module
-from tinygrad_nb import Tensor, side_effect
+from tinygrad_nb import Tensor, side_effect, state_written
 
 
 class ParamGroup(dict[str, Any]):
@@ -34,6 +34,7 @@ class ParamGroup(dict[str, Any]):
                            "optimiser for other parameters")
         if key == "lr":
             value = validate.number("lr", value, low=0, low_open=True)
+        state_written(f"param_groups[...][{key!r}]")  # inside a jitted step: refused unless in a side effect
         super().__setitem__(key, value)
 
     def __init__(self, params: list[Tensor], lr: float):

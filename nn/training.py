@@ -10,30 +10,74 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, SupportsIndex, overload
 
 import numpy as np
 
 from nn import validate
-from nn.containers import Sequential
+from nn.containers import MLP, Sequential
 from nn.data_checks import check_data, check_output_and_loss, check_X, input_size, loss_function
 from nn.dataset_args import adopt_task, fit_defaults, unpack
 from nn.datasets import Dataset
 from nn.divergence import ON_DIVERGENCE, DivergenceWarning, Watch
-from nn.layers import Dropout, as_input
-from nn.losses import LOSSES, binary_cross_entropy, l2_penalty
+from nn.layers import Dropout, Flatten, Identity, LeakyReLU, Linear, ReLU, Sigmoid, Softmax, Tanh, as_input
+from nn.losses import LOSSES, BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, binary_cross_entropy, l2_penalty
 from nn.module import Module, eval_mode
-from nn.optim import SGD, InverseTimeDecay, Optimizer
+from nn.optim import SGD, Adam, InverseTimeDecay, Optimizer, RMSprop
 from nn.progress import DELAY, Progress
 from nn.task import check_task
 from nn.threads import blas_threads as limit_blas_threads
 from tinygrad_nb import InputError, JitError, Tensor, jit, no_grad
 
-__all__ = ["fit", "predict", "accuracy", "check_X", "check_data", "DivergenceWarning"]
+__all__ = ["fit", "predict", "accuracy", "check_X", "check_data", "DivergenceWarning", "Costs"]
 
 Loss = Callable[[Tensor, Any], Tensor]
 SEEDS = 2**32  # numpy.random.RandomState takes seeds in [0, 2**32 - 1]
+
+# What fit compiles by default (jit=None): a step built only of these, by exact type (a subclass may do anything
+# in Python that a replay would skip). Each one's forward, loss or update runs only traced ops or @side_effect.
+NN_MODULES = (Sequential, MLP, Linear, Sigmoid, Tanh, ReLU, LeakyReLU, Softmax, Identity, Flatten, Dropout)
+NN_LOSS_OBJECTS = (MSELoss, BCELoss, BCEWithLogitsLoss, CrossEntropyLoss)
+NN_OPTIMIZERS = (SGD, RMSprop, Adam)
+_MODULE_METHODS = ("forward", "g", "__call__")  # a method replaced on the instance is code of the user's
+_OPTIMIZER_METHODS = ("step", "zero_grad", "update", "update_all")
+
+
+class Costs(list[float]):
+    """The costs ``fit`` returns: a list of floats, with the iteration each was recorded at.
+
+    It is a list (``costs == [0.69, 0.31, ...]``, ``costs[-1]``, ``json.dumps(costs)``,
+    ``list(costs)`` for a plain copy) with two attributes: ``iterations``, the iteration
+    (full batch) or epoch (mini-batch) of each cost, e.g. [0, 1000, 2000, 3000, 4000, 4999] for
+    5000 iterations recorded every 1000 (the last one is always recorded), and ``unit``,
+    "iteration" or "epoch". ``viz.plot_costs(costs)`` draws each cost at its iteration. A slice
+    keeps the iterations of its costs; other list operations give plain lists.
+    """
+
+    iterations: list[int]
+    unit: str
+
+    def __init__(self, costs: Iterable[float] = (), iterations: Iterable[int] = (), unit: str = "iteration"):
+        super().__init__(costs)
+        self.iterations = [int(i) for i in iterations]
+        self.unit = unit
+        if len(self.iterations) != len(self):
+            raise ValueError(f"Costs: {len(self)} costs but {len(self.iterations)} iterations; give one iteration "
+                             "per cost")
+
+    @overload
+    def __getitem__(self, i: SupportsIndex) -> float: ...
+    @overload
+    def __getitem__(self, i: slice) -> Costs: ...
+    def __getitem__(self, i: SupportsIndex | slice) -> float | Costs:
+        if isinstance(i, slice):
+            return Costs(list.__getitem__(self, i), self.iterations[i], self.unit)
+        return list.__getitem__(self, i)
+
+    def copy(self) -> Costs:
+        """A copy that keeps the iterations (``list(costs)`` for a plain list)."""
+        return Costs(self, self.iterations, self.unit)
 
 
 def _check_model(model: Any, caller: str) -> Module:
@@ -75,6 +119,34 @@ def _resolve_optimizer(optimizer: Optimizer | None, model: Module, lr: float | N
     return optimizer
 
 
+def _check_optimizer_holds_model(opt: Optimizer, model: Module) -> None:
+    """Refuse an optimizer that would step none of the model's parameters (one built for another model): training
+    would run and change nothing. One that holds only some of them (a frozen part) is allowed."""
+    own = {id(p) for p in model.parameters()}
+    if not any(id(p) in own for p in opt.params):
+        name = type(opt).__name__
+        raise ValueError(f"fit: the optimizer holds none of the model's parameters ({name} was given "
+                         f"{len(opt.params)} other tensor{'s' if len(opt.params) != 1 else ''}, another model's?), "
+                         f"so training would change nothing; build it from this model: {name}(model.parameters(), "
+                         f"lr={opt.lr:g})")
+
+
+def _own_step(model: Module, loss: Any, optimizer: Optimizer | None) -> bool:
+    """Whether fit's step is made only of nn's own parts, which a jitted replay reproduces exactly: every module of
+    the model one of ``NN_MODULES`` (exact type, no method replaced on the instance), the loss a name in
+    ``nn.losses.LOSSES``, one of those functions, or a loss object of ``NN_LOSS_OBJECTS``, and the optimizer None
+    or one of ``NN_OPTIMIZERS``. Code of the user's may run Python that a replay skips (a counter, a switch)."""
+    for mod in model.modules():
+        if type(mod) not in NN_MODULES or any(name in vars(mod) for name in _MODULE_METHODS):
+            return False
+    own_loss = (isinstance(loss, str) or any(loss is fn for fn in LOSSES.values())
+                or type(loss) in NN_LOSS_OBJECTS)
+    if not own_loss:
+        return False
+    return optimizer is None or (type(optimizer) in NN_OPTIMIZERS
+                                 and not any(name in vars(optimizer) for name in _OPTIMIZER_METHODS))
+
+
 def _check_scheduler(scheduler: Any, optimizer: Optimizer | None) -> None:
     """A scheduler must drive the optimizer that fit steps, so that one must be passed as well."""
     if scheduler is None:
@@ -102,9 +174,11 @@ def fit(model: Module, X: Any, Y: Any = None, *, loss: str | Loss = "binary_cros
         print_cost: bool = True, progress: bool | None = None, record_every: int | None = None,
         scheduler: InverseTimeDecay | None = None, jit: bool | None = None,
         history: dict[str, Any] | None = None, on_divergence: str = "warn",
-        blas_threads: int | None = None) -> list[float]:
+        blas_threads: int | None = None) -> Costs:
     """Train ``model`` on X (n_x, m) and Y (n_y, m); returns the costs recorded every ``record_every`` iterations
-    and at the last iteration run.
+    (default: ``print_every``) and at the last iteration run, as a ``Costs`` list: a list of floats whose
+    ``.iterations`` holds the iteration (or epoch, with ``batch_size``) of each cost, e.g. [0, 1000, ..., 4000,
+    4999], which ``viz.plot_costs(costs)`` draws them at.
 
     ``fit(model, data)`` takes an ``nn.datasets`` Dataset instead (X and Y are its .X and .Y):
     the learning rate and ``num_iterations`` left out are then that data's defaults, the same as
@@ -126,16 +200,25 @@ def fit(model: Module, X: Any, Y: Any = None, *, loss: str | Loss = "binary_cros
     The learning rate: without ``optimizer`` fit steps ``SGD(model.parameters(), lr)``, and
     ``lr=None`` is the course's 0.0075 (``nn.defaults``; Adam and RMSprop take 0.001 there,
     0.00002 on the cat data). An ``optimizer`` (an ``nn.optim`` object) carries its own learning
-    rate, so ``lr`` must then be left out: giving both is refused rather than one ignored.
+    rate, so ``lr`` must then be left out: giving both is refused rather than one ignored. An
+    optimizer that holds none of the model's parameters (built for another model) is refused
+    with a ValueError before training; one holding only some of them steps those.
     ``lambd`` >= 0 adds the course's L2 term lambd / (2 m) sum ||W[l]||^2 (m of the batch).
     ``scheduler`` (an ``nn.optim.InverseTimeDecay`` on ``optimizer``) steps after every iteration
     or epoch, and each printed cost is followed by ``learning rate after epoch i: lr``.
 
     ``jit`` compiles the training step with ``tinygrad_nb.jit`` (the same results to rounding,
-    faster where per-op bookkeeping dominates). The default (None) uses it where it applies:
-    not with a Dropout in training mode (its masks are drawn outside the ops, so a replay could
-    not redraw them), and a step the jit cannot replay runs eagerly instead. ``jit=True`` insists
-    (a ``JitError`` says why it cannot), ``jit=False`` runs eagerly.
+    faster where per-op bookkeeping dominates). A replay runs only the recorded ops and
+    ``@side_effect`` calls, not your Python, so the default (None) compiles only a step that is
+    safe by construction, made entirely of nn's own parts: a model of nn's own layer classes
+    (``Sequential``, ``MLP``, ``Linear``, the activations, ``Identity``, ``Flatten``; exact
+    types, not subclasses), a loss from ``nn.losses.LOSSES`` (its name or the function) or an
+    ``MSELoss``, ``BCELoss``, ``BCEWithLogitsLoss`` or ``CrossEntropyLoss`` object, and no
+    optimizer or an ``nn.optim`` ``SGD``, ``RMSprop`` or ``Adam`` (exact types); and not with a
+    Dropout in training mode (its masks are drawn outside the ops). Anything else (a Module,
+    loss or optimizer of your own, whose Python a replay would skip) runs eagerly, as does a
+    step the jit cannot replay. ``jit=True`` compiles any step (you vouch for it; a ``JitError``
+    says why one cannot be), ``jit=False`` runs eagerly.
 
     ``on_divergence``: fit watches each cost (``nn.divergence``): a NaN or Inf cost, weights
     turned NaN, a binary cross-entropy stuck at its floor (outputs exactly 0 or 1), or a cost
@@ -179,6 +262,7 @@ def fit(model: Module, X: Any, Y: Any = None, *, loss: str | Loss = "binary_cros
     print_every = validate.positive_int("print_every", print_every)
     record_every = validate.positive_int("record_every", record_every, allow_none=True) or print_every
     opt = _resolve_optimizer(optimizer, model, lr)
+    _check_optimizer_holds_model(opt, model)
     _check_scheduler(scheduler, optimizer)
     on_divergence = validate.choice("on_divergence", on_divergence, ON_DIVERGENCE)
     progress = validate.optional_bool("progress", progress, f"a bar once a run lasts {DELAY:g} s")
@@ -186,6 +270,8 @@ def fit(model: Module, X: Any, Y: Any = None, *, loss: str | Loss = "binary_cros
     if history is not None and not isinstance(history, dict):
         raise TypeError(f"history must be a dict for fit to fill (or None), got {type(history).__name__}")
     jit = validate.optional_bool("jit", jit, "where it applies")
+    if jit is None and not _own_step(model, loss, optimizer):
+        jit = False  # code of the user's in the step: a replay would skip its Python
     floors = loss_fn is binary_cross_entropy and getattr(cost_fn, "reduction", "mean") == "mean"
     watch = None if on_divergence == "ignore" else Watch(
         x.shape[1] if floors and not lambd else None, _advice(opt, optimizer is not None),
@@ -202,7 +288,7 @@ def _train(model: Module, x: np.ndarray, y: np.ndarray, cost_fn: Loss, opt: Opti
            scheduler: InverseTimeDecay | None, watch: Watch | None, stop_on_divergence: bool,
            history: dict[str, Any] | None, *, num_iterations: int, batch_size: int | None, seed: int,
            lambd: float, print_every: int, record_every: int, progress: bool | None,
-           insist: bool | None) -> list[float]:
+           insist: bool | None) -> Costs:
     """fit's loop, its arguments checked; ``print_every=0`` prints nothing."""
     named = [(name, p) for name, p in model.named_parameters() if name.split(".")[-1].startswith("W")]
     weights = [p for _, p in named]
@@ -216,6 +302,7 @@ def _train(model: Module, x: np.ndarray, y: np.ndarray, cost_fn: Loss, opt: Opti
     word = "iteration" if batch_size is None else "epoch"
     model.train()
     costs: list[float] = []
+    recorded: list[int] = []  # the iteration (epoch) of each cost
     full_batch = [(Tensor(x, name="X"), y)]
 
     def step(xb: Tensor, yb: np.ndarray) -> Tensor:
@@ -254,6 +341,7 @@ def _train(model: Module, x: np.ndarray, y: np.ndarray, cost_fn: Loss, opt: Opti
             last = stop or i == num_iterations - 1
             if i % record_every == 0 or last:
                 costs.append(cost)
+                recorded.append(i)
                 if history is not None:
                     _record(history, i, cost, keys, weights)
             if print_every and (i % print_every == 0 or last):
@@ -266,7 +354,7 @@ def _train(model: Module, x: np.ndarray, y: np.ndarray, cost_fn: Loss, opt: Opti
                 break
     finally:
         bar.close()
-    return costs
+    return Costs(costs, recorded, word)
 
 
 def _record(history: dict[str, Any], i: int, cost: float, keys: list[str], weights: list[Tensor]) -> None:

@@ -66,7 +66,7 @@ def describe(t: Tensor) -> str:
 
 
 class Function:
-    """Base of every differentiable op; see the module docstring for the contract.
+    """Base of every op; see the module docstring for the contract.
 
     A subclass defines ``forward(self, *arrays, **attrs) -> np.ndarray`` and
     ``backward(self, g, out, *inputs) -> tuple`` (one gradient or None per input), side by side.
@@ -76,6 +76,7 @@ class Function:
 
     symbol: str | None = None  # infix symbol for error messages, e.g. "+"
     differentiable = True  # False: the result never carries a gradient (comparisons, argmax, detach)
+    value_shaped: tuple[str, ...] = ()  # attributes whose boolean arrays set the result's shape by their values
     parents: tuple[Tensor, ...] | None
     needs_input_grad: tuple[bool, ...]
     created_at: str  # the user's line, recorded under detect_anomaly

@@ -62,6 +62,12 @@ def arrays_at(value: Any, path: tuple[int, ...] = ()) -> list[tuple[tuple[int, .
     return []
 
 
+def _array_at(value: Any, path: tuple[int, ...]) -> Any:
+    for i in path:
+        value = value[i]
+    return value
+
+
 def _replace_at(value: Any, path: tuple[int, ...], new: Any) -> Any:
     if not path:
         return new
@@ -174,6 +180,11 @@ class Recorder:
         ins = [self.slot(t) for t in inputs]
         binds = tuple((k, path, self.array_slot[id(a)]) for k, v in sorted(attrs.items())
                       for path, a in arrays_at(v) if id(a) in self.array_slot)
+        for k, path, _ in binds:
+            if k in fn.value_shaped and _array_at(attrs[k], path).dtype == bool:
+                raise JitError(f"jit: {fn.op_name} with a boolean mask computed in the step, at {user_line()}: the "
+                               "result's shape depends on the values, which a replay cannot follow (as JAX refuses "
+                               "it). Use where(mask, x, 0) to keep the shape, or run this function without jit")
         needs = fn.needs_input_grad if out._ctx is fn else None
         node = RecordedOp(fn, attrs, ins, self._new_slot(out), needs, [t.data.shape for t in inputs], user_line(),
                           binds)

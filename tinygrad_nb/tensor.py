@@ -631,6 +631,7 @@ _UFUNCS: dict[Any, tuple[str, str]] = {
     np.power: ("__pow__", "__rpow__"), np.matmul: ("__matmul__", "__rmatmul__"),
     np.greater: ("__gt__", "__lt__"), np.less: ("__lt__", "__gt__"),
     np.greater_equal: ("__ge__", "__le__"), np.less_equal: ("__le__", "__ge__"),
+    np.equal: ("__eq__", "__eq__"), np.not_equal: ("__ne__", "__ne__"),
     np.negative: ("__neg__", "__neg__"), np.exp: ("exp", "exp"), np.log: ("log", "log"),
     np.sqrt: ("sqrt", "sqrt"), np.absolute: ("abs", "abs"), np.tanh: ("tanh", "tanh"),
     np.sin: ("sin", "sin"), np.cos: ("cos", "cos"),

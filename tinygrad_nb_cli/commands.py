@@ -23,7 +23,7 @@ from nn import optim
 from nn.defaults import Settings, default_settings, epochs_for, kind_for_data
 from nn.hdf5 import require_h5py
 from tinygrad_nb import Tensor
-from tinygrad_nb_cli.costs import cost_of_one_step, multiclass_cost
+from tinygrad_nb_cli.costs import cost_of_one_step
 from tinygrad_nb_cli.data import check_task, describe, load_data
 from tinygrad_nb_cli.outputs import staged_outputs, write_json_atomically
 from tinygrad_nb_cli.pictures import draw_quietly, run_pictures, save_html_quietly
@@ -58,7 +58,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     Settings not given come from ``nn.defaults`` for the dataset and the optimizer; the first line
     printed says which were used and which of them are defaults. The packages the outputs need
     (h5py for model.h5) are checked before training starts. A multiclass network ends in Linear and
-    is trained on log softmax of its logits Z[L] (``costs.multiclass_cost``); its predictions are
+    is trained on log softmax of its logits Z[L] (``nn.cross_entropy``, so fit compiles it); its predictions are
     the argmax of Z[L].
     """
     kind = kind_for_data(args.dataset)
@@ -79,7 +79,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         print(f"  defaults for {kind} with {args.optimizer} ({settings.source}): {', '.join(defaulted)}")
     start = time.perf_counter()
     history: dict = {}
-    costs = nn.fit(model, train.X, train.Y, loss=multiclass_cost if multiclass else "binary_cross_entropy",
+    costs = nn.fit(model, train.X, train.Y, loss="cross_entropy" if multiclass else "binary_cross_entropy",
                    optimizer=optimizer, num_iterations=settings.iterations, batch_size=args.batch_size,
                    seed=args.seed, print_every=args.print_every, history=history,
                    progress=not args.no_progress and sys.stderr.isatty())

@@ -9,8 +9,9 @@ A history is a dict (``costs.json`` as ``tinygrad-nb train`` writes it is one)::
      "grad_norms": {"dW1": [...], "dW2": [...]},  # optional: ||dW[l]|| (Frobenius) at the same iterations
      "learning_rate": 0.0075}                  # optional: shown in the cost chart's title
 
-or just the list (or 1-D array) of costs that ``nn.fit`` returns. Other keys are ignored. A cost or norm that is
-NaN, Inf (a diverging run) or None (not measured) is a gap in the curve.
+or just the costs that ``nn.fit`` returns: an ``nn.training.Costs`` list, whose ``.iterations`` say where each cost
+was recorded, or a plain list (or 1-D array) of costs, taken as recorded every ``record_every`` iterations. Other keys
+are ignored. A cost or norm that is NaN, Inf (a diverging run) or None (not measured) is a gap in the curve.
 """
 
 from __future__ import annotations
@@ -42,6 +43,18 @@ def _series(who: str, label: str, values: Any) -> list[float | None]:
     return out
 
 
+def as_history(costs: Mapping[str, Any] | Sequence[float] | np.ndarray) -> dict[str, Any]:
+    """``costs`` as a history dict: a dict as it is (copied), else {"costs": costs}, with "iterations" from the
+    costs' own ``.iterations`` where they carry them (the ``Costs`` that ``nn.fit`` returns)."""
+    if isinstance(costs, Mapping):
+        return dict(costs)
+    history: dict[str, Any] = {"costs": costs}
+    iterations = getattr(costs, "iterations", None)
+    if iterations is not None:
+        history["iterations"] = iterations
+    return history
+
+
 def history_data(history: Mapping[str, Any] | Sequence[float] | np.ndarray | None, *,
                  who: str = "history") -> dict[str, Any] | None:
     """The page's form of ``history`` (see the module docstring): iterations, costs, grad_norms, learning_rate.
@@ -52,7 +65,7 @@ def history_data(history: Mapping[str, Any] | Sequence[float] | np.ndarray | Non
     if history is None:
         return None
     if not isinstance(history, Mapping):
-        history = {"costs": history}
+        history = as_history(history)
     if "costs" not in history:
         raise ValueError(f"{who}: a dict needs 'costs' (a list of J values); got keys {sorted(history)}")
     costs = _series(who, "costs", history["costs"])

@@ -25,7 +25,7 @@ from nn.atomic import atomic_path
 from nn.module import Module
 from nn.reference import ClosedFormReport
 from nn.training import predict
-from viz.explorer_history import history_data
+from viz.explorer_history import as_history, history_data
 from viz.rendering import missing_extra
 
 if TYPE_CHECKING:
@@ -97,19 +97,21 @@ def plot_costs(costs: Sequence[float] | Mapping[str, Any], path: str | os.PathLi
     """The course's cost curve: J against the iteration it was recorded at, alpha in the title.
 
     Args:
-        costs: the costs ``nn.fit`` returns, or the history dict ``nn.fit(history=h)`` fills (its
-            "iterations", "record_every" and "learning_rate" are used when not given here).
+        costs: the costs ``nn.fit`` returns (they carry the iteration of each, ``costs.iterations``), a
+            plain list of costs, or the history dict ``nn.fit(history=h)`` fills (its "iterations",
+            "record_every" and "learning_rate" are used when not given here).
         path: write the figure there too (.png, .svg or .pdf, atomically); None writes nothing.
         learning_rate: alpha, for the title.
-        record_every: costs were recorded every this many iterations (default 100), used when no
-            ``iterations`` are known.
+        record_every: costs were recorded every this many iterations (default 100), used only when no
+            ``iterations`` are known (a plain list of costs).
         iterations: the iteration of each cost (one per cost, increasing): a run's recorded
-            iterations need not be evenly spaced (the last one, say).
+            iterations need not be evenly spaced (the last one, say). Given here, they win over the
+            costs' own.
 
     Returns the matplotlib Figure (Jupyter shows it inline).
     """
     _check_path("plot_costs", path)
-    history: dict[str, Any] = dict(costs) if isinstance(costs, Mapping) else {"costs": costs}
+    history = as_history(costs)
     given = {"iterations": iterations, "record_every": record_every, "learning_rate": learning_rate}
     history.update({key: value for key, value in given.items() if value is not None})  # explicit arguments win
     if history.get("iterations") is None and history.get("record_every") is None:
@@ -123,7 +125,8 @@ def plot_costs(costs: Sequence[float] | Mapping[str, Any], path: str | os.PathLi
     ax = fig.add_subplot()
     ax.plot(steps, values, color="#2563eb", linewidth=1.8, marker="o" if values.size <= 30 else None, markersize=3)
     ax.set_ylabel("cost J")
-    ax.set_xlabel("iteration")
+    unit = getattr(costs, "unit", None)  # fit's costs say whether they are per iteration or per epoch
+    ax.set_xlabel(unit if unit in ("iteration", "epoch") else "iteration")
     ax.set_title("Learning rate = " + (f"{alpha:g}" if alpha is not None else "?"))
     ax.grid(alpha=0.3)
     return _finish(fig, path)

@@ -45,6 +45,8 @@ class Expand(Function):
 class Getitem(Function):
     """x[index] (slices, integer or boolean arrays); the gradient is scattered back, repeats adding up."""
 
+    value_shaped = ("index",)  # a boolean index array picks as many entries as it holds True
+
     def forward(self, x, index):
         self.index, self.in_shape = index, x.shape
         return np.asarray(x[index])
