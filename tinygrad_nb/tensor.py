@@ -14,6 +14,7 @@ import numpy as np
 
 from tinygrad_nb import engine
 from tinygrad_nb import ops as _ops
+from tinygrad_nb.array_function import array_function as _array_function
 from tinygrad_nb.explain_mode import explain as explain_mode
 from tinygrad_nb.function import Function, GraphFreedError, InPlace, describe
 from tinygrad_nb.grad_errors import check_requires_grad, in_place_error
@@ -387,6 +388,8 @@ class Tensor:
             return getattr(inputs[0], names[0])(*inputs[1:])
         return getattr(inputs[1], names[1])(inputs[0])  # array <op> Tensor: the reflected operator
 
+    __array_function__ = _array_function  # np.dot(W, A), np.sum(t): the Tensor's ops, or a TypeError naming the fix
+
     # Comparisons give boolean tensors (masks, predictions) without a gradient; they are ops, so a jitted step
     # computes them afresh on every call. == and != are elementwise too, as in NumPy and PyTorch.
     def __lt__(self, other: Any) -> Tensor:
@@ -416,6 +419,14 @@ class Tensor:
         return _ops.NotEqual.apply(self, o)
 
     __hash__ = object.__hash__
+
+    def maximum(self, other: Any) -> Tensor:
+        """Elementwise max(self, other); at a tie each gets half the gradient (``np.maximum(t, 0)`` too)."""
+        return _ops.Maximum.apply(self, self._other(other))
+
+    def minimum(self, other: Any) -> Tensor:
+        """Elementwise min(self, other); at a tie each gets half the gradient."""
+        return _ops.Minimum.apply(self, self._other(other))
 
     # ----- PyTorch's spellings ------------------------------------------------------------------
     def pow(self, exponent: Any) -> Tensor:
@@ -632,6 +643,7 @@ _UFUNCS: dict[Any, tuple[str, str]] = {
     np.greater: ("__gt__", "__lt__"), np.less: ("__lt__", "__gt__"),
     np.greater_equal: ("__ge__", "__le__"), np.less_equal: ("__le__", "__ge__"),
     np.equal: ("__eq__", "__eq__"), np.not_equal: ("__ne__", "__ne__"),
+    np.maximum: ("maximum", "maximum"), np.minimum: ("minimum", "minimum"),
     np.negative: ("__neg__", "__neg__"), np.exp: ("exp", "exp"), np.log: ("log", "log"),
     np.sqrt: ("sqrt", "sqrt"), np.absolute: ("abs", "abs"), np.tanh: ("tanh", "tanh"),
     np.sin: ("sin", "sin"), np.cos: ("cos", "cos"),
