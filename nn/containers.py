@@ -4,11 +4,16 @@ The Linear layers are numbered 1..L in order. Their parameters are named W1, b1,
 WL, bL (so ``state_dict()`` is the course's ``parameters`` dict) and their outputs
 Z1, ..., ZL; the activation after Linear l names its output A{l}. A layer used twice is
 one layer (its W{l}, b{l} listed and stepped once) whose two outputs get two numbers.
+
+The numbers are computed from the structure of the network asked, every time it is asked
+(``state_dict``, ``forward``, ``summary``, ``config``), and never stored on a layer: a
+Sequential nested in two networks is numbered by each as that network runs it, and on its
+own from 1, so building one network never renames another.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -16,7 +21,7 @@ import numpy as np
 from nn import init as initialisers
 from nn import validate
 from nn.layers import Activation, Dropout, Flatten, Linear, activation, as_input
-from nn.module import Module
+from nn.module import Module, Numbering
 from nn.summary import Row, output_cell
 from nn.task import Task, output_of_layer
 from tinygrad_nb import Tensor
@@ -28,9 +33,9 @@ class Sequential(Module):
     A module may appear twice (``Sequential(lin, Tanh(), lin, Sigmoid())``): it is one layer
     with one set of parameters, named after its first use (W1, b1), stepped once per update.
     The outputs are numbered by application, so that example computes Z1, A1, Z2, A2.
+    A nested Sequential's layers are numbered on from the layers before it, as the network
+    asked runs them; the nested Sequential asked on its own numbers them from 1.
     """
-
-    _plan: list[tuple[Module, str | None]]
 
     def __init__(self, *modules: Module):
         super().__init__()
@@ -41,20 +46,10 @@ class Sequential(Module):
                 raise TypeError(f"Sequential: item {i} must be a Module, got {type(m).__name__}")
             setattr(self, str(i), m)
         self.layers: list[Module] = list(modules)
-        self._number_layers()
+        self._check_chain()
 
-    def _number_layers(self) -> None:
-        for l, lin in enumerate(self.linears(), start=1):
-            lin.set_index(l)
-        plan: list[tuple[Module, str | None]] = []  # (module, name of its output)
-        l = 0  # how many Linear layers have run: the l-th outputs Z{l}, the activation after it A{l}
-        for m in self.layers:
-            l += len(_linears_run_by(m))
-            if isinstance(m, Linear):
-                plan.append((m, f"Z{l}"))
-            else:
-                plan.append((m, f"A{l}" if isinstance(m, Activation) and l else None))
-        object.__setattr__(self, "_plan", plan)
+    def _check_chain(self) -> None:
+        """ValueError when a Linear's n_in is not the n_out of the Linear run before it."""
         applied = self._applied_linears()
         for l in range(1, len(applied)):
             n_out, n_in = applied[l - 1].n_out, applied[l].n_in
@@ -79,6 +74,13 @@ class Sequential(Module):
             distinct.setdefault(id(lin), lin)
         return list(distinct.values())
 
+    def numbering(self) -> dict[int, int]:
+        """This network's layer numbers, ``{id(linear): l}``: the l-th distinct Linear it runs owns W{l}, b{l}.
+
+        Computed from the network's structure each time it is called, never stored on the layers.
+        """
+        return {id(lin): l for l, lin in enumerate(self.linears(), start=1)}
+
     @property
     def layer_dims(self) -> list[int]:
         """[n[0], n[1], ..., n[L]], as the course's ``layers_dims`` (a shared layer counts each time it runs)."""
@@ -89,14 +91,40 @@ class Sequential(Module):
         # Linear layers carry course names (W1, b1, ...), unique in the network: no "0." prefix.
         return "" if isinstance(child, (Linear, Sequential)) else f"{child_name}."
 
+    def _reachable_parameters(self, numbering: Numbering | None = None) -> Iterator[tuple[str, Tensor]]:
+        # The outermost Sequential asked numbers every layer it runs; a nested one takes those numbers.
+        yield from super()._reachable_parameters(self.numbering() if numbering is None else numbering)
+
+    def _repr_with(self, numbering: Numbering | None) -> str:
+        return super()._repr_with(self.numbering() if numbering is None else numbering)
+
     def forward(self, X: Any) -> Tensor:
         A = X if isinstance(X, Tensor) else as_input(X, "X")
-        for m, output_name in self._plan:
+        numbering = self.numbering()
+        for lin in self.linears():  # the graph's labels: W{l}, b{l} as this network numbers the layer
+            lin.label_parameters(numbering[id(lin)])
+        return self._run(A, 0)[0]
+
+    def _run(self, A: Tensor, l: int) -> tuple[Tensor, int]:
+        """Run the layers on A, ``l`` Linear layers having run before; returns the output and the new count.
+
+        The l-th Linear to run outputs Z{l}, the activation after it A{l}; a nested Sequential
+        (not a subclass with its own forward) carries on the count.
+        """
+        for m in self.layers:
+            if isinstance(m, Sequential) and type(m).forward is Sequential.forward:
+                A, l = m._run(A, l)
+                continue
+            if isinstance(m, Linear):
+                l += 1
+                A = m.apply_as(A, l)
+                continue
             out = m.forward(A)
-            if output_name and out is not A:  # Identity returns its input: that tensor keeps its name Z{l}
-                out.name = output_name
+            l += len(_linears_run_by(m))
+            if isinstance(m, Activation) and l and out is not A:  # Identity returns its input: it keeps Z{l}
+                out.name = f"A{l}"
             A = out
-        return A
+        return A, l
 
     def fit_task(self, task: Task | None) -> Task | None:
         """``task`` checked against n[L] and the last layer, with ``output`` filled in from that layer.
@@ -130,11 +158,13 @@ class Sequential(Module):
         dims = self.layer_dims
         n: int | None = dims[0] if dims else None
         l, name = 0, "X"
+        numbering = self.numbering()
         for m in _leaves(self):
             if isinstance(m, Linear):
-                l, n, name = l + 1, m.n_out, f"Z{l + 1}"
-                _, kind, parameters, count, _ = m.summary_rows()[0]  # numbered here: a shared layer runs twice
-                rows.append((str(l), kind, parameters, "shared" if id(m) in counted else count, output_cell(name, n)))
+                l, n, name = l + 1, m.n_out, f"Z{l + 1}"  # numbered here: a shared layer runs twice
+                parameters = m.describe_parameters(numbering[id(m)])
+                count = "shared" if id(m) in counted else f"{m.count_parameters():,}"
+                rows.append((str(l), "Linear", parameters, count, output_cell(name, n)))
                 counted.add(id(m))
                 continue
             if isinstance(m, Activation) and l and m.kind != "identity":
@@ -150,17 +180,54 @@ class Sequential(Module):
         return rows
 
     def config(self) -> dict[str, Any]:
-        """{"type": "Sequential", "layers": [...]}; a module used again is {"type": "Shared", "layer": i},
-        i being the position of its first use."""
-        first: dict[int, int] = {}
-        layers = []
+        """{"type": "Sequential", "layers": [...]}, which ``nn.load`` rebuilds.
+
+        A module used again is {"type": "Shared", "layer": i}, i being the position of its first
+        use in the same list, or {"type": "Shared", "path": [i, j, ...]} when it was first used
+        elsewhere in the network (``layers[i].layers[j]...`` of the network saved). A subclass
+        with its own forward is saved under its class name, which only ``load(..., model=)`` reads.
+        Raises ValueError for sharing a file cannot describe (a layer of a nested MLP used elsewhere).
+        """
+        return self._config_at((), {})
+
+    def _config_at(self, path: tuple[int, ...], first: dict[int, tuple[int, ...]]) -> dict[str, Any]:
+        """``config()`` of this Sequential at ``path`` in the network saved; ``first`` maps the id of each module
+        met so far to the path of its first use, and modules inside a nested MLP to () (not addressable)."""
+        kind = "Sequential" if type(self).forward is Sequential.forward else type(self).__name__
+        layers: list[dict[str, Any]] = []
         for i, m in enumerate(self.layers):
+            here = (*path, i)
             if id(m) in first:
-                layers.append({"type": "Shared", "layer": first[id(m)]})
-            else:
-                first[id(m)] = i
+                layers.append(_shared_config(first[id(m)], path, here))
+                continue
+            first[id(m)] = here
+            if isinstance(m, MLP):
+                for j, sub in enumerate(m.layers):
+                    if id(sub) in first:
+                        raise ValueError(f"save: layer {_path_text(here)}.{j} ({type(sub).__name__}) of a nested MLP "
+                                         f"is also used at {_path_text(first[id(sub)])}; a model file cannot describe "
+                                         "that: build the network from nn.Sequential")
+                    first[id(sub)] = ()
                 layers.append(m.config())
-        return {"type": "Sequential", "layers": layers}
+            elif isinstance(m, Sequential):
+                layers.append(m._config_at(here, first))
+            else:
+                layers.append(m.config())
+        return {"type": kind, "layers": layers}
+
+
+def _shared_config(first: tuple[int, ...], path: tuple[int, ...], here: tuple[int, ...]) -> dict[str, Any]:
+    """The config of a module at ``here`` that was first used at ``first`` (``path`` is the list holding ``here``)."""
+    if not first:
+        raise ValueError(f"save: layer {_path_text(here)} is a layer of a nested MLP used again; a model file cannot "
+                         "describe that: build the network from nn.Sequential")
+    if first[:-1] == path:
+        return {"type": "Shared", "layer": first[-1]}
+    return {"type": "Shared", "path": list(first)}
+
+
+def _path_text(path: tuple[int, ...]) -> str:
+    return ".".join(map(str, path))
 
 
 class MLP(Sequential):
@@ -186,7 +253,7 @@ class MLP(Sequential):
         r = initialisers.as_rng(rng)
         modules: list[Module] = []
         for l in range(1, len(dims)):
-            modules.append(Linear(dims[l - 1], dims[l], init=init, rng=r))
+            modules.append(Linear(dims[l - 1], dims[l], init=init, rng=r, index=l))  # its number alone too
             last = l == len(dims) - 1
             modules.append(activation(output if last else hidden, slope))
             if keep_prob < 1.0 and not last:
@@ -196,7 +263,9 @@ class MLP(Sequential):
         self.task = task
 
     def config(self) -> dict[str, Any]:
-        return {"type": "MLP", "layer_dims": self.layer_dims, "hidden": self.hidden, "output": self.output,
+        """{"type": "MLP", "layer_dims": [...], ...}; a subclass with its own forward is saved under its class name."""
+        kind = "MLP" if type(self).forward is Sequential.forward else type(self).__name__
+        return {"type": kind, "layer_dims": self.layer_dims, "hidden": self.hidden, "output": self.output,
                 "slope": self.slope, "keep_prob": self.keep_prob}
 
     def _arguments(self) -> str:
@@ -209,8 +278,8 @@ class MLP(Sequential):
     def __repr__(self) -> str:
         task = "" if self.task is None else f", task={self.task!r}"
         return (f"MLP({self._arguments()}, params={self.count_parameters()}{task})\n"
-                + "\n".join(f"  layer {lin.index}: {lin.W.name} {lin.W.shape}, {lin.b.name} {lin.b.shape}, "
-                            f"params={lin.count_parameters()}" for lin in self.linears()))
+                + "\n".join(f"  layer {l}: {lin.describe_parameters(l)}, params={lin.count_parameters()}"
+                            for l, lin in enumerate(self.linears(), start=1)))
 
 
 def _linears_run_by(m: Module) -> list[Linear]:

@@ -1,7 +1,8 @@
 """``export_onnx``: a Sequential or MLP as an ONNX model, for ONNX Runtime and other consumers.
 
 The graph is named in the course's notation: the input X, the weights W1, b1, ... as
-initializers, the tensors Z1, A1, ..., and the output A{L}. Two layouts:
+initializers (the names ``model.state_dict()`` gives them: the distinct Linear layers in the
+order the model first runs them), the tensors Z1, A1, ..., and the output A{L}. Two layouts:
 
 - ``layout="batch_first"`` (the default: what ONNX consumers expect): X is (m, n_x), one
   example per ROW, and A{L} is (m, n[L]). Each layer is ``Gemm(A, W, b, transB=1)``, so W[l]
@@ -106,6 +107,7 @@ class _Graph:
         self.initializers: dict[str, Any] = {}
         self.current: Ref = "X"  # the tensor the next layer reads
         self.l = 0  # how many Linear layers have run
+        self.numbers: dict[int, int] = {}  # id of each distinct Linear -> l, in order of first use: W{l}, b{l}
         self.n = 0  # n[l]: the rows (course) or columns (batch_first) of the current tensor
 
     def shape(self, n: int) -> list[int | str]:
@@ -127,7 +129,8 @@ class _Graph:
     def _linear(self, lin: Linear) -> None:
         self.l += 1
         self.n = lin.n_out
-        W, b = f"W{lin.index}", f"b{lin.index}"
+        number = self.numbers.setdefault(id(lin), len(self.numbers) + 1)  # the model's numbering, as state_dict's
+        W, b = f"W{number}", f"b{number}"
         self._initializer(W, lin.W.data)
         if self.layout == "batch_first":
             self._initializer(b, lin.b.data.reshape(-1))

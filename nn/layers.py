@@ -13,7 +13,7 @@ import numpy as np
 
 from nn import init as initialisers
 from nn import validate
-from nn.module import Module
+from nn.module import Module, Numbering
 from nn.summary import Row, output_cell
 from tinygrad_nb import ShapeError, Tensor, linear
 
@@ -30,16 +30,22 @@ def as_input(A: Any, name: str = "X") -> Tensor:
 class Linear(Module):
     """Z[l] = W[l] A[l-1] + b[l], with W[l] of shape (n_out, n_in) and b[l] of shape (n_out, 1).
 
+    Inside a Sequential or MLP the layer is named by the network asked: ``model.state_dict()``
+    calls it W{l}, b{l} and its output Z{l} for the l at which that network runs it, so a layer
+    (or a Sequential) that is part of two networks is numbered by each as its own. Nothing a
+    network computes is stored on the layer.
+
     Args:
         n_in: n[l-1], the rows of the input A[l-1] (n[l-1], m).
         n_out: n[l], the units of this layer.
         init: an initialiser name from ``nn.init`` or a callable ``f(shape, rng)``; b starts at zero.
         rng: an int seed, a RandomState or a Generator (the course: ``RandomState(1)``).
-        index: the layer number l; a Sequential sets it, naming W{l}, b{l}, Z{l}.
+        index: the number l the layer has on its own (``MLP`` gives its layers theirs): used alone,
+            it names its parameters W{l}, b{l} and its output Z{l}; None names them W, b and Z.
+            A network numbers the layer itself, whatever ``index`` is.
     """
 
     index: int | None
-    _output_name: str
 
     def __init__(self, n_in: int, n_out: int, init: str | Callable[..., np.ndarray] = "deep",
                  rng: initialisers.RNG = None, index: int | None = None):
@@ -54,26 +60,41 @@ class Linear(Module):
         self.set_index(index)
 
     def set_index(self, index: int | None) -> None:
-        """Number this layer l (1..L): its parameters become W{l}, b{l} and its output Z{l}."""
+        """Give the layer the number l it has on its own (see ``index``): W{l}, b{l}, Z{l} when used alone."""
         index = validate.positive_int("Linear: index", index, allow_none=True)
         object.__setattr__(self, "index", index)
-        suffix = "" if index is None else str(index)
+        self.label_parameters(index)
+
+    def label_parameters(self, l: int | None) -> None:
+        """Set the display names of the tensors W and b (the labels a graph shows) to W{l} and b{l}.
+
+        A Sequential calls this with its own number for the layer each time it runs it, so the
+        graph of a forward pass reads as the network that ran it numbers it. The labels are
+        only for display: parameter names (``state_dict``, files, exports) never come from them.
+        """
+        suffix = "" if l is None else str(l)
         self.W.name, self.b.name = f"W{suffix}", f"b{suffix}"
-        object.__setattr__(self, "_output_name", f"Z{suffix}")
 
     def forward(self, A_prev: Any) -> Tensor:
-        A_prev = A_prev if isinstance(A_prev, Tensor) else as_input(A_prev, self._input_name())
+        return self.apply_as(A_prev, self.index)
+
+    def apply_as(self, A_prev: Any, l: int | None) -> Tensor:
+        """Z{l} = W A_prev + b: the forward pass of this layer run as layer ``l`` of a network (None: on its own).
+
+        ``l`` names the output Z{l} and the input A{l-1} in a shape error; nothing is stored.
+        """
+        A_prev = A_prev if isinstance(A_prev, Tensor) else as_input(A_prev, _input_name(l))
         try:
             Z = linear(self.W, A_prev, self.b)  # the op checks the shapes once
         except ShapeError as e:  # ... and the layer says it in course notation
-            raise ValueError(self._shape_message(A_prev.shape)) from e
-        Z.name = self._output_name
+            raise ValueError(self._shape_message(A_prev.shape, l)) from e
+        Z.name = "Z" if l is None else f"Z{l}"
         return Z
 
-    def _shape_message(self, shape: tuple[int, ...]) -> str:
-        """Why an input of ``shape`` does not fit, in course notation; a transposed input is named as such."""
-        label = "Linear" if self.index is None else f"Linear {self.index}"
-        name = self._input_name()
+    def _shape_message(self, shape: tuple[int, ...], l: int | None) -> str:
+        """Why an input of ``shape`` does not fit layer ``l``, in course notation; a transposed input is named."""
+        label = "Linear" if l is None else f"Linear {l}"
+        name = _input_name(l)
         message = (f"{label} expects {name} with {self.n_in} rows, got {shape} "
                    "(course layout: (n[l-1], m), one example per column)")
         if len(shape) == 2 and shape[1] == self.n_in and shape[0] != self.n_in:
@@ -81,26 +102,51 @@ class Linear(Module):
                         f"features, and {name}.T is ({self.n_in}, {shape[0]})")
         return message
 
-    def _input_name(self) -> str:
-        return "X" if self.index is None or self.index == 1 else f"A{self.index - 1}"
+    def _number_in(self, numbering: Numbering | None) -> int | None:
+        """This layer's number in ``numbering`` (the network asking), or its own ``index`` when used alone."""
+        if numbering is not None and id(self) in numbering:
+            return numbering[id(self)]
+        return self.index
 
-    def _reachable_parameters(self) -> Iterator[tuple[str, Tensor]]:
-        suffix = "" if self.index is None else str(self.index)
-        yield f"W{suffix}", self.W
-        yield f"b{suffix}", self.b
+    def _reachable_parameters(self, numbering: Numbering | None = None) -> Iterator[tuple[str, Tensor]]:
+        names = parameter_names(self._number_in(numbering))
+        yield names[0], self.W
+        yield names[1], self.b
 
     def summary_rows(self) -> list[Row]:
         """One row: layer l, W[l] and b[l] with their shapes, n[l] n[l-1] + n[l] parameters, Z[l] (n[l], m)."""
-        return [("" if self.index is None else str(self.index), "Linear",
-                 f"{self.W.name} {self.W.shape}, {self.b.name} {self.b.shape}", f"{self.count_parameters():,}",
-                 output_cell(self._output_name, self.n_out))]
+        l = self.index
+        return [("" if l is None else str(l), "Linear", self.describe_parameters(l), f"{self.count_parameters():,}",
+                 output_cell("Z" if l is None else f"Z{l}", self.n_out))]
+
+    def describe_parameters(self, l: int | None) -> str:
+        """``W1 (4, 2), b1 (4, 1)``: the parameters as layer ``l`` (None: unnumbered) with their shapes."""
+        W, b = parameter_names(l)
+        return f"{W} {self.W.shape}, {b} {self.b.shape}"
 
     def config(self) -> dict[str, Any]:
-        return {"type": "Linear", "n_in": self.n_in, "n_out": self.n_out}
+        config: dict[str, Any] = {"type": "Linear", "n_in": self.n_in, "n_out": self.n_out}
+        if self.index is not None:  # it names the parameters of a Linear saved on its own
+            config["index"] = self.index
+        return config
 
     def extra_repr(self) -> str:
-        names = f"{self.W.name} {self.W.shape}, {self.b.name} {self.b.shape}"
-        return f"n_in={self.n_in}, n_out={self.n_out}: {names}"
+        return f"n_in={self.n_in}, n_out={self.n_out}: {self.describe_parameters(self.index)}"
+
+    def _repr_with(self, numbering: Numbering | None) -> str:
+        inner = f"n_in={self.n_in}, n_out={self.n_out}: {self.describe_parameters(self._number_in(numbering))}"
+        return f"Linear({inner}, params={self.count_parameters()})"
+
+
+def parameter_names(l: int | None) -> tuple[str, str]:
+    """("W{l}", "b{l}"), or ("W", "b") for an unnumbered layer."""
+    suffix = "" if l is None else str(l)
+    return f"W{suffix}", f"b{suffix}"
+
+
+def _input_name(l: int | None) -> str:
+    """The course's name for the input of layer l: X for the first (or an unnumbered) layer, else A{l-1}."""
+    return "X" if l is None or l == 1 else f"A{l - 1}"
 
 
 class Activation(Module):

@@ -16,7 +16,10 @@ import numpy as np
 
 from nn.summary import Row, Summary, format_summary, parameter_rows
 from nn.task import Task
-from tinygrad_nb import Tensor, side_effect
+from tinygrad_nb import Tensor, side_effect, state_changed
+
+Numbering = Mapping[int, int]
+"""The layer numbers of a network: ``id(linear) -> l`` for each distinct Linear layer, W{l} and b{l} its names."""
 
 
 def Parameter(data: Any, name: str | None = None) -> Tensor:
@@ -58,6 +61,7 @@ class Module:
     def __setattr__(self, name: str, value: Any) -> None:
         if "_parameters" not in self.__dict__:
             raise RuntimeError(f"{type(self).__name__}.__init__ must call super().__init__() before setting {name}")
+        state_changed(f"{type(self).__name__}.{name}")  # a jitted step that read the old value records again
         self._parameters.pop(name, None)
         self._modules.pop(name, None)
         if isinstance(value, Tensor) and value.requires_grad:
@@ -80,6 +84,7 @@ class Module:
         """Switch this module and its children to training mode (dropout on). Returns self."""
         if not isinstance(mode, bool):
             raise TypeError(f"train: mode must be True or False, got {mode!r}")
+        state_changed(f"{type(self).__name__}.training")
         for m in self.modules():
             object.__setattr__(m, "training", mode)
         return self
@@ -104,20 +109,35 @@ class Module:
         """(name, parameter) pairs, each parameter once under its first name.
 
         In a Sequential or MLP the names are the course's W1, b1, ..., WL, bL; elsewhere
-        a child's parameters are prefixed by its attribute name (``encoder.W``).
-        """
-        seen: set[int] = set()
-        for name, p in self._reachable_parameters():
-            if id(p) not in seen:
-                seen.add(id(p))
-                yield name, p
+        a child's parameters are prefixed by its attribute name (``encoder.W``). The names
+        are computed from the structure of the module asked, each time: a layer that is also
+        part of another model is numbered here as this model runs it.
 
-    def _reachable_parameters(self) -> Iterator[tuple[str, Tensor]]:
-        """Every (name, parameter) pair on every path, repeats included: ``named_parameters`` drops them."""
+        Raises ValueError when two different parameters would get the same name (a
+        ``state_dict`` would silently keep only one of them).
+        """
+        seen: dict[int, str] = {}
+        owner: dict[str, int] = {}
+        for name, p in self._reachable_parameters():
+            if id(p) in seen:
+                continue
+            if name in owner:
+                raise ValueError(f"{type(self).__name__}: two different parameters are both named {name!r}; "
+                                 "give the modules distinct attribute names")
+            seen[id(p)], owner[name] = name, id(p)
+            yield name, p
+
+    def _reachable_parameters(self, numbering: Numbering | None = None) -> Iterator[tuple[str, Tensor]]:
+        """Every (name, parameter) pair on every path, repeats included: ``named_parameters`` drops them.
+
+        ``numbering`` is the layer numbers (``id(linear) -> l``) of the network being asked, handed down
+        by the outermost Sequential so that a nested one names its layers as that network counts them;
+        None when no Sequential above this module numbers them.
+        """
         yield from self._parameters.items()
         for child_name, child in self._modules.items():
             prefix = self._child_prefix(child_name, child)
-            for name, p in child._reachable_parameters():
+            for name, p in child._reachable_parameters(numbering):
                 yield prefix + name, p
 
     def _child_prefix(self, child_name: str, child: Module) -> str:
@@ -240,13 +260,18 @@ class Module:
         return parameter_rows(list(self.named_parameters()))
 
     def __repr__(self) -> str:
+        return self._repr_with(None)
+
+    def _repr_with(self, numbering: Numbering | None) -> str:
+        """The repr, its Linear layers named by ``numbering`` (see ``_reachable_parameters``) when given."""
         n = self.count_parameters()
         if not self._modules:
             inner = self.extra_repr()
             if n:
                 inner += f"{', ' if inner else ''}params={n}"
             return f"{type(self).__name__}({inner})"
-        lines = [f"  ({name}): {repr(m).replace(chr(10), chr(10) + '  ')}" for name, m in self._modules.items()]
+        lines = [f"  ({name}): {m._repr_with(numbering).replace(chr(10), chr(10) + '  ')}"
+                 for name, m in self._modules.items()]
         return f"{type(self).__name__}(  # params={n}\n" + "\n".join(lines) + "\n)"
 
 
@@ -259,5 +284,6 @@ def eval_mode(module: Module) -> Iterator[Module]:
     try:
         yield module
     finally:
+        state_changed(f"{type(module).__name__}.training")
         for m, mode in modes:
             object.__setattr__(m, "training", mode)

@@ -29,6 +29,7 @@ import json
 import os
 import re
 import reprlib
+from collections.abc import Container
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +49,7 @@ from nn.hdf5 import (
     verify_seal,
     write_seal,
 )
-from nn.layers import ACTIVATIONS, Dropout, Flatten, LeakyReLU, Linear, Softmax
+from nn.layers import ACTIVATIONS, Dropout, Flatten, LeakyReLU, Linear, Softmax, parameter_names
 from nn.module import Module
 from nn.task import Task
 
@@ -79,6 +80,11 @@ def save(model: Module, path: str | os.PathLike) -> Path:
     bad = [name for name, _ in params if not name or "/" in name]
     if bad:
         raise ValueError(f"save: parameter names {bad} cannot be HDF5 dataset names (empty or containing '/')")
+    expected, _, _ = _expected_shapes(json.loads(architecture), "save")
+    found = {name: tuple(data.shape) for name, data in params}
+    if expected is not None and expected != found:  # nn.load would refuse the file it is about to write
+        raise ValueError(f"save: the model's parameters {_shapes_text(found)} are not the ones its architecture "
+                         f"describes {_shapes_text(expected)}, so nn.load could not rebuild it; nothing was written")
     userblock = userblock_size(len(params))
     with atomic_path(path, who="save") as tmp:
         with h5py.File(tmp, "w", userblock_size=userblock) as f:
@@ -91,6 +97,10 @@ def save(model: Module, path: str | os.PathLike) -> Path:
                 f.require_group(_group_of(name)).create_dataset(name, data=data)
         write_seal(tmp, userblock)
     return Path(path)
+
+
+def _shapes_text(shapes: dict[str, tuple[int, ...]]) -> str:
+    return "{" + ", ".join(f"{name} {shape}" for name, shape in shapes.items()) + "}"
 
 
 def read_file(path: str | os.PathLike) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
@@ -125,13 +135,13 @@ def _read_open(f: Any, path: Path, buildable: bool,
     task = _task(f, path)
     datasets = _parameter_datasets(f, path)
     check_fits(sum(declared_nbytes(ds, f"load: {path}: {name}") for name, ds in datasets.items()), f, "load")
-    expected, unknown = _expected_shapes(architecture, f"load: {path}")
+    expected, unknown, n_L = _expected_shapes(architecture, f"load: {path}")
     if expected is None and buildable:
         raise BadFileError(f"load: unknown module type {unknown!r} in the stored architecture of {path} "
                            "(pass model= to load its parameters into your own module)")
     if expected is not None:
         _check_against_architecture(expected, {name: ds.shape for name, ds in datasets.items()}, path)
-        _check_task_fits(task, expected, path)
+        _check_task_fits(task, n_L, path)
     params = {}
     for name, ds in datasets.items():
         array = read_array(ds, f"load: {path}: {name}")
@@ -149,12 +159,11 @@ def _task(f: Any, path: Path) -> Task | None:
         raise BadFileError(f"load: {path}: the stored task is invalid: {str(e).removeprefix('Task: ')}") from None
 
 
-def _check_task_fits(task: Task | None, expected: dict[str, tuple[int, ...]], path: Path) -> None:
+def _check_task_fits(task: Task | None, n_L: int | None, path: Path) -> None:
     """BadFileError when the stored task needs another number of output units than the architecture's n[L]."""
-    last = expected.get("W") or expected.get(f"W{sum(name.startswith('W') for name in expected)}")
-    if task is not None and last is not None and last[0] != task.n_y:
+    if task is not None and n_L is not None and n_L != task.n_y:
         raise BadFileError(f"load: {path}: the stored task is {task.describe()}, which needs n[L] = {task.n_y} "
-                           f"output units, but the stored architecture has n[L] = {last[0]}")
+                           f"output units, but the stored architecture has n[L] = {n_L}")
 
 
 def _scalar_attr(obj: Any, name: str, path: Path) -> Any:
@@ -234,55 +243,118 @@ def _parameter_datasets(f: Any, path: Path) -> dict[str, Any]:
     return datasets
 
 
-def _expected_shapes(config: Any, who: str) -> tuple[dict[str, tuple[int, ...]] | None, str | None]:
-    """({name: shape} of the parameters ``build(config)`` would create, computed without building it, None).
+def _expected_shapes(config: Any, who: str) -> tuple[dict[str, tuple[int, ...]] | None, str | None, int | None]:
+    """({name: shape} of the parameters ``build(config)`` would create, computed without building it, None, n[L]).
 
-    (None, the type) when the architecture holds a module type that ``build`` does not know
+    (None, the type, None) when the architecture holds a module type that ``build`` does not know
     (only a model passed to ``load`` can say what it needs). BadFileError for an invalid one.
+    n[L] is the output units of the last Linear the network runs (None when it runs none).
     """
-    linears: list[tuple[int, int]] = []
+    walk = _ArchitectureWalk()
     try:
-        unknown = _collect_linears(config, linears)
+        unknown = walk.module(config, ())
     except (KeyError, TypeError, ValueError) as e:
         raise BadFileError(f"{who}: the stored architecture is invalid ({e}): {reprlib.repr(config)}") from None
     if unknown is not None:
-        return None, unknown
+        return None, unknown, None
+    n_L = walk.applied[-1][1] if walk.applied else None
     if config["type"] == "Linear":
-        (n_in, n_out), = linears
-        return {"W": (n_out, n_in), "b": (n_out, 1)}, None
+        (n_in, n_out), = walk.distinct
+        W, b = parameter_names(config.get("index"))
+        return {W: (n_out, n_in), b: (n_out, 1)}, None, n_L
     shapes: dict[str, tuple[int, ...]] = {}
-    for l, (n_in, n_out) in enumerate(linears, start=1):
+    for l, (n_in, n_out) in enumerate(walk.distinct, start=1):
         shapes[f"W{l}"], shapes[f"b{l}"] = (n_out, n_in), (n_out, 1)
-    return shapes, None
+    return shapes, None, n_L
 
 
-# Keep in step with ``build``: the module types that hold parameters, in the order a Sequential numbers them.
-def _collect_linears(config: Any, out: list[tuple[int, int]]) -> str | None:
-    """Append (n_in, n_out) of each Linear in ``config`` in order; returns the first unknown module type, if any."""
-    if not isinstance(config, dict) or not isinstance(config.get("type"), str):
-        raise TypeError("each module must be a JSON object with a string 'type'")
-    kind = config["type"]
-    if kind == "MLP":
-        dims = config["layer_dims"]
-        if not isinstance(dims, list) or len(dims) < 2:
-            raise ValueError(f"layer_dims must be a list of at least 2 sizes, got {reprlib.repr(dims)}")
-        dims = [_positive_int(n, f"layer_dims[{l}]") for l, n in enumerate(dims)]
-        out.extend(zip(dims[:-1], dims[1:]))
-        return None
-    if kind == "Linear":
-        out.append((_positive_int(config["n_in"], "n_in"), _positive_int(config["n_out"], "n_out")))
-        return None
-    if kind == "Sequential":
-        layers = config["layers"]
-        if not isinstance(layers, list):
-            raise TypeError(f"layers must be a list, got {type(layers).__name__}")
-        for layer in layers:
-            unknown = _collect_linears(layer, out)
-            if unknown is not None:
-                return unknown
-        return None
-    known = {"LeakyReLU", "Softmax", "Dropout", "Flatten"} | {cls.__name__ for cls in ACTIVATIONS.values()}
-    return None if kind in known else kind
+# Keep in step with ``build`` and ``Sequential.config``: the module types that hold parameters, in the order a
+# Sequential numbers them (the distinct Linear layers in order of first use), and how "Shared" entries refer back.
+class _ArchitectureWalk:
+    """The Linear layers of a stored architecture, read without building it.
+
+    ``distinct``: (n_in, n_out) of each distinct Linear in order of first use (W1, W2, ...);
+    ``applied``: the same for every Linear in the order the forward pass runs them;
+    ``runs``: for each path of a Sequential's entry, the (n_in, n_out) its module runs, for "Shared" entries.
+    """
+
+    def __init__(self) -> None:
+        self.distinct: list[tuple[int, int]] = []
+        self.applied: list[tuple[int, int]] = []
+        self.runs: dict[tuple[int, ...], list[tuple[int, int]]] = {}
+
+    def module(self, config: Any, path: tuple[int, ...]) -> str | None:
+        """Record the Linear layers of ``config`` found at ``path``; returns the first unknown module type, if any."""
+        if not isinstance(config, dict) or not isinstance(config.get("type"), str):
+            raise TypeError("each module must be a JSON object with a string 'type'")
+        kind = config["type"]
+        if kind == "MLP":
+            dims = config["layer_dims"]
+            if not isinstance(dims, list) or len(dims) < 2:
+                raise ValueError(f"layer_dims must be a list of at least 2 sizes, got {reprlib.repr(dims)}")
+            dims = [_positive_int(n, f"layer_dims[{l}]") for l, n in enumerate(dims)]
+            pairs = list(zip(dims[:-1], dims[1:]))
+            self.distinct.extend(pairs)
+            self.applied.extend(pairs)
+            return None
+        if kind == "Linear":
+            pair = (_positive_int(config["n_in"], "n_in"), _positive_int(config["n_out"], "n_out"))
+            if config.get("index") is not None:
+                _positive_int(config["index"], "index")
+            self.distinct.append(pair)
+            self.applied.append(pair)
+            return None
+        if kind == "Shared":
+            raise ValueError("a Shared entry must be an item of a Sequential's layers")
+        if kind == "Sequential":
+            layers = config["layers"]
+            if not isinstance(layers, list):
+                raise TypeError(f"layers must be a list, got {type(layers).__name__}")
+            for i, layer in enumerate(layers):
+                here = (*path, i)
+                if isinstance(layer, dict) and layer.get("type") == "Shared":
+                    runs = self.runs[shared_target(layer, path, here, self.runs)]
+                    self.applied.extend(runs)
+                    self.runs[here] = runs
+                    continue
+                before = len(self.applied)
+                unknown = self.module(layer, here)
+                if unknown is not None:
+                    return unknown
+                self.runs[here] = self.applied[before:]
+            return None
+        known = {"LeakyReLU", "Softmax", "Dropout", "Flatten"} | {cls.__name__ for cls in ACTIVATIONS.values()}
+        return None if kind in known else kind
+
+
+def shared_target(entry: dict[str, Any], path: tuple[int, ...], here: tuple[int, ...],
+                  earlier: Container[tuple[int, ...]]) -> tuple[int, ...]:
+    """The path of the module a {"type": "Shared"} entry at ``here`` (in the list at ``path``) refers to.
+
+    {"layer": i} is item i of the same list, {"path": [i, j, ...]} an item anywhere in the network; either
+    must be an entry met before ``here`` (one of ``earlier``), else ValueError naming the entry.
+    """
+    if "layer" in entry:
+        i = entry["layer"]
+        if not isinstance(i, int) or isinstance(i, bool):
+            raise ValueError(f"Shared entry {_dotted(here)} refers to layer {reprlib.repr(i)}, not an int")
+        target = (*path, i)
+    elif "path" in entry:
+        ref = entry["path"]
+        if not isinstance(ref, list) or not ref or not all(isinstance(k, int) and not isinstance(k, bool)
+                                                           for k in ref):
+            raise ValueError(f"Shared entry {_dotted(here)} has path {reprlib.repr(ref)}, not a list of ints")
+        target = tuple(ref)
+    else:
+        raise KeyError("layer")
+    if target >= here or target not in earlier:
+        raise ValueError(f"Shared entry {_dotted(here)} refers to {_dotted(target)}, which is not a layer used "
+                         "before it")
+    return target
+
+
+def _dotted(path: tuple[int, ...]) -> str:
+    return "layer " + ".".join(map(str, path))
 
 
 def _positive_int(n: Any, label: str) -> int:
@@ -310,16 +382,33 @@ def build(config: dict[str, Any]) -> Module:
     return _build(config)
 
 
-def _build(config: dict[str, Any]) -> Module:
+def _build(config: dict[str, Any], path: tuple[int, ...] = (),
+           built: dict[tuple[int, ...], Module] | None = None) -> Module:
+    """The module of ``config`` found at ``path``; ``built`` holds each Sequential item made so far, by path,
+    for the {"type": "Shared"} entries that refer back to one."""
+    built = {} if built is None else built
     try:
         kind = config["type"]
         if kind == "MLP":
             return MLP(config["layer_dims"], hidden=config["hidden"], output=config["output"], init="zeros",
                        slope=config.get("slope", 0.01), keep_prob=config.get("keep_prob", 1.0))
         if kind == "Sequential":
-            return Sequential(*[_build(c) for c in config["layers"]])
+            layers = config["layers"]
+            if not isinstance(layers, list):
+                raise TypeError(f"layers must be a list, got {type(layers).__name__}")
+            modules: list[Module] = []
+            for i, c in enumerate(layers):
+                here = (*path, i)
+                if isinstance(c, dict) and c.get("type") == "Shared":
+                    built[here] = built[shared_target(c, path, here, built)]
+                else:
+                    built[here] = _build(c, here, built)
+                modules.append(built[here])
+            return Sequential(*modules)
+        if kind == "Shared":
+            raise ValueError("a Shared entry must be an item of a Sequential's layers")
         if kind == "Linear":
-            return Linear(config["n_in"], config["n_out"], init="zeros")
+            return Linear(config["n_in"], config["n_out"], init="zeros", index=config.get("index"))
         if kind == "LeakyReLU":
             return LeakyReLU(config["slope"])
         if kind == "Softmax":

@@ -83,11 +83,13 @@ def from_torch(module: Any) -> Sequential:
     Nested torch Sequentials are flattened; a torch Linear used twice becomes one shared Linear
     (W{l}, b{l} once). The result has the weights' dtype (float32 or float64) and the torch
     module's mode. Anything else is refused with a TypeError or ValueError naming the layer
-    by its position and type (``layer 2 (Conv1d)``), before anything is built.
+    by its position and type (``layer 2 (Conv1d)``), before anything is built; so is a subclass
+    of torch.nn.Sequential (at the top or nested), whose own ``forward`` would be lost.
     """
     torch = require_torch("from_torch")
     if not isinstance(module, torch.nn.Sequential):
         raise TypeError(f"from_torch: expected a torch.nn.Sequential, got {type(module).__name__}")
+    _refuse_subclass(torch, module, "the model")
     flat: list[tuple[str, Any]] = []
     _flatten_torch(torch, module, "", flat)
     if not flat:
@@ -114,10 +116,26 @@ def from_torch(module: Any) -> Sequential:
 def _flatten_torch(torch: Any, seq: Any, where: str, out: list[tuple[str, Any]]) -> None:
     for i, layer in enumerate(seq):
         label = f"layer {where}{i} ({type(layer).__name__})"
-        if type(layer) is torch.nn.Sequential:
+        if isinstance(layer, torch.nn.Sequential):
+            _refuse_subclass(torch, layer, f"layer {where}{i}")
             _flatten_torch(torch, layer, f"{where}{i}.", out)
         else:
             out.append((label, layer))
+
+
+def _refuse_subclass(torch: Any, seq: Any, where: str) -> None:
+    """TypeError naming the class when ``seq`` (``where`` in the model) subclasses torch.nn.Sequential.
+
+    Only the layers of a Sequential are read, so a subclass's own ``forward`` (or anything else it
+    changes) would be dropped without a word; it is refused, as a subclass of any other layer is.
+    """
+    kind = type(seq)
+    if kind is torch.nn.Sequential:
+        return
+    why = ("defines its own forward, which would be lost" if kind.forward is not torch.nn.Sequential.forward
+           else "may run its layers its own way, which would be lost")
+    raise TypeError(f"from_torch: {where} is a {kind.__name__}, a subclass of torch.nn.Sequential that {why} (only "
+                    f"the layers are converted); pass a plain torch.nn.Sequential of the same layers")
 
 
 def _from_torch_layer(torch: Any, layer: Any, label: str) -> Module:
