@@ -554,3 +554,49 @@ def test_an_argument_made_to_require_grad_between_replays_is_refused_as_on_the_f
     X.requires_grad = True
     with pytest.raises(JitError, match="requires grad"):
         step(X, Y)
+
+
+def test_a_large_outside_tensor_is_not_copied_by_the_recordings():
+    import gc
+    import tracemalloc
+
+    X = Tensor(np.random.RandomState(0).randn(1000, 1000))  # 8 MB read from the closure, not an argument
+    W = Tensor(np.zeros((1, 1000)), requires_grad=True)
+
+    @jit
+    def step():
+        J = (W @ X).sum()
+        J.backward()
+        return J
+
+    gc.collect()
+    tracemalloc.start()
+    try:
+        for _ in range(4):
+            W.grad = None
+            step()
+        gc.collect()
+        held, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert held < 2e6, f"the jit holds {held / 1e6:.1f} MB after recording a step over an 8 MB outside tensor"
+    assert peak < 12e6, f"recording peaked at {peak / 1e6:.1f} MB over an 8 MB outside tensor"
+    np.testing.assert_allclose(W.grad.data, X.data.sum(axis=1).reshape(1, -1), rtol=1e-9, atol=1e-12)  # 1 X^T
+
+
+def test_a_large_constant_that_changes_between_the_recordings_is_still_refused():
+    W = Tensor(np.zeros((1, 500)), requires_grad=True)
+    noise = np.random.RandomState(1)
+
+    @jit
+    def step(X):
+        M = Tensor(noise.randn(500, 300))  # NumPy inside the step: a constant, larger than a kept copy
+        J = (W @ (X * M)).sum()
+        J.backward()
+        return J
+
+    X = np.ones((500, 300))
+    with pytest.raises(JitError):
+        for _ in range(3):
+            W.grad = None
+            step(X)

@@ -42,6 +42,7 @@ import numpy as np
 from tinygrad_nb.grad_mode import _state
 from tinygrad_nb.guards import StateVersion
 from tinygrad_nb.jit_guards import Guards, value_key
+from tinygrad_nb.jit_values import Value, same
 from tinygrad_nb.recording import JitError, Recorder, describe_step, first_readers, flatten_outputs
 from tinygrad_nb.replay import Program
 from tinygrad_nb.tensor import Tensor
@@ -71,8 +72,10 @@ class _Fingerprint:
         self.signature = rec.signature()
         self.described = [describe_step(rec, i) for i in range(len(rec.program))]
         readers = first_readers(rec)
-        self.constants = [(t.data.copy(), readers.get(slot, "")) for slot, t in rec.externals if not t.requires_grad]
-        self.op_arrays = [([a.copy() for a in n.arrays()], f"{n.fn.op_name} at {n.line}")
+        # values, not copies: a constant as large as X would otherwise be held twice over (this recording's
+        # and the last one's) plus array_equal's temporaries while the two are compared
+        self.constants = [(Value(t.data), readers.get(slot, "")) for slot, t in rec.externals if not t.requires_grad]
+        self.op_arrays = [([Value(a) for a in n.arrays()], f"{n.fn.op_name} at {n.line}")
                           for kind, n in rec.program if kind == "forward"]
         self.seeds = [bp.seed for kind, bp in rec.program if kind == "backward" and bp.seed_slot is None]
         self.arrays = arrays
@@ -240,7 +243,7 @@ class Jit:
                 raise
             if entry.program is None:
                 entry.program = Program(rec, outputs)
-            entry.validated = all(not _same(a, b) for a, b in zip(arrays, previous.arrays))
+            entry.validated = all(not same(a, b) for a, b in zip(arrays, previous.arrays))
         entry.recorded = fingerprint
         return result
 
@@ -310,22 +313,18 @@ def _compare(first: _Fingerprint, second: _Fingerprint) -> None:
         raise JitError(f"jit: the function ran {len(a)} steps on one call and {len(b)} on the next with the same "
                        f"shapes (first extra: {longer.described[i]}); it cannot be replayed")
     for (xs, where), (ys, _) in zip(first.op_arrays, second.op_arrays):
-        if not all(_same(u, v) for u, v in zip(xs, ys)):
+        if not all(u == v for u, v in zip(xs, ys)):
             raise JitError(f"jit: an array argument of {where} changed between two calls; a replay would keep "
                            "its first value (make it a Tensor input of the op)")
     for (x, where), (y, _) in zip(first.constants, second.constants):
-        if not _same(x, y):
+        if x != y:
             raise JitError(f"jit: a constant read{where} changed between two calls: it was computed outside the "
                            "traced ops (NumPy on .data, random numbers drawn outside an op, a Python number from "
                            ".item()), and a replay would keep its first value")
     for x, y in zip(first.seeds, second.seeds):
-        if not _same(x, y):
+        if not same(x, y):
             raise JitError("jit: backward(grad=...) got a different gradient on two calls; a replay would keep "
                            "the first (pass a fixed grad, or reduce the output to a cost and call backward())")
-
-
-def _same(x: np.ndarray, y: np.ndarray) -> bool:
-    return x.shape == y.shape and x.dtype == y.dtype and bool(np.array_equal(x, y, equal_nan=x.dtype.kind == "f"))
 
 
 def jit(fn: Callable[..., Any] | None = None, *, cache_size: int = 8) -> Any:
