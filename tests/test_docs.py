@@ -109,3 +109,19 @@ def test_ci_runs_the_readme_test_command_then_the_slow_tests():
     assert "make test" in lines and "make test-slow" in lines
     assert lines.index("make test") < lines.index("make test-slow")
     assert any("apt-get install" in line and "chromium" in line for line in lines)
+
+
+def test_every_row_of_the_jit_contract_names_tests_that_exist():
+    table = README.split("**The contract: the eager result, or a `JitError`.**", 1)[1].split("sharp bits", 1)[0]
+    files = {"C": "test_jit_contract.py", "J": "test_jit.py", "D": "test_jit_differential.py"}
+    defined = {k: set(re.findall(r"^def (test_\w+)", (ROOT / "tests" / f).read_text(), re.M)) for k, f in files.items()}
+    rows = [line for line in table.splitlines() if line.startswith("| ") and not line.startswith("| what")]
+    assert len(rows) >= 12
+    for row in rows:
+        cell = row.rstrip(" |").rsplit("|", 1)[1]
+        named = re.findall(r"(?:\b([CJD]) )?`(test_\w+)(?:\.\.\.)?`", cell)
+        assert named, f"a row of the jit's contract names no test: {row}"
+        kind = None
+        for k, name in named:
+            kind = k or kind
+            assert any(t.startswith(name) for t in defined[kind]), f"{name} is not a test in {files[kind]}"
