@@ -8,14 +8,17 @@ replay would miss is refused. ``replay.py`` compiles what it wrote; ``tracing.py
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
 
 from tinygrad_nb.anomaly import user_line
 from tinygrad_nb.function import Function
-from tinygrad_nb.grad_mode import JitError
+from tinygrad_nb.grad_mode import JitError, _state
 from tinygrad_nb.tensor import Tensor
 
 
@@ -211,6 +214,17 @@ class Recorder:
                        "Tensor ops instead (comparisons and where() for a branch on values), return the Tensor and "
                        "read it outside the jitted function, or run this function without jit")
 
+    def on_data_read(self, t: Tensor) -> None:
+        """``.data`` read by the user's code while the function records (outside a side effect): refused. What
+        Python computes from it (a NumPy value, a branch, a number) is frozen by a replay, whether the tensor is
+        traced or comes from outside (its value is read afresh by the ops, never by that Python)."""
+        if self.in_effect:
+            return
+        raise JitError(f"jit: .data of {t.name or 'a Tensor'} {t.data.shape} read at {user_line()}, inside the jitted "
+                       "function: a replay would keep what Python computed from this recording's value. Use Tensor "
+                       "ops on the Tensor itself (X.shape for sizes; comparisons and where() for a branch), read it "
+                       "outside the jitted function, or, to update parameters, mark the method @side_effect")
+
     def on_in_place(self, t: Tensor, op: str) -> None:
         """An in-place change (``W -= ...``, ``W.grad.zero_()``) outside a side effect: a replay would skip it."""
         if self.in_effect:
@@ -350,6 +364,47 @@ class Recorder:
             else:
                 out.append((kind, item.signature()))
         return out
+
+
+_LIBRARY = frozenset({"tinygrad_nb", "nn", "viz", "tinygrad_nb_cli"})  # code whose .data reads are the engine's
+_SLOT = Tensor.__dict__["data"]  # the slot's own descriptor: what .data is outside a recording
+_watching = 0  # recordings in progress, in any thread (the descriptor is the class's, shared by the threads)
+_watching_lock = threading.Lock()
+
+
+class _WatchedData:
+    """``Tensor.data`` while a jitted function records: the same slot, and a read from the user's own code
+    (not the engine's, nn's or viz's) is shown to the recorder of this thread, which refuses it."""
+
+    def __get__(self, t: Tensor | None, owner: type | None = None) -> Any:
+        if t is None:
+            return self
+        rec = _state.watch
+        if rec is not None and hasattr(rec, "on_data_read"):
+            module = sys._getframe(1).f_globals.get("__name__", "")
+            if module.partition(".")[0] not in _LIBRARY:
+                rec.on_data_read(t)
+        return _SLOT.__get__(t, owner)
+
+    def __set__(self, t: Tensor, value: Any) -> None:
+        _SLOT.__set__(t, value)
+
+
+@contextmanager
+def watching_data() -> Iterator[None]:
+    """Within the block (a recording), ``.data`` reads go through ``_WatchedData``; the plain slot after."""
+    global _watching
+    with _watching_lock:
+        _watching += 1
+        if _watching == 1:
+            type.__setattr__(Tensor, "data", _WatchedData())
+    try:
+        yield
+    finally:
+        with _watching_lock:
+            _watching -= 1
+            if _watching == 0:
+                type.__setattr__(Tensor, "data", _SLOT)
 
 
 def flatten_outputs(value: Any, rec: Recorder) -> Any:

@@ -43,7 +43,7 @@ from tinygrad_nb.grad_mode import _state
 from tinygrad_nb.guards import StateVersion
 from tinygrad_nb.jit_guards import Guards, value_key
 from tinygrad_nb.jit_values import Value, same
-from tinygrad_nb.recording import JitError, Recorder, describe_step, first_readers, flatten_outputs
+from tinygrad_nb.recording import JitError, Recorder, describe_step, first_readers, flatten_outputs, watching_data
 from tinygrad_nb.replay import Program
 from tinygrad_nb.tensor import Tensor
 
@@ -213,7 +213,8 @@ class Jit:
         finished = False
         result = None
         try:
-            result = call(tensors)
+            with watching_data():
+                result = call(tensors)
             finished = True
             outputs = flatten_outputs(result, rec)
             rec.check_rebinding()
