@@ -20,11 +20,11 @@ import numpy as np
 
 from nn import init as initialisers
 from nn import validate
-from nn.layers import Activation, Dropout, Flatten, Linear, activation, as_input
+from nn.layers import Activation, Dropout, Flatten, Linear, activation, as_input, course_name
 from nn.module import Module, Numbering
 from nn.summary import Row, output_cell
 from nn.task import Task, output_of_layer
-from tinygrad_nb import Tensor
+from tinygrad_nb import Tensor, state_version
 
 
 class Sequential(Module):
@@ -45,8 +45,46 @@ class Sequential(Module):
             if not isinstance(m, Module):
                 raise TypeError(f"Sequential: item {i} must be a Module, got {type(m).__name__}")
             setattr(self, str(i), m)
-        self.layers: list[Module] = list(modules)
+        self.layers: tuple[Module, ...] = tuple(modules)
         self._check_chain()
+
+    def __setitem__(self, i: int, module: Module) -> None:
+        """Replace layer ``i`` (PyTorch's ``model[i] = nn.ReLU()``); the layers must still chain."""
+        if not isinstance(module, Module):
+            raise TypeError(f"Sequential: a layer must be a Module, got {type(module).__name__}")
+        layers = list(self.layers)
+        old = layers[i]
+        layers[i] = module
+        self.layers = tuple(layers)  # through Module.__setattr__: a jitted step that ran the old layer records anew
+        try:
+            self._check_chain()
+        except ValueError:
+            self.layers = tuple(layers[:i] + [old] + layers[i + 1:])
+            raise
+        setattr(self, str(i % len(layers)), module)
+
+    def __getstate__(self) -> dict[str, Any]:
+        """What a copy or a pickle keeps: everything but the cached structure (it names the layers by id)."""
+        state = self.__dict__.copy()
+        state.pop("_structure_cache", None)
+        return state
+
+    def _structure(self) -> tuple[list[Linear], list[Linear], dict[int, int], list[tuple[str, Module, int]]]:
+        """The Linear layers as run and as distinct, the numbering and the plan ``_run`` follows, computed once
+        per structure: any module's attribute set (``Module.__setattr__``) bumps the version they are kept for."""
+        version = state_version()
+        cached = self.__dict__.get("_structure_cache")
+        if cached is None or cached[0] != version or cached[5] is not self.layers:
+            applied = [lin for m in self.layers for lin in _linears_run_by(m)]
+            distinct = list({id(lin): lin for lin in applied}.values())
+            numbering = {id(lin): l for l, lin in enumerate(distinct, start=1)}
+            plan = [("sequential" if isinstance(m, Sequential) and type(m).forward is Sequential.forward
+                     else "linear" if isinstance(m, Linear)
+                     else "activation" if isinstance(m, Activation) else "other", m, len(_linears_run_by(m)))
+                    for m in self.layers]
+            cached = (version, applied, distinct, numbering, plan, self.layers)
+            object.__setattr__(self, "_structure_cache", cached)
+        return cached[1], cached[2], cached[3], cached[4]
 
     def _check_chain(self) -> None:
         """ValueError when a Linear's n_in is not the n_out of the Linear run before it."""
@@ -59,7 +97,7 @@ class Sequential(Module):
 
     def _applied_linears(self) -> list[Linear]:
         """The Linear layers in the order the forward pass runs them (a shared one as often as it runs)."""
-        return [lin for m in self.layers for lin in _linears_run_by(m)]
+        return list(self._structure()[0])
 
     def __len__(self) -> int:
         return len(self.layers)
@@ -69,17 +107,14 @@ class Sequential(Module):
 
     def linears(self) -> list[Linear]:
         """The distinct Linear layers in order of first use: ``linears()[l - 1]`` owns W{l} and b{l}."""
-        distinct: dict[int, Linear] = {}
-        for lin in self._applied_linears():
-            distinct.setdefault(id(lin), lin)
-        return list(distinct.values())
+        return list(self._structure()[1])
 
     def numbering(self) -> dict[int, int]:
         """This network's layer numbers, ``{id(linear): l}``: the l-th distinct Linear it runs owns W{l}, b{l}.
 
         Computed from the network's structure each time it is called, never stored on the layers.
         """
-        return {id(lin): l for l, lin in enumerate(self.linears(), start=1)}
+        return dict(self._structure()[2])
 
     @property
     def layer_dims(self) -> list[int]:
@@ -100,8 +135,8 @@ class Sequential(Module):
 
     def forward(self, X: Any) -> Tensor:
         A = X if isinstance(X, Tensor) else as_input(X, "X")
-        numbering = self.numbering()
-        for lin in self.linears():  # the graph's labels: W{l}, b{l} as this network numbers the layer
+        _, distinct, numbering, _ = self._structure()
+        for lin in distinct:  # the graph's labels: W{l}, b{l} as this network numbers the layer
             lin.label_parameters(numbering[id(lin)])
         return self._run(A, 0)[0]
 
@@ -111,19 +146,18 @@ class Sequential(Module):
         The l-th Linear to run outputs Z{l}, the activation after it A{l}; a nested Sequential
         (not a subclass with its own forward) carries on the count.
         """
-        for m in self.layers:
-            if isinstance(m, Sequential) and type(m).forward is Sequential.forward:
-                A, l = m._run(A, l)
-                continue
-            if isinstance(m, Linear):
+        for kind, m, count in self._structure()[3]:
+            if kind == "sequential":
+                A, l = m._run(A, l)  # type: ignore[attr-defined]
+            elif kind == "linear":
                 l += 1
-                A = m.apply_as(A, l)
-                continue
-            out = m.forward(A)
-            l += len(_linears_run_by(m))
-            if isinstance(m, Activation) and l and out is not A:  # Identity returns its input: it keeps Z{l}
-                out.name = f"A{l}"
-            A = out
+                A = m.apply_as(A, l)  # type: ignore[attr-defined]
+            else:
+                out = m.forward(A)
+                l += count
+                if kind == "activation" and l and out is not A:  # Identity returns its input: it keeps Z{l}
+                    out.name = course_name("A", l)
+                A = out
         return A, l
 
     def fit_task(self, task: Task | None) -> Task | None:

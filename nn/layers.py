@@ -72,8 +72,7 @@ class Linear(Module):
         graph of a forward pass reads as the network that ran it numbers it. The labels are
         only for display: parameter names (``state_dict``, files, exports) never come from them.
         """
-        suffix = "" if l is None else str(l)
-        self.W.name, self.b.name = f"W{suffix}", f"b{suffix}"
+        self.W.name, self.b.name = ("W", "b") if l is None else (course_name("W", l), course_name("b", l))
 
     def forward(self, A_prev: Any) -> Tensor:
         return self.apply_as(A_prev, self.index)
@@ -88,7 +87,7 @@ class Linear(Module):
             Z = linear(self.W, A_prev, self.b)  # the op checks the shapes once
         except ShapeError as e:  # ... and the layer says it in course notation
             raise ValueError(self._shape_message(A_prev.shape, l)) from e
-        Z.name = "Z" if l is None else f"Z{l}"
+        Z.name = "Z" if l is None else course_name("Z", l)
         return Z
 
     def _shape_message(self, shape: tuple[int, ...], l: int | None) -> str:
@@ -142,6 +141,14 @@ def parameter_names(l: int | None) -> tuple[str, str]:
     """("W{l}", "b{l}"), or ("W", "b") for an unnumbered layer."""
     suffix = "" if l is None else str(l)
     return f"W{suffix}", f"b{suffix}"
+
+
+_NAMES = {prefix: tuple(f"{prefix}{l}" for l in range(64)) for prefix in ("Z", "A", "W", "b")}
+
+
+def course_name(prefix: str, l: int) -> str:
+    """``Z3``, ``A3``, ``W3``, ``b3``: made once for the first 64 layers (a forward pass names every output)."""
+    return _NAMES[prefix][l] if l < 64 else f"{prefix}{l}"
 
 
 def _input_name(l: int | None) -> str:

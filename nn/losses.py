@@ -27,7 +27,7 @@ from typing import Any, Literal, cast
 import numpy as np
 
 from nn import validate
-from tinygrad_nb import Function, InputError, Tensor
+from tinygrad_nb import Function, InputError, Tensor, state_changed
 
 
 def _targets(Y: Any, A: Tensor, op: str) -> np.ndarray:
@@ -318,9 +318,20 @@ class _Loss:
     """A loss function with its ``reduction`` held, called as PyTorch's loss modules: ``loss(A, Y)``."""
 
     fn: Callable[..., Tensor]
+    reduction: Reduction
 
     def __init__(self, reduction: Reduction = "mean"):
-        self.reduction = _reduction(reduction, type(self).__name__)
+        object.__setattr__(self, "reduction", _reduction(reduction, type(self).__name__))
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name == "reduction":
+            value = _reduction(value, type(self).__name__)
+        state_changed(f"{type(self).__name__}.{name}")  # a jitted step that used the old setting records anew
+        object.__setattr__(self, name, value)
+
+    def __jit_state__(self) -> tuple[tuple[str, Any], ...]:
+        """What a jitted step bakes in of this loss: its settings."""
+        return tuple(sorted((k, repr(v)) for k, v in vars(self).items()))
 
     def __call__(self, A: Tensor, Y: Any) -> Tensor:
         """The cost of A (n[L], m) against Y: a one-element J, or the losses L (1, m) for "none"."""

@@ -84,10 +84,19 @@ class Module:
         """Switch this module and its children to training mode (dropout on). Returns self."""
         if not isinstance(mode, bool):
             raise TypeError(f"train: mode must be True or False, got {mode!r}")
-        state_changed(f"{type(self).__name__}.training")
-        for m in self.modules():
+        changed = [m for m in self.modules() if m.training is not mode]
+        if changed:
+            state_changed(f"{type(self).__name__}.training")
+        for m in changed:
             object.__setattr__(m, "training", mode)
         return self
+
+    def __jit_state__(self) -> tuple[Any, ...]:
+        """What a jitted step bakes in of this module and its children: which objects its attributes hold
+        (layers, W and b), its plain settings (keep_prob, slope) and its mode, module by module."""
+        return tuple((id(m), m.training, tuple((k, _state_key(v)) for k, v in m.__dict__.items()
+                                              if not k.startswith("_structure")))
+                     for m in self.modules())
 
     def eval(self) -> Module:
         """Switch to evaluation mode (dropout off). Returns self."""
@@ -275,6 +284,18 @@ class Module:
         return f"{type(self).__name__}(  # params={n}\n" + "\n".join(lines) + "\n)"
 
 
+def _state_key(v: Any) -> Any:
+    """A module attribute as ``__jit_state__`` compares it: plain values by value, containers by their items'
+    identities, anything else (a tensor, a layer, a generator) by identity."""
+    if v is None or isinstance(v, (bool, int, float, str)):
+        return (type(v), repr(v))
+    if isinstance(v, dict):
+        return tuple((k, id(x)) for k, x in v.items())
+    if isinstance(v, (list, tuple)):
+        return tuple(id(x) for x in v)
+    return id(v)
+
+
 @contextmanager
 def eval_mode(module: Module) -> Iterator[Module]:
     """``module`` in evaluation mode inside the block; afterwards (also after an exception) every
@@ -284,6 +305,7 @@ def eval_mode(module: Module) -> Iterator[Module]:
     try:
         yield module
     finally:
-        state_changed(f"{type(module).__name__}.training")
+        if any(m.training is not mode for m, mode in modes):
+            state_changed(f"{type(module).__name__}.training")
         for m, mode in modes:
             object.__setattr__(m, "training", mode)

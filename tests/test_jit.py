@@ -158,7 +158,7 @@ def test_ops_that_depend_on_the_data_are_named_with_their_line():
 
 def test_ops_that_differ_between_the_recordings_are_named_with_their_line():
     model = nn.MLP([2, 3, 1], rng=8)
-    mode = np.ones(100)  # read by Python inside the step, from outside: too large to be a value the guards compare
+    mode = np.ones(2000)  # read by Python inside the step, from outside: too large to be a value the guards compare
 
     @jit
     def step(X):
@@ -175,7 +175,7 @@ def test_ops_that_differ_between_the_recordings_are_named_with_their_line():
 def test_a_constant_computed_from_the_data_outside_the_ops_is_refused():
     model = nn.MLP([2, 3, 1], rng=9)
 
-    source = np.random.RandomState(1).randn(2, 100)  # from outside, larger than a value the guards compare
+    source = np.random.RandomState(1).randn(2, 1000)  # from outside, larger than a value the guards compare
 
     @jit
     def step(X):
@@ -183,7 +183,7 @@ def test_a_constant_computed_from_the_data_outside_the_ops_is_refused():
         return (model(X) * mask[0:1]).sum()
 
     step(planar(8, seed=1)[0])
-    source[:] = np.random.RandomState(2).randn(2, 100)
+    source[:] = np.random.RandomState(2).randn(2, 1000)
     with pytest.raises(JitError, match="constant read by getitem at .* changed between two calls"):
         step(planar(8, seed=1)[0])
     with pytest.raises(JitError, match=r"\.data of a Tensor \(2, 8\) read at"):  # NumPy on an argument: refused

@@ -261,7 +261,11 @@ def _where(call: _Call, *args: Any) -> Any:
         return np.where(_plain(call.cls, args[0], np.asarray))
     if len(args) != 3:
         raise TypeError(f"{call.name}: either both or neither of x and y should be given")
-    cond = np.asarray(_plain(call.cls, args[0], _data)).astype(bool, copy=False)  # NumPy's truth test
+    condition = args[0]
+    if isinstance(condition, call.cls):  # a traced mask stays an op's result, so a jitted step recomputes it
+        cond = (condition if condition.dtype == bool else condition != 0).data
+    else:
+        cond = np.asarray(_plain(call.cls, condition, _data)).astype(bool, copy=False)  # NumPy's truth test
     x, y = call.tensors(args[1], args[2])
     return ops.Where.apply(x, y, cond=cond)
 

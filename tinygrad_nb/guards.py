@@ -21,6 +21,11 @@ class StateVersion:
     value = 0
 
 
+def state_version() -> int:
+    """The current count of changes to state recordings bake in (caches of a module's structure key on it)."""
+    return StateVersion.value
+
+
 def state_changed(what: str) -> None:
     """Note a change to state a recording may have baked in (``what`` names it, e.g. ``Dropout.keep_prob``)."""
     StateVersion.value += 1

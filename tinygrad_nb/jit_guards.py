@@ -19,13 +19,17 @@ records: a draw outside an op is refused, since a replay would repeat the record
 
 from __future__ import annotations
 
+import dis
+import functools
+import random
 import types
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
 
-MAX_ITEMS = 64  # larger containers and arrays are guarded by identity alone
+MAX_ITEMS = 64  # larger containers are guarded by identity and length alone
+MAX_ARRAY = 1024  # larger arrays by identity alone (comparing their values on every call would cost too much)
 MAX_DEPTH = 4  # functions reached through functions: how deep the scan goes
 _LIBRARY = ("tinygrad_nb", "nn", "viz", "numpy", "builtins")  # their code and globals are not the user's state
 _PLAIN = (bool, int, float, complex, str, bytes, type(None))
@@ -34,10 +38,8 @@ _PLAIN = (bool, int, float, complex, str, bytes, type(None))
 def value_key(v: Any) -> Any:
     """A hashable key that tells apart values Python calls equal: ``True`` and ``1``, ``0.0`` and ``-0.0``;
     NaN equals NaN."""
-    if isinstance(v, float):
-        return (float, repr(v))
-    if isinstance(v, complex):
-        return (complex, repr(v))
+    if isinstance(v, (float, complex, np.floating, np.complexfloating)):
+        return (type(v), repr(v))  # -0.0 and 0.0 differ, NaN equals NaN
     if isinstance(v, _PLAIN):
         return (type(v), v)
     if isinstance(v, tuple):
@@ -62,50 +64,65 @@ def _plain_snapshot(v: Any) -> Any:
             return (dict, tuple(pairs))
         return None
     if isinstance(v, np.generic):
-        return (type(v), repr(v))
-    if isinstance(v, np.ndarray) and v.size <= MAX_ITEMS:
+        return value_key(v)
+    if isinstance(v, np.ndarray) and v.size <= MAX_ARRAY:
         return (np.ndarray, v.dtype.str, v.shape, v.tobytes())
     return None
 
 
 def _is_library(obj: Any) -> bool:
-    module = getattr(obj, "__module__", None) or ""
+    module = (obj.__name__ if isinstance(obj, types.ModuleType) else getattr(obj, "__module__", None)) or ""
     return module.split(".")[0] in _LIBRARY
 
 
 class Guards:
-    """The values a function can reach by name, as they were when it recorded; ``holds()`` checks them now."""
+    """The values a function can reach by name, as they were when it recorded; ``holds()`` checks them now.
 
-    def __init__(self, fn: Callable[..., Any]):
+    ``states`` holds the objects that describe their own baked-in state (``__jit_state__``, a module's
+    layers, modes and settings): those are compared only when ``guards.StateVersion`` moved, since
+    comparing them costs more than the counter that says whether anything may have changed."""
+
+    def __init__(self, fn: Callable[..., Any], generators: list[tuple[str, Any]] | None = None):
         self.fn = fn
         self.checks: list[tuple[Callable[[], Any], Any, Any, str]] = []  # (read, identity, snapshot, name)
-        self.generators: list[tuple[str, Any]] = []
+        self.generators: list[tuple[str, Any]] = list(generators or [])
+        self.states: list[tuple[Any, Any, str]] = []  # (object, its __jit_state__(), name)
+        self.attributes: set[str] = set()  # the attribute names the scanned code reads (settings.lam)
         self._seen: set[int] = set()
         self._scan_callable(fn, "", 0)
 
     def holds(self) -> bool:
-        """Whether every guarded value is as it was when the function recorded."""
+        """Whether every guarded value is as it was when the function recorded (the states aside)."""
         for read, obj, snap, _ in self.checks:
             v = read()
             if v is not obj if snap is None else _plain_snapshot(v) != snap:
                 return False
         return True
 
+    def states_hold(self) -> bool:
+        """Whether every object's own baked-in state (``__jit_state__``) is as it was."""
+        return all(obj.__jit_state__() == state for obj, state, _ in self.states)
+
     def first_change(self) -> str | None:
-        """The name of the first guarded value that changed (for messages), or None."""
+        """The name of the first guarded value or state that changed (for messages), or None."""
         for read, obj, snap, name in self.checks:
             v = read()
             if (v is not obj) if snap is None else (_plain_snapshot(v) != snap):
                 return name
+        for obj, state, name in self.states:
+            if obj.__jit_state__() != state:
+                return f"the state of {name}"
         return None
 
     def rng_states(self) -> list[Any]:
-        """The state of every generator the function can reach, and of NumPy's global one."""
-        return [_rng_state(np.random.mtrand._rand)] + [_rng_state(g) for _, g in self.generators]
+        """The state of every generator the function can reach, and of NumPy's and Python's global ones."""
+        return ([_rng_state(np.random.mtrand._rand), random.getstate()]
+                + [_rng_state(g) for _, g in self.generators])
 
     def rng_drawn(self, before: list[Any]) -> str | None:
         """The name of a generator that moved since ``before`` (``rng_states()``), or None."""
-        names = ["numpy.random (the global generator)"] + [name for name, _ in self.generators]
+        names = (["numpy.random (the global generator)", "Python's random module"]
+                 + [name for name, _ in self.generators])
         for name, old, new in zip(names, before, self.rng_states()):
             if not _same_state(old, new):
                 return name
@@ -113,64 +130,99 @@ class Guards:
 
     # ----- the scan -----
     def _scan_callable(self, fn: Any, prefix: str, depth: int) -> None:
-        if isinstance(fn, types.MethodType):
+        if id(fn) in self._seen or depth > MAX_DEPTH or getattr(fn, "__jit_side_effect__", False):
+            return  # a side effect is replayed whole, reading what it reads afresh
+        if isinstance(fn, types.MethodType):  # jit(trainer.step): the object is read too
+            self._seen.add(id(fn))
+            self._guard(_constant(fn.__self__), fn.__self__, f"{prefix}self", depth)
             self._scan_callable(fn.__func__, prefix, depth)
             return
+        if isinstance(fn, functools.partial):  # its arguments are read on every call
+            self._seen.add(id(fn))
+            for i, arg in enumerate(fn.args):
+                self._guard(_constant(arg), arg, f"{prefix}partial argument {i}", depth + 1)
+            for key, arg in fn.keywords.items():
+                self._guard(_constant(arg), arg, f"{prefix}{key}", depth + 1)
+            self._scan_callable(fn.func, prefix, depth)
+            return
         code = getattr(fn, "__code__", None)
-        if code is None or id(fn) in self._seen or depth > MAX_DEPTH or (depth and _is_library(fn)):
+        if code is None:  # a callable object: its attributes and its class's __call__
+            if not isinstance(fn, type) and hasattr(fn, "__dict__"):
+                self._guard(_constant(fn), fn, f"{prefix}self", depth)
+            return
+        if depth and _is_library(fn):
             return
         self._seen.add(id(fn))
+        self.attributes |= _attribute_names(code)
         for name, cell in zip(code.co_freevars, fn.__closure__ or ()):
             try:
                 value = cell.cell_contents
             except ValueError:  # an empty cell: a name bound later in the enclosing function
                 continue
             self._guard(_cell_reader(cell), value, f"{prefix}{name}", depth)
+        for i, value in enumerate(fn.__defaults__ or ()):  # def step(X, lam=[0.1])
+            self._guard(_default_reader(fn, i), value, f"{prefix}default {i}", depth)
+        for key, value in (fn.__kwdefaults__ or {}).items():
+            self._guard(_entry_reader(fn.__kwdefaults__, key), value, f"{prefix}{key}", depth)
         scope = fn.__globals__
         for name in sorted(_global_names(code)):
             if name in scope:
                 self._guard(_entry_reader(scope, name), scope[name], f"{prefix}{name}", depth)
 
     def _guard(self, read: Callable[[], Any], value: Any, name: str, depth: int) -> None:
-        if isinstance(value, types.ModuleType):
-            self.checks.append((read, value, None, name))
-            return
         snap = _plain_snapshot(value)
         self.checks.append((read, value, snap, name))
-        if snap is not None:
+        if snap is not None or depth > MAX_DEPTH or id(value) in self._seen:
             return
         if isinstance(value, (np.random.RandomState, np.random.Generator)):
             self.generators.append((name, value))
-        elif isinstance(value, (types.FunctionType, types.MethodType)):
-            self._scan_callable(value, f"{name}.", depth + 1)
-            if isinstance(value, types.MethodType):
-                self._guard_attributes(value.__self__, name)
-        elif not isinstance(value, type) and hasattr(value, "__dict__"):
-            self._guard_attributes(value, name)
-            forward = getattr(type(value), "forward", None) or vars(type(value)).get("__call__")
-            if forward is not None and not _is_library(type(value)):
-                self._scan_callable(forward, f"{name}.", depth + 1)
-            for child in _submodules(value):
-                if not _is_library(type(child)):
-                    self._scan_callable(type(child).forward, f"{name}.", depth + 1)
-
-    def _guard_attributes(self, obj: Any, name: str) -> None:
-        """An object of the user's own class: its plain attributes and generators (not a library object's:
-        an optimiser's step count changes on every call, and what it reads it reads at replay)."""
-        if _is_library(type(obj)) or id(obj) in self._seen:
             return
-        self._seen.add(id(obj))
-        attributes = getattr(obj, "__dict__", {})
-        for attr, value in list(attributes.items()):
-            if isinstance(value, (np.random.RandomState, np.random.Generator)):
-                self.generators.append((f"{name}.{attr}", value))
-                continue
-            snap = _plain_snapshot(value)
-            if snap is not None:
-                self.checks.append((_entry_reader(attributes, attr), value, snap, f"{name}.{attr}"))
+        if isinstance(value, (types.FunctionType, types.MethodType, functools.partial)):
+            self._scan_callable(value, f"{name}.", depth + 1)  # it notes itself as seen
+            return
+        self._seen.add(id(value))
+        if hasattr(value, "__jit_state__") and not isinstance(value, type):  # a module: its layers, modes, settings
+            self.states.append((value, value.__jit_state__(), name))
+        if isinstance(value, types.ModuleType):  # a settings module: the attributes the code reads
+            if not _is_library(value):
+                for attr in sorted(self.attributes & set(vars(value))):
+                    self._guard(_entry_reader(vars(value), attr), vars(value)[attr], f"{name}.{attr}", depth + 1)
+        elif isinstance(value, (list, tuple, dict)):  # a container of objects: its length and its items
+            if len(value) > MAX_ITEMS:
+                self.checks.append((_length_reader(value), value, value_key(len(value)), f"len({name})"))
+                return
+            if not isinstance(value, tuple):
+                self.checks.append((_length_reader(value), value, value_key(len(value)), f"len({name})"))
+            for key in (list(value) if isinstance(value, dict) else range(len(value))):
+                self._guard(_item_reader(value, key), value[key], f"{name}[{key!r}]", depth + 1)
+        elif isinstance(value, type):  # a class: the attributes the code reads (Config.lam, Counter.n)
+            if not _is_library(value):
+                for attr in sorted(self.attributes & set(vars(value))):
+                    self._guard(_class_reader(value, attr), vars(value)[attr], f"{name}.{attr}", depth + 1)
+        elif hasattr(value, "__dict__") and not _is_library(type(value)):  # an object of the user's own class
+            attributes = vars(value)
+            for attr, item in list(attributes.items()):
+                self._guard(_entry_reader(attributes, attr), item, f"{name}.{attr}", depth + 1)
+            for attr in sorted(self.attributes & set(vars(type(value)))):  # class attributes read through it
+                item = vars(type(value))[attr]
+                if not callable(item):
+                    self._guard(_class_reader(type(value), attr), item, f"{name}.{attr}", depth + 1)
+            method = getattr(type(value), "forward", None) or vars(type(value)).get("__call__")
+            if method is not None:
+                self._scan_callable(method, f"{name}.", depth + 1)
+        for child in _user_parts(value):  # a user's layer inside a library container: its forward's globals
+            method = getattr(type(child), "forward", None)
+            if method is not None:
+                self._scan_callable(method, f"{name}.", depth + 1)
 
 
 _MISSING = object()
+
+
+def _constant(value: Any) -> Callable[[], Any]:
+    def read() -> Any:
+        return value
+    return read
 
 
 def _cell_reader(cell: types.CellType) -> Callable[[], Any]:
@@ -188,19 +240,57 @@ def _entry_reader(scope: dict[str, Any], name: str) -> Callable[[], Any]:
     return read
 
 
+def _default_reader(fn: Any, i: int) -> Callable[[], Any]:
+    def read() -> Any:
+        defaults = fn.__defaults__ or ()
+        return defaults[i] if i < len(defaults) else _MISSING
+    return read
+
+
+def _class_reader(cls: type, name: str) -> Callable[[], Any]:
+    def read() -> Any:
+        return vars(cls).get(name, _MISSING)
+    return read
+
+
+def _item_reader(container: Any, key: Any) -> Callable[[], Any]:
+    def read() -> Any:
+        try:
+            return container[key]
+        except (IndexError, KeyError):
+            return _MISSING
+    return read
+
+
+def _length_reader(container: Any) -> Callable[[], Any]:
+    def read() -> Any:
+        return len(container)
+    return read
+
+
 def _global_names(code: types.CodeType) -> set[str]:
-    """The names a code object (and the functions, lambdas and comprehensions inside it) may read as globals."""
-    names = set(code.co_names)
+    """The names a code object (and the functions, lambdas and comprehensions inside it) reads as globals."""
+    names = {ins.argval for ins in dis.get_instructions(code) if ins.opname in ("LOAD_GLOBAL", "LOAD_NAME")}
     for const in code.co_consts:
         if isinstance(const, types.CodeType):
             names |= _global_names(const)
     return names
 
 
-def _submodules(value: Any) -> Iterator[Any]:
-    modules = getattr(value, "modules", None)
-    if callable(modules) and hasattr(value, "_modules"):
-        yield from modules()
+def _attribute_names(code: types.CodeType) -> set[str]:
+    """Every name a code object (and the code inside it) may read as an attribute."""
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            names |= _attribute_names(const)
+    return names
+
+
+def _user_parts(value: Any) -> Iterator[Any]:
+    """The parts of a container object (a model's modules) whose classes are the user's own."""
+    parts = getattr(value, "modules", None)
+    if callable(parts) and hasattr(value, "__jit_state__"):
+        yield from (m for m in parts() if m is not value and not _is_library(type(m)))
 
 
 def _rng_state(g: Any) -> Any:

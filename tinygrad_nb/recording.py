@@ -103,6 +103,17 @@ class BackwardPass:
                 self.seed_slot)
 
 
+class Effect:
+    """One recorded ``@side_effect`` call: the method and its arguments, the traced Tensors among them bound to
+    their slots (argument position or keyword, slot), and the slot of a Tensor it returns (or None)."""
+
+    __slots__ = ("method", "args", "kwargs", "binds", "out")
+
+    def __init__(self, method: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any],
+                 binds: tuple[tuple[int | str, int], ...], out: int | None):
+        self.method, self.args, self.kwargs, self.binds, self.out = method, args, kwargs, binds, out
+
+
 class Recorder:
     """What ``jit`` switches on while a function runs eagerly: writes down its program.
 
@@ -124,7 +135,6 @@ class Recorder:
         self.protected: dict[int, tuple[Tensor, np.ndarray]] = {}  # parameters made read-only while recording
         self.grads: dict[int, tuple[Tensor, Tensor | None, np.ndarray | None]] = {}  # parameter -> its .grad seen
         self.frozen_grads: list[np.ndarray] = []  # .grad arrays made read-only here (made writable after)
-        self.effect_results: dict[int, str] = {}  # id(value) returned by a side effect -> the effect's name
         self.current: list[RecordedOp] | None = None
         self.in_effect = False
         self.outside: Any = None  # the jit's watch over closures, globals and generators (check, refresh)
@@ -144,8 +154,7 @@ class Recorder:
 
     def traced(self, t: Tensor) -> bool:
         """Whether ``t``'s value comes from the recording: an argument, an op's result, a parameter, a .grad."""
-        return (id(t) in self.slot_of or id(t.data) in self.array_slot or t.requires_grad
-                or id(t) in self.effect_results or self._is_grad(t))
+        return id(t) in self.slot_of or id(t.data) in self.array_slot or t.requires_grad or self._is_grad(t)
 
     def _is_grad(self, t: Tensor) -> bool:
         return any(g is t for _, g, _ in self.grads.values())
@@ -160,10 +169,6 @@ class Recorder:
             self.slot_of[id(t)] = slot
             self.tensor_at.append(t)  # kept alive; never read by slot
             return slot
-        if id(t) in self.effect_results:
-            raise JitError(f"jit: the Tensor returned by {self.effect_results[id(t)]} is used by an op at "
-                           f"{user_line()}; a replay runs the side effect again but would keep this first value. "
-                           "Use it outside the jitted function, or return it")
         if self._is_grad(t):
             raise JitError(f"jit: an op reads a parameter's .grad at {user_line()}; a replay makes new gradients "
                            "and would read this recording's. Read gradients outside the jitted function, or in a "
@@ -279,13 +284,16 @@ class Recorder:
         return found
 
     def side_effect(self, method: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        """Record a ``@side_effect`` call and run it with the parameters and their gradients writable."""
+        """Record a ``@side_effect`` call and run it with the parameters and their gradients writable.
+
+        A traced Tensor among its arguments (``logger.log(J)``) is bound to its slot, so that a replay passes
+        the value of that call; a Tensor it returns gets a slot of its own, filled by each replay."""
         if self.in_effect:  # called by another side effect (Adam.step calls Optimizer.step): replayed with it
             return method(*args, **kwargs)
         self.check_grads()
         if self.outside is not None:
             self.outside.check()
-        self.program.append(("effect", (method, args, kwargs)))
+        binds = self._effect_binds(method, args, kwargs)
         self.unprotect()
         self.in_effect = True
         try:
@@ -293,13 +301,30 @@ class Recorder:
         finally:
             self.in_effect = False
             self._protect()
-        if result is not None:
-            self.effect_results[id(result)] = getattr(method, "__qualname__", "a side effect")
-            self.arrays_alive.append(result)  # its id stays its own
+        out = None
+        if isinstance(result, Tensor):
+            out = self._new_slot(result)
+            self._name_array(result.data, out)
+        self.program.append(("effect", Effect(method, args, kwargs, binds, out)))
         self.watch_grads([t for t, _, _ in self.grads.values()])
         if self.outside is not None:
             self.outside.refresh()
         return result
+
+    def _effect_binds(self, method: Callable[..., Any], args: tuple[Any, ...],
+                      kwargs: dict[str, Any]) -> tuple[tuple[int | str, int], ...]:
+        binds: list[tuple[int | str, int]] = []
+        given: list[tuple[int | str, Any]] = [*enumerate(args), *kwargs.items()]
+        for key, a in given:
+            if isinstance(a, Tensor) and not (a.requires_grad and a.is_leaf) and self.traced(a):
+                binds.append((key, self.slot(a)))
+            elif isinstance(a, (list, tuple, dict)) and any(
+                    isinstance(x, Tensor) and not (x.requires_grad and x.is_leaf) and self.traced(x)
+                    for x in (a.values() if isinstance(a, dict) else a)):
+                raise JitError(f"jit: {getattr(method, '__qualname__', 'a side effect')} gets traced Tensors inside "
+                               f"a container at {user_line()}; a replay would pass this recording's. Pass each as an "
+                               "argument of its own, or call it outside the jitted function")
+        return tuple(binds)
 
     def protect_early(self, parameters: list[Tensor]) -> None:
         """Make the parameters an earlier recording found (and their gradients) read-only before the function
@@ -360,7 +385,7 @@ class Recorder:
         out: list[Any] = []
         for kind, item in self.program:
             if kind == "effect":
-                out.append(("effect", getattr(item[0], "__qualname__", repr(item[0]))))
+                out.append(("effect", getattr(item.method, "__qualname__", repr(item.method)), item.binds, item.out))
             else:
                 out.append((kind, item.signature()))
         return out
@@ -448,5 +473,5 @@ def describe_step(rec: Recorder, i: int) -> str:
     if kind == "forward":
         return f"{item.fn.op_name} at {item.line}"
     if kind == "effect":
-        return f"a call of {getattr(item[0], '__qualname__', item[0])}"
+        return f"a call of {getattr(item.method, '__qualname__', item.method)}"
     return "a backward pass"

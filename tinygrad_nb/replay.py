@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_nb.engine import AccumulateGrad, as_gradients, is_own_array, reduce_to_shape
-from tinygrad_nb.recording import BackwardPass, JitError, RecordedOp, Recorder
+from tinygrad_nb.recording import BackwardPass, Effect, JitError, RecordedOp, Recorder
 from tinygrad_nb.tensor import Tensor
 
 MAX_GENERATED_NODES = 1000  # forward ops and backward nodes; the course's networks need a few dozen
@@ -233,12 +233,22 @@ def _backward_step(bp: BackwardPass, size: int, frees: dict[int, list[int]]) -> 
     return run
 
 
-def _effect(item: tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]],
-            externals: list[tuple[int, Tensor]]) -> Callable[[list[Any]], None]:
-    method, args, kwargs = item
+def _effect(item: Effect, externals: list[tuple[int, Tensor]]) -> Callable[[list[Any]], None]:
+    method, args, kwargs, binds, out = item.method, item.args, item.kwargs, item.binds, item.out
 
     def effect(buf: list[Any]) -> None:
-        method(*args, **kwargs)
+        if binds:  # traced arguments: this call's values
+            given, named = list(args), dict(kwargs)
+            for key, slot in binds:
+                if isinstance(key, int):
+                    given[key] = Tensor._wrap(buf[slot])
+                else:
+                    named[key] = Tensor._wrap(buf[slot])
+            result = method(*given, **named)
+        else:
+            result = method(*args, **kwargs)
+        if out is not None:
+            buf[out] = result.data
         for slot, t in externals:  # the effect may have rebound a parameter's .data
             buf[slot] = t.data
     return effect
@@ -259,6 +269,7 @@ def _last_reads(rec: Recorder, outputs: Any) -> dict[tuple[str, int], list[int]]
     """{id(node): slots whose last reader it is}; arguments, outside tensors and outputs are never dropped."""
     keep = set(rec.inputs) | {slot for slot, _ in rec.externals} | set(_output_slots(outputs))
     keep |= {item.seed_slot for kind, item in rec.program if kind == "backward" and item.seed_slot is not None}
+    keep |= {slot for kind, item in rec.program if kind == "effect" for _, slot in item.binds}
     last: dict[int, tuple[str, int]] = {}  # slot -> (where, id(node)) of its last reader
     for step, (kind, item) in enumerate(rec.program):
         if kind == "forward":

@@ -188,11 +188,13 @@ class Tensor:
     def __bool__(self) -> bool:
         _value_read(self, "bool()")
         if self.data.size != 1:
-            raise ValueError(f"bool: the truth value of a tensor of shape {self.shape} is ambiguous; "
-                             "use (t > 0).data.any() or .all() outside a jitted function")
+            raise ValueError(f"bool: the truth value of a tensor of shape {self.shape} is ambiguous (== is "
+                             "elementwise, as in NumPy): use (t > 0).data.any() or .all(), and to find a tensor "
+                             "in a list, any(x is t for x in tensors)")
         return bool(self.data)
 
     def __repr__(self) -> str:
+        _value_read(self, "repr() (print, an f-string)")
         body = np.array2string(self.data, separator=", ", prefix="Tensor(", threshold=50, edgeitems=2)
         extras = []
         if self.name:

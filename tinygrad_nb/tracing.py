@@ -61,6 +61,7 @@ def side_effect(method: Callable[..., Any]) -> Callable[..., Any]:
         if isinstance(recorder, Recorder):
             return recorder.side_effect(method, args, kwargs)
         return method(*args, **kwargs)
+    wrapper.__jit_side_effect__ = True  # type: ignore[attr-defined]  # replayed whole: the guards do not look in
     return wrapper
 
 
@@ -109,8 +110,13 @@ class _Entry:
 
     def holds(self) -> bool:
         """Whether everything the recordings read from outside the arguments is as it was."""
-        return (self.version == StateVersion.value and self.guards is not None and self.guards.holds()
-                and (self.program is None or self.program.externals_hold()))
+        if self.guards is None or not self.guards.holds():
+            return False
+        if self.version != StateVersion.value:  # something may have changed: compare the states themselves
+            if not self.guards.states_hold():
+                return False
+            self.version = StateVersion.value
+        return self.program is None or self.program.externals_hold()
 
 
 class Jit:
@@ -146,6 +152,8 @@ class Jit:
                 and last[3].holds()):
             return last[3].program.run(last[2])  # type: ignore[union-attr]
         arrays, sources, key, call, as_given = self._split(args, kwargs)
+        generators = [(f"argument {k}", v) for k, v in [*enumerate(args), *kwargs.items()]
+                      if isinstance(v, (np.random.RandomState, np.random.Generator))]
         entry = self.cache.get(key)
         if entry is None or entry.recorded is not None and not entry.holds():  # new, or a guard failed: record anew
             entry = self.cache[key] = _Entry()
@@ -157,7 +165,7 @@ class Jit:
             self._last = (args, _state.enabled, arrays, entry) if as_given and not kwargs else None
             return entry.program.run(arrays)  # type: ignore[union-attr]
         self._last = None
-        return self._record(entry, arrays, sources, call)
+        return self._record(entry, arrays, sources, call, generators)
 
     def _split(self, args: tuple[Any, ...],
                kwargs: dict[str, Any]) -> tuple[list[np.ndarray], list[np.ndarray], Any, Any, bool]:
@@ -202,10 +210,10 @@ class Jit:
         return arrays, sources, tuple(key), call, not converted
 
     def _record(self, entry: _Entry, arrays: list[np.ndarray], sources: list[np.ndarray],
-                call: Callable[[list[Tensor]], Any]) -> Any:
+                call: Callable[[list[Tensor]], Any], generators: list[tuple[str, Any]]) -> Any:
         tensors = [Tensor._wrap(a) for a in arrays]
         rec = Recorder(tensors)
-        outside = _Outside(self.fn)
+        outside = _Outside(self.fn, generators)
         rec.outside = outside
         if entry.recorded is not None:  # parameters seen before are read-only from the start this time
             rec.protect_early(entry.recorded.parameters)
@@ -253,8 +261,9 @@ class _Outside:
     """What the function reads from outside its arguments, watched while it records: the guarded values must
     not change and no random generator may move, except inside a ``@side_effect`` method (replayed whole)."""
 
-    def __init__(self, fn: Callable[..., Any]):
-        self.guards = Guards(fn)
+    def __init__(self, fn: Callable[..., Any], generators: list[tuple[str, Any]]):
+        self.generators = generators  # generators passed as (static) arguments
+        self.guards = Guards(fn, generators)
         self.rng = self.guards.rng_states()
 
     def check(self) -> None:
@@ -270,7 +279,7 @@ class _Outside:
 
     def refresh(self) -> None:
         """Take the values as they are now (after a side effect, whose changes a replay repeats)."""
-        self.guards = Guards(self.guards.fn)
+        self.guards = Guards(self.guards.fn, self.generators)
         self.rng = self.guards.rng_states()
 
 

@@ -1,0 +1,368 @@
+"""The jit's reach: state found from outside the arguments in the ways a user keeps it (issue 21, found by a
+hostile probe after the first fixes). Each step must give the eager result on every call, or a JitError.
+
+The oracle is ``tests/_jit_programs.differential``: the same step run eagerly on a deep copy, compared call by
+call (outputs, every parameter and .grad, and what ``observe`` returns).
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import random
+import types
+
+import numpy as np
+import pytest
+from _jit_programs import differential
+
+import nn
+from tinygrad_nb import JitError, Tensor, jit, side_effect, where
+
+N = 8
+
+
+def batch(k: int, m: int = 12):
+    rng = np.random.RandomState([5, k])
+    X = rng.randn(2, m)
+    return X, (X[0:1] * X[1:2] > 0).astype(np.float64)
+
+
+def state():
+    model = nn.MLP([2, 6, 1], hidden="tanh", rng=1)
+    return {"model": model, "opt": nn.optim.SGD(model.parameters(), 0.5)}
+
+
+FIRST = batch(0)
+
+
+def same(k):
+    """The very same arrays on every call (full-batch training): a replay needs no second look at them."""
+    return FIRST, {}
+
+
+def eager_or_refused(outcome, n=N):
+    assert outcome.refused is not None or outcome.agreed == n
+
+
+class Trainer:
+    """A user's trainer: the jitted step is its bound method, its settings attributes."""
+
+    def __init__(self, s):
+        self.model, self.opt, self.lam = s["model"], s["opt"], 0.0
+
+    def step(self, X, Y):
+        self.opt.zero_grad()
+        W = self.model.linears()[0].W
+        J = nn.binary_cross_entropy(self.model(X), Y) + self.lam * (W * W).sum()
+        J.backward()
+        self.opt.step()
+        return J
+
+
+def test_a_bound_method_s_object_is_guarded():
+    s = state()
+    trainer = Trainer(s)
+    jitted = jit(trainer.step)
+    eager = Trainer(copy.deepcopy(s))
+    for k in range(N):
+        if k == 4:
+            trainer.lam = eager.lam = 0.5
+        X, Y = batch(k)
+        np.testing.assert_allclose(jitted(X, Y).item(), eager.step(X, Y).item(), rtol=1e-12)
+
+
+def test_a_bound_method_that_changes_its_object_is_refused():
+    class Counting(Trainer):
+        def step(self, X, Y):
+            self.steps = getattr(self, "steps", 0) + 1
+            return super().step(X, Y)
+
+    trainer_step = jit(Counting(state()).step)
+    with pytest.raises(JitError, match="changed"):
+        for k in range(3):
+            trainer_step(*batch(k))
+
+
+def test_printing_a_traced_tensor_is_refused():
+    def make(s):
+        model, opt = s["model"], s["opt"]
+
+        def step(X, Y):
+            opt.zero_grad()
+            J = nn.binary_cross_entropy(model(X), Y)
+            print(f"cost {J}")
+            J.backward()
+            opt.step()
+            return J
+        return step
+    out = differential(make, state(), same, N, may_refuse=True)
+    assert out.refused is not None and "repr" in str(out.refused)
+
+
+def test_a_users_side_effect_gets_each_call_s_values():
+    def make(s):
+        model, opt, log = s["model"], s["opt"], s["log"]
+
+        @side_effect
+        def record(J):
+            log.append(J.item())
+
+        def step(X, Y):
+            opt.zero_grad()
+            J = nn.binary_cross_entropy(model(X), Y)
+            record(J)
+            J.backward()
+            opt.step()
+            return J
+        return step
+    s = {**state(), "log": []}
+    out = differential(make, s, same, N, may_refuse=False, observe=lambda st: list(st["log"]))
+    assert out.agreed == N and len(s["log"]) == N and out.python_runs <= 2, out.runs_per_call
+
+
+def test_the_norm_clip_grad_norm_returns_is_each_call_s():
+    def make(s):
+        model, opt = s["model"], s["opt"]
+
+        def step(X, Y):
+            opt.zero_grad()
+            J = nn.binary_cross_entropy(model(X), Y) * 50.0
+            J.backward()
+            norm = nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
+            return J, norm * 1.0
+        return step
+    out = differential(make, state(), same, N, may_refuse=False)
+    assert out.agreed == N and out.python_runs <= 2, out.runs_per_call
+
+
+class Settings:
+    lam = 0.0
+
+
+class Holder:
+    def __init__(self):
+        self.inner = types.SimpleNamespace(lam=0.0)
+
+
+SETTINGS_MODULE = types.ModuleType("user_settings")
+SETTINGS_MODULE.lam = 0.0  # type: ignore[attr-defined]
+
+
+def _l2(model):
+    W = model.linears()[0].W
+    return (W * W).sum()
+
+
+@pytest.mark.parametrize("where", ["class_attribute", "object_in_object", "dict_with_an_array", "settings_module",
+                                   "object_in_a_list", "lambda_in_a_dict", "default_argument", "partial"])
+def test_state_kept_where_users_keep_it_is_guarded(where):
+    holder, listed, table = Holder(), [types.SimpleNamespace(lam=0.0)], {"lam": 0.0, "mask": np.ones(3)}
+    funcs = {"scale": lambda J: J * 1.0}
+
+    def lam_of(defaults):
+        return {"class_attribute": lambda: Settings.lam, "object_in_object": lambda: holder.inner.lam,
+                "dict_with_an_array": lambda: table["lam"], "settings_module": lambda: SETTINGS_MODULE.lam,
+                "object_in_a_list": lambda: listed[0].lam, "default_argument": lambda: defaults[0],
+                "partial": lambda: defaults[0]}.get(where)
+
+    def make(s):
+        model, opt = s["model"], s["opt"]
+
+        if where == "class_attribute":
+            def body(X, Y):
+                return nn.binary_cross_entropy(model(X), Y) + Settings.lam * _l2(model)
+        elif where == "object_in_object":
+            def body(X, Y):
+                return nn.binary_cross_entropy(model(X), Y) + holder.inner.lam * _l2(model)
+        elif where == "dict_with_an_array":
+            def body(X, Y):
+                return nn.binary_cross_entropy(model(X), Y) + table["lam"] * _l2(model)
+        elif where == "settings_module":
+            def body(X, Y):
+                return nn.binary_cross_entropy(model(X), Y) + SETTINGS_MODULE.lam * _l2(model)
+        elif where == "object_in_a_list":
+            def body(X, Y):
+                return nn.binary_cross_entropy(model(X), Y) + listed[0].lam * _l2(model)
+        elif where == "lambda_in_a_dict":
+            def body(X, Y):
+                return funcs["scale"](nn.binary_cross_entropy(model(X), Y))
+        else:
+            def body(X, Y, lam=[0.0]):  # noqa: B006 - the user's habit under test
+                return nn.binary_cross_entropy(model(X), Y) + lam[0] * _l2(model)
+
+        def step(X, Y):
+            opt.zero_grad()
+            J = body(X, Y)
+            J.backward()
+            opt.step()
+            return J
+        s["body"] = body
+        return step
+
+    def between(i, s, step):
+        if i != 4:
+            return
+        if where in ("default_argument", "partial"):
+            s["body"].__defaults__[0][0] = 0.5
+        elif where == "lambda_in_a_dict":
+            funcs["scale"] = lambda J: J * 3.0
+        elif where == "class_attribute":
+            Settings.lam = 0.5
+        elif where == "object_in_object":
+            holder.inner.lam = 0.5
+        elif where == "dict_with_an_array":
+            table["lam"] = 0.5
+        elif where == "settings_module":
+            SETTINGS_MODULE.lam = 0.5
+        elif where == "object_in_a_list":
+            listed[0].lam = 0.5
+
+    try:
+        if where == "partial":
+            s = state()
+            eager_s = copy.deepcopy(s)
+            step_j, step_e = make(s), make(eager_s)
+            jitted = jit(functools.partial(lambda f, X, Y: f(X, Y), step_j))
+            for k in range(N):
+                between(k, s, step_j)
+                between(k, eager_s, step_e)
+                try:
+                    got = jitted(*batch(k)).item()
+                except JitError:
+                    return
+                assert got == pytest.approx(step_e(*batch(k)).item(), rel=1e-12)
+            return
+        eager_or_refused(differential(make, state(), lambda k: (batch(k), {}), N, may_refuse=True, between=between))
+    finally:
+        Settings.lam = 0.0
+        SETTINGS_MODULE.lam = 0.0
+
+
+def test_np_where_with_a_float_mask_follows_the_values():
+    def make(s):
+        model, opt = s["model"], s["opt"]
+
+        def step(X, Y):
+            opt.zero_grad()
+            Z = model.linears()[0](X)
+            A = np.where((Z > 0).astype(np.float64), Z, 0.1 * Z)  # a float mask through NumPy's protocol
+            J = nn.binary_cross_entropy(model.linears()[1](A).sigmoid(), Y)
+            J.backward()
+            opt.step()
+            return J
+        return step
+    s = state()
+    s["model"].linears()[0].W.data *= 20
+    out = differential(make, s, same, N, may_refuse=False)
+    assert out.agreed == N
+
+
+def test_a_layer_replaced_through_indexing_is_seen():
+    def make(s):
+        model, opt = s["model"], s["opt"]
+
+        def step(X, Y):
+            opt.zero_grad()
+            J = nn.binary_cross_entropy(model(X), Y)
+            J.backward()
+            opt.step()
+            return J
+        return step
+
+    def between(i, s, step):
+        if i == 4:
+            s["model"][1] = nn.ReLU()
+    out = differential(make, state(), same, N, may_refuse=True, between=between)
+    eager_or_refused(out)
+    with pytest.raises(TypeError):
+        state()["model"].layers[1] = nn.ReLU()  # the list itself cannot be edited behind the model's back
+
+
+def test_random_numbers_from_python_or_a_generator_argument_are_refused():
+    W = Tensor(np.ones((1, 2)), requires_grad=True)
+
+    @jit
+    def python_random(X):
+        return (W @ X).sum() * (2.0 if random.random() < 0.5 else 1.0)
+
+    with pytest.raises(JitError, match="random"):
+        python_random(np.ones((2, 3)))
+
+    @jit
+    def generator_argument(X, rng):
+        return (W @ X).sum() * rng.random()
+
+    with pytest.raises(JitError, match="random"):
+        generator_argument(np.ones((2, 3)), np.random.default_rng(0))
+
+
+def test_numpy_scalar_static_arguments_minus_zero_and_zero_are_different():
+    W = Tensor(np.ones((1, 2)), requires_grad=True)
+    step = jit(lambda X, c: (W @ X).sum() * np.copysign(1.0, c))
+    X = np.ones((2, 3))
+    for c in (np.float32(0.0), np.float32(0.0), np.float32(-0.0), np.float32(-0.0)):
+        assert step(X, c).item() == 6.0 * np.copysign(1.0, c)
+
+
+def test_an_unrelated_model_or_an_accuracy_between_steps_keeps_the_replay():
+    def make(s):
+        model, opt = s["model"], s["opt"]
+
+        def step(X, Y):
+            opt.zero_grad()
+            J = nn.binary_cross_entropy(model(X), Y)
+            J.backward()
+            opt.step()
+            return J
+        return step
+
+    def between(i, s, step):
+        nn.MLP([3, 2, 1], rng=0)  # another model built
+        nn.accuracy(s["model"], *batch(0))  # eval mode and back
+    out = differential(make, state(), same, N, may_refuse=False, between=between)
+    assert out.agreed == N and out.python_runs <= 2, out.runs_per_call
+
+
+def test_a_global_named_like_an_attribute_does_not_make_every_call_record():
+    ns = {"nn": nn}
+    exec("step = None\n"  # a global with the name of an attribute the step reads (opt.step)
+         "def make(s):\n"
+         "    model, opt = s['model'], s['opt']\n"
+         "    def train(X, Y):\n"
+         "        opt.zero_grad()\n"
+         "        J = nn.binary_cross_entropy(model(X), Y)\n"
+         "        J.backward()\n"
+         "        opt.step()\n"
+         "        return J\n"
+         "    return train\n", ns)
+    jitted_s = state()
+    train = ns["make"](jitted_s)
+    out = differential(ns["make"], jitted_s, same, N, may_refuse=False,
+                       between=lambda i, s, f: ns.__setitem__("step", i))
+    assert out.agreed == N and out.python_runs <= 2 and train is not None, out.runs_per_call
+
+
+def test_a_loss_object_s_setting_changed_after_recording_is_seen():
+    def make(s):
+        model, opt, loss = s["model"], s["opt"], s["loss"]
+
+        def step(X, Y):
+            opt.zero_grad()
+            J = loss(model(X), Y)
+            J.backward()
+            opt.step()
+            return J
+        return step
+
+    def between(i, s, step):
+        if i == 4:
+            s["loss"].reduction = "sum"
+    eager_or_refused(differential(make, {**state(), "loss": nn.BCELoss()}, same, N, may_refuse=True,
+                                  between=between))
+
+
+def test_where_of_a_comparison_is_unchanged_by_the_numpy_protocol():
+    x = Tensor(np.array([-1.0, 2.0]), requires_grad=True)
+    np.testing.assert_array_equal(where(x > 0, x, 0.0 * x).data, [0.0, 2.0])
