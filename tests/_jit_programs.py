@@ -249,6 +249,17 @@ def differential(make_step: Callable[[Any], Callable[..., Any]], state: Any,
     return out
 
 
+def training_step(model: Any, opt: Any, loss: Callable[..., Any] = nn.binary_cross_entropy) -> Callable[..., Any]:
+    """The ordinary training step the tests jit: zero_grad, J = loss(model(X), Y), backward, step; returns J."""
+    def step(X: Any, Y: Any) -> Any:
+        opt.zero_grad()
+        J = loss(model(X), Y)
+        J.backward()
+        opt.step()
+        return J
+    return step
+
+
 def function_with_globals(source: str, namespace: dict[str, Any], name: str = "step") -> Callable[..., Any]:
     """``name`` defined by ``source`` in a module namespace of its own (``namespace`` plus ``nn``, ``np``,
     ``Tensor``), so that a test can read and swap real globals of a jitted function."""
@@ -365,15 +376,7 @@ def build_mlp(prog: MLPProgram) -> tuple[dict[str, Any], Callable[[Any], Callabl
     loss = nn.losses.LOSSES[loss_name]
 
     def make_step(s: dict[str, Any]) -> Callable[..., Any]:
-        model, opt = s["model"], s["opt"]
-
-        def step(X, Y):
-            opt.zero_grad()
-            J = loss(model(X), Y)
-            J.backward()
-            opt.step()
-            return J
-        return step
+        return training_step(s["model"], s["opt"], loss)
 
     n_x, n_out = prog.dims[0], prog.dims[-1]
     label_dtype = prog.label_dtype if label_kind in ("binary", "class") else (

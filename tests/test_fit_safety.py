@@ -9,6 +9,7 @@ import functools
 
 import numpy as np
 import pytest
+from _jit_programs import training_step
 
 import nn
 import nn.training
@@ -273,16 +274,8 @@ def float32_model(units: int, output: type[nn.Module]) -> nn.Module:
     return model
 
 
-def training_step(model: nn.Module, loss):
-    opt = nn.optim.SGD(model.parameters(), lr=0.5)
-
-    def step(X, Y):
-        opt.zero_grad()
-        J = loss(model(X), Y)
-        J.backward()
-        opt.step()
-        return J
-    return step
+def sgd_training_step(model: nn.Module, loss):
+    return training_step(model, nn.optim.SGD(model.parameters(), lr=0.5), loss)
 
 
 @pytest.mark.parametrize("labels", ["new arrays", "one array changed in place"])
@@ -292,7 +285,7 @@ def test_a_jitted_step_sees_new_float64_labels_of_a_float32_model(case, labels):
     rng = np.random.RandomState(7)
     model = float32_model(units, output)
     twin = copy.deepcopy(model)
-    compiled, eager = jit(training_step(model, loss)), training_step(twin, loss)
+    compiled, eager = jit(sgd_training_step(model, loss)), sgd_training_step(twin, loss)
     m = 8
     X, Y = rng.randn(3, m).astype(np.float32), make_labels(rng, units, m)
     for call in range(8):

@@ -5,6 +5,7 @@ The oracle is the eager engine run side by side from the same initial parameters
 
 import numpy as np
 import pytest
+from _jit_programs import training_step as make_step
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -33,16 +34,6 @@ class PlainSGD:
     def step(self):
         for p in self.params:
             p.data -= self.lr * p.grad.data
-
-
-def make_step(model, opt, loss=nn.binary_cross_entropy):
-    def step(X, Y):
-        opt.zero_grad()
-        J = loss(model(X), Y)
-        J.backward()
-        opt.step()
-        return J
-    return step
 
 
 def assert_close(a, b, rtol=1e-12):

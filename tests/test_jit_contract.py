@@ -14,7 +14,14 @@ import math
 
 import numpy as np
 import pytest
-from _jit_programs import ContractViolationError, PythonRuns, compare_states, differential, function_with_globals
+from _jit_programs import (
+    ContractViolationError,
+    PythonRuns,
+    compare_states,
+    differential,
+    function_with_globals,
+    training_step,
+)
 
 import nn
 import tinygrad_nb
@@ -56,15 +63,7 @@ CALL_PATTERNS = {"same_arrays": same_calls, "new_arrays": new_calls}
 
 def bce_step(s):
     """The ordinary step on ``s["model"]`` and ``s["opt"]``: zero_grad, J = bce(model(X), Y), backward, step."""
-    model, opt = s["model"], s["opt"]
-
-    def step(X, Y):
-        opt.zero_grad()
-        J = nn.binary_cross_entropy(model(X), Y)
-        J.backward()
-        opt.step()
-        return J
-    return step
+    return training_step(s["model"], s["opt"])
 
 
 def assert_eager_or_refused(outcome, n_calls=N_CALLS):

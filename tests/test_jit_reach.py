@@ -14,7 +14,7 @@ import types
 
 import numpy as np
 import pytest
-from _jit_programs import differential
+from _jit_programs import differential, training_step
 
 import nn
 from tinygrad_nb import JitError, Tensor, jit, side_effect, where
@@ -259,18 +259,11 @@ def test_np_where_with_a_float_mask_follows_the_values():
     assert out.agreed == N
 
 
+def make(s):
+    return training_step(s["model"], s["opt"], s.get("loss", nn.binary_cross_entropy))
+
+
 def test_a_layer_replaced_through_indexing_is_seen():
-    def make(s):
-        model, opt = s["model"], s["opt"]
-
-        def step(X, Y):
-            opt.zero_grad()
-            J = nn.binary_cross_entropy(model(X), Y)
-            J.backward()
-            opt.step()
-            return J
-        return step
-
     def between(i, s, step):
         if i == 4:
             s["model"][1] = nn.ReLU()
@@ -307,17 +300,6 @@ def test_numpy_scalar_static_arguments_minus_zero_and_zero_are_different():
 
 
 def test_an_unrelated_model_or_an_accuracy_between_steps_keeps_the_replay():
-    def make(s):
-        model, opt = s["model"], s["opt"]
-
-        def step(X, Y):
-            opt.zero_grad()
-            J = nn.binary_cross_entropy(model(X), Y)
-            J.backward()
-            opt.step()
-            return J
-        return step
-
     def between(i, s, step):
         nn.MLP([3, 2, 1], rng=0)  # another model built
         nn.accuracy(s["model"], *batch(0))  # eval mode and back
@@ -345,17 +327,6 @@ def test_a_global_named_like_an_attribute_does_not_make_every_call_record():
 
 
 def test_a_loss_object_s_setting_changed_after_recording_is_seen():
-    def make(s):
-        model, opt, loss = s["model"], s["opt"], s["loss"]
-
-        def step(X, Y):
-            opt.zero_grad()
-            J = loss(model(X), Y)
-            J.backward()
-            opt.step()
-            return J
-        return step
-
     def between(i, s, step):
         if i == 4:
             s["loss"].reduction = "sum"
