@@ -96,7 +96,7 @@ def test_shapes_of_the_movement_spellings_and_argmax():
     assert t.flatten().shape == (6,) and t.numel() == 6
     np.testing.assert_array_equal(t.argmax(axis=0).data, [1, 1, 1])
     np.testing.assert_array_equal(t.argmin(axis=1).data, [0, 0])
-    with pytest.raises(ValueError, match="unsqueeze: axis 4 is out of range for 3 axes"):
+    with pytest.raises(ValueError, match="unsqueeze: axis 4 is out of range for a tensor with 3 dimensions"):
         t.unsqueeze(4)
 
 

@@ -318,3 +318,37 @@ _HINTS: dict[Any, str] = {
     np.round: "rounding has no useful gradient (zero almost everywhere)",
     np.cumsum: "sum slices with Tensor ops (t[:k].sum(...) for each k)",
 }
+
+
+def array_ufunc(self: Any, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
+    """NumPy's ``__array_ufunc__`` for Tensor: ``p.data -= lr * p.grad`` (an array result) works on the arrays,
+    and the elementwise functions the engine differentiates (``np.exp(t)``, ``arr * t``) become Tensor ops."""
+    cls = type(self)
+    out = kwargs.get("out")
+    if out is not None:
+        if any(isinstance(o, cls) for o in out):
+            return NotImplemented  # t += ... is Tensor.__iadd__'s
+        return getattr(ufunc, method)(*[x.data if isinstance(x, cls) else x for x in inputs], **kwargs)
+    names = _UFUNCS.get(ufunc)
+    if method != "__call__" or names is None or kwargs:
+        raise TypeError(f"np.{ufunc.__name__} on a Tensor: use the Tensor's own methods and operators "
+                        f"(x.exp(), x.sin(), x * y, ...), which gradients flow through, or np.{ufunc.__name__}"
+                        "(x.data) for a plain array")
+    if isinstance(inputs[0], cls):
+        return getattr(inputs[0], names[0])(*inputs[1:])
+    return getattr(inputs[1], names[1])(inputs[0])  # array <op> Tensor: the reflected operator
+
+
+# NumPy ufuncs a Tensor answers with its own (differentiable) op: (method, reflected method)
+_UFUNCS: dict[Any, tuple[str, str]] = {
+    np.add: ("__add__", "__radd__"), np.subtract: ("__sub__", "__rsub__"),
+    np.multiply: ("__mul__", "__rmul__"), np.true_divide: ("__truediv__", "__rtruediv__"),
+    np.power: ("__pow__", "__rpow__"), np.matmul: ("__matmul__", "__rmatmul__"),
+    np.greater: ("__gt__", "__lt__"), np.less: ("__lt__", "__gt__"),
+    np.greater_equal: ("__ge__", "__le__"), np.less_equal: ("__le__", "__ge__"),
+    np.equal: ("__eq__", "__eq__"), np.not_equal: ("__ne__", "__ne__"),
+    np.maximum: ("maximum", "maximum"), np.minimum: ("minimum", "minimum"),
+    np.negative: ("__neg__", "__neg__"), np.exp: ("exp", "exp"), np.log: ("log", "log"),
+    np.sqrt: ("sqrt", "sqrt"), np.absolute: ("abs", "abs"), np.tanh: ("tanh", "tanh"),
+    np.sin: ("sin", "sin"), np.cos: ("cos", "cos"),
+}

@@ -15,10 +15,12 @@ import numpy as np
 from tinygrad_nb import engine
 from tinygrad_nb import ops as _ops
 from tinygrad_nb.array_function import array_function as _array_function
+from tinygrad_nb.array_function import array_ufunc as _array_ufunc
 from tinygrad_nb.explain_mode import explain as explain_mode
 from tinygrad_nb.function import Function, GraphFreedError, InPlace, describe
 from tinygrad_nb.grad_errors import check_requires_grad, in_place_error
 from tinygrad_nb.grad_mode import JitError, _state
+from tinygrad_nb.ops.axes import axis_index
 
 _FLOAT_KINDS = "f"
 
@@ -373,52 +375,35 @@ class Tensor:
         InPlace.seen = True
         return self
 
-    def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
-        """NumPy meets a Tensor: ``p.data -= lr * p.grad`` (an array result) works on the arrays, and the
-        elementwise functions the engine differentiates (``np.exp(t)``, ``arr * t``) become Tensor ops."""
-        out = kwargs.get("out")
-        if out is not None:
-            if any(isinstance(o, Tensor) for o in out):
-                return NotImplemented  # t += ... is Tensor.__iadd__'s
-            return getattr(ufunc, method)(*[x.data if isinstance(x, Tensor) else x for x in inputs], **kwargs)
-        names = _UFUNCS.get(ufunc)
-        if method != "__call__" or names is None or kwargs:
-            raise TypeError(f"np.{ufunc.__name__} on a Tensor: use the Tensor's own methods and operators "
-                            f"(x.exp(), x.sin(), x * y, ...), which gradients flow through, or np.{ufunc.__name__}"
-                            "(x.data) for a plain array")
-        if isinstance(inputs[0], Tensor):
-            return getattr(inputs[0], names[0])(*inputs[1:])
-        return getattr(inputs[1], names[1])(inputs[0])  # array <op> Tensor: the reflected operator
-
+    __array_ufunc__ = _array_ufunc  # np.exp(t), arr * t: the Tensor's ops; p.data -= ... works on the arrays
     __array_function__ = _array_function  # np.dot(W, A), np.sum(t): the Tensor's ops, or a TypeError naming the fix
 
     # Comparisons give boolean tensors (masks, predictions) without a gradient; they are ops, so a jitted step
     # computes them afresh on every call. == and != are elementwise too, as in NumPy and PyTorch.
     def __lt__(self, other: Any) -> Tensor:
-        return _ops.Less.apply(self, self._other(other))
+        return self._compared(_ops.Less, other)
 
     def __le__(self, other: Any) -> Tensor:
-        return _ops.LessEqual.apply(self, self._other(other))
+        return self._compared(_ops.LessEqual, other)
 
     def __gt__(self, other: Any) -> Tensor:
-        return _ops.Greater.apply(self, self._other(other))
+        return self._compared(_ops.Greater, other)
 
     def __ge__(self, other: Any) -> Tensor:
-        return _ops.GreaterEqual.apply(self, self._other(other))
+        return self._compared(_ops.GreaterEqual, other)
 
     def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
-        try:
-            o = self._other(other)
-        except TypeError:
-            return NotImplemented
-        return _ops.Equal.apply(self, o)
+        return self._compared(_ops.Equal, other)
 
     def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return self._compared(_ops.NotEqual, other)
+
+    def _compared(self, op: type[Function], other: Any) -> Any:
         try:
             o = self._other(other)
         except TypeError:
-            return NotImplemented
-        return _ops.NotEqual.apply(self, o)
+            return NotImplemented  # == with a non-number is False, < raises Python's TypeError
+        return op.apply(self, o)
 
     __hash__ = object.__hash__
 
@@ -445,14 +430,14 @@ class Tensor:
 
     def unsqueeze(self, axis: int) -> Tensor:
         """A new axis of length 1 at ``axis`` (negative counts from the end of the new shape)."""
-        axis = _axis_in(axis, self.ndim + 1, "unsqueeze")
+        axis = axis_index("unsqueeze", axis, self.ndim + 1)
         return self.reshape(self.shape[:axis] + (1,) + self.shape[axis:])
 
     def squeeze(self, axis: int | None = None) -> Tensor:
         """Without the axes of length 1 (only ``axis`` when given, which must have length 1)."""
         if axis is None:
             return self.reshape(tuple(n for n in self.shape if n != 1))
-        axis = _axis_in(axis, self.ndim, "squeeze")
+        axis = axis_index("squeeze", axis, self.ndim)
         if self.shape[axis] != 1:
             return self
         return self.reshape(self.shape[:axis] + self.shape[axis + 1:])
@@ -461,7 +446,7 @@ class Tensor:
         """Axes ``start`` to ``end`` (inclusive) merged into one."""
         if self.ndim == 0:
             return self.reshape(1)
-        lo, hi = _axis_in(start, self.ndim, "flatten"), _axis_in(end, self.ndim, "flatten")
+        lo, hi = axis_index("flatten", start, self.ndim), axis_index("flatten", end, self.ndim)
         if lo > hi:
             raise ValueError(f"flatten: start axis {start} comes after end axis {end}")
         return self.reshape(self.shape[:lo] + (-1,) + self.shape[hi + 1:])
@@ -628,25 +613,3 @@ def _normalise_index(index: Any) -> Any:
             return arr.astype(np.intp) if not arr.size else arr
         return i
     return tuple(one(i) for i in index) if isinstance(index, tuple) else one(index)
-
-
-def _axis_in(axis: Any, n: int, op: str) -> int:
-    """``axis`` as an index into ``n`` axes (negatives count from the end)."""
-    if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)) or not -n <= axis < n:
-        raise ValueError(f"{op}: axis {axis!r} is out of range for {n} axes")
-    return int(axis) % n
-
-
-# NumPy ufuncs a Tensor answers with its own (differentiable) op: (method, reflected method)
-_UFUNCS: dict[Any, tuple[str, str]] = {
-    np.add: ("__add__", "__radd__"), np.subtract: ("__sub__", "__rsub__"),
-    np.multiply: ("__mul__", "__rmul__"), np.true_divide: ("__truediv__", "__rtruediv__"),
-    np.power: ("__pow__", "__rpow__"), np.matmul: ("__matmul__", "__rmatmul__"),
-    np.greater: ("__gt__", "__lt__"), np.less: ("__lt__", "__gt__"),
-    np.greater_equal: ("__ge__", "__le__"), np.less_equal: ("__le__", "__ge__"),
-    np.equal: ("__eq__", "__eq__"), np.not_equal: ("__ne__", "__ne__"),
-    np.maximum: ("maximum", "maximum"), np.minimum: ("minimum", "minimum"),
-    np.negative: ("__neg__", "__neg__"), np.exp: ("exp", "exp"), np.log: ("log", "log"),
-    np.sqrt: ("sqrt", "sqrt"), np.absolute: ("abs", "abs"), np.tanh: ("tanh", "tanh"),
-    np.sin: ("sin", "sin"), np.cos: ("cos", "cos"),
-}
