@@ -63,6 +63,8 @@ class Sequential(Module):
             raise
         setattr(self, str(i % len(layers)), module)
 
+    __jit_ignore__ = ("_structure_cache",)  # derived from the layers, which the jit's guards look at
+
     def __getstate__(self) -> dict[str, Any]:
         """What a copy or a pickle keeps: everything but the cached structure (it names the layers by id)."""
         state = self.__dict__.copy()

@@ -8,6 +8,7 @@ tensor explicitly, as PyTorch's ``nn.Parameter``: ``self.W = nn.Parameter(np.ran
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
@@ -58,10 +59,26 @@ class Module:
         object.__setattr__(self, "_modules", {})
         object.__setattr__(self, "training", True)
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Each subclass's ``__init__`` marks the module built when the outermost one returns: from then on
+        an attribute set is a change a jitted step must see (while it is being built, nothing ran it)."""
+        super().__init_subclass__(**kwargs)
+        init = cls.__dict__.get("__init__")
+        if init is None:
+            return
+
+        @functools.wraps(init)
+        def built(self: Module, *args: Any, **kw: Any) -> None:
+            init(self, *args, **kw)
+            if type(self).__init__ is built:
+                object.__setattr__(self, "_built", True)
+        cls.__init__ = built  # type: ignore[method-assign]
+
     def __setattr__(self, name: str, value: Any) -> None:
         if "_parameters" not in self.__dict__:
             raise RuntimeError(f"{type(self).__name__}.__init__ must call super().__init__() before setting {name}")
-        state_changed(f"{type(self).__name__}.{name}")  # a jitted step that read the old value records again
+        if self.__dict__.get("_built"):  # a jitted step that read the old value records again
+            state_changed(f"{type(self).__name__}.{name}")
         self._parameters.pop(name, None)
         self._modules.pop(name, None)
         if isinstance(value, Tensor) and value.requires_grad:
@@ -95,7 +112,7 @@ class Module:
         """What a jitted step bakes in of this module and its children: which objects its attributes hold
         (layers, W and b), its plain settings (keep_prob, slope) and its mode, module by module."""
         return tuple((id(m), m.training, tuple((k, _state_key(v)) for k, v in m.__dict__.items()
-                                              if not k.startswith("_structure")))
+                                              if k not in getattr(type(m), "__jit_ignore__", ())))
                      for m in self.modules())
 
     def eval(self) -> Module:

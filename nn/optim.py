@@ -38,9 +38,9 @@ class ParamGroup(dict[str, Any]):
         super().__setitem__(key, value)
 
     def __init__(self, params: list[Tensor], lr: float):
-        super().__init__()
-        self["params"] = params
-        self["lr"] = lr
+        super().__init__()  # a new group: nothing recorded read it yet, so no write to refuse
+        super().__setitem__("params", params)
+        super().__setitem__("lr", validate.number("lr", lr, low=0, low_open=True))
 
     def update(self, *args: Any, **kwargs: Any) -> None:
         for key, value in dict(*args, **kwargs).items():
@@ -54,6 +54,8 @@ class Optimizer:
     update, so it is refused (as PyTorch refuses it); ``model.parameters()`` lists a
     shared layer's W and b once.
     """
+
+    __jit_effectful__ = True  # its state (moments, step count) is written and read by its replayed step
 
     def __init__(self, params: Iterable[Tensor], lr: float):
         name = type(self).__name__

@@ -337,3 +337,289 @@ def test_a_loss_object_s_setting_changed_after_recording_is_seen():
 def test_where_of_a_comparison_is_unchanged_by_the_numpy_protocol():
     x = Tensor(np.array([-1.0, 2.0]), requires_grad=True)
     np.testing.assert_array_equal(where(x > 0, x, 0.0 * x).data, [0.0, 2.0])
+
+
+# ----- a second hostile probe -------------------------------------------------------------------------------
+class Logger:
+    """A user's logger: its method is a side effect, its list changes on every call (replayed)."""
+
+    def __init__(self):
+        self.costs = []
+
+    @side_effect
+    def log(self, J):
+        self.costs.append(J.item())
+
+
+class MyAdam(nn.optim.Adam):
+    """A user's subclass of an nn optimiser, nothing changed."""
+
+
+@pytest.mark.parametrize("kind", ["logger", "optimizer_subclass"])
+def test_objects_whose_side_effects_change_them_keep_the_replay(kind):
+    def make(s):
+        model, opt, logger = s["model"], s["opt"], s["logger"]
+
+        def step(X, Y):
+            opt.zero_grad()
+            J = nn.binary_cross_entropy(model(X), Y)
+            logger.log(J)
+            J.backward()
+            opt.step()
+            return J
+        return step
+    s = state()
+    if kind == "optimizer_subclass":
+        s["opt"] = MyAdam(s["model"].parameters(), lr=0.01)
+    s["logger"] = Logger()
+    out = differential(make, s, same, N, may_refuse=False, observe=lambda st: list(st["logger"].costs))
+    assert out.agreed == N and out.python_runs <= 2, out.runs_per_call
+
+
+class Config:
+    def __init__(self):
+        self.lam = 0.0
+
+
+@pytest.mark.parametrize("change", ["layer_replaced", "slope_set", "config_attribute"])
+def test_a_model_or_config_passed_as_an_argument_is_guarded(change):
+    def make_state():
+        model = nn.Sequential(nn.Linear(2, 6, rng=1), nn.LeakyReLU(0.01), nn.Linear(6, 1, rng=2), nn.Sigmoid())
+        return {"model": model, "opt": nn.optim.SGD(model.parameters(), 0.5), "cfg": Config()}
+
+    def step(model, opt, cfg, X, Y):
+        opt.zero_grad()
+        W = model[0].W
+        J = nn.binary_cross_entropy(model(X), Y) + cfg.lam * (W * W).sum()
+        J.backward()
+        opt.step()
+        return J
+    s, e = make_state(), make_state()
+    jitted = jit(step)
+    for k in range(N):
+        if k == 4:
+            for st in (s, e):
+                if change == "layer_replaced":
+                    st["model"][1] = nn.Tanh()
+                elif change == "slope_set":
+                    st["model"][1].slope = 0.5
+                else:
+                    st["cfg"].lam = 0.5
+        X, Y = FIRST
+        got = jitted(s["model"], s["opt"], s["cfg"], X, Y).item()
+        assert got == pytest.approx(step(e["model"], e["opt"], e["cfg"], X, Y).item(), rel=1e-12)
+
+
+def test_a_boolean_array_argument_is_refused_and_an_integer_index_argument_is_read_on_every_call():
+    W = Tensor(np.arange(8.0).reshape(2, 4), requires_grad=True)
+    with pytest.raises(JitError, match="boolean array"):
+        jit(lambda X, mask: (W * X)[:, mask].sum())(np.ones((2, 4)), np.array([True, False, True, False]))
+    idx = np.array([0, 1])
+    step = jit(lambda X, i: (W * X)[:, i].sum())
+    X = np.ones((2, 4))
+    for k in range(6):
+        idx[:] = [k % 4, (k + 1) % 4]  # refilled in place
+        assert step(X, idx).item() == (W.data * X)[:, idx].sum()
+    for k in range(3):
+        fresh = np.array([k, 3])  # a new array each call
+        assert step(X, fresh).item() == (W.data * X)[:, fresh].sum()
+
+
+class Scaled(nn.Module):
+    """A user's layer inside an nn container, whose setting lives in a list and in a config object."""
+
+    def __init__(self):
+        super().__init__()
+        self.factor = [1.0]
+        self.cfg = types.SimpleNamespace(k=1.0)
+
+    def forward(self, A):
+        return A * (self.factor[0] * self.cfg.k)
+
+
+@pytest.mark.parametrize("change", ["list_item", "config_object"])
+def test_a_users_layer_inside_a_sequential_changed_in_place_is_seen(change):
+    def make_state():
+        model = nn.Sequential(nn.Linear(2, 6, rng=1), Scaled(), nn.Tanh(), nn.Linear(6, 1, rng=2), nn.Sigmoid())
+        return {"model": model, "opt": nn.optim.SGD(model.parameters(), 0.5)}
+
+    def between(i, s, step):
+        if i == 4:
+            layer = s["model"][1]
+            if change == "list_item":
+                layer.factor[0] = 3.0
+            else:
+                layer.cfg.k = 3.0
+    eager_or_refused(differential(make, make_state(), same, N, may_refuse=True, between=between))
+
+
+SCALE = [1.0]
+
+
+class Reaching:
+    """State reached through a helper method, a property and a classmethod."""
+
+    __slots__ = ("model", "opt", "lam")
+    factor = 1.0
+
+    def __init__(self, s):
+        self.model, self.opt, self.lam = s["model"], s["opt"], 0.0
+
+    @property
+    def scale(self):
+        return SCALE[0]
+
+    @classmethod
+    def class_factor(cls):
+        return cls.factor
+
+    def helper(self, J):
+        return J * SCALE[0]
+
+    def step(self, X, Y):
+        self.opt.zero_grad()
+        J = self.helper(nn.binary_cross_entropy(self.model(X), Y)) * self.scale * self.class_factor()
+        W = self.model.linears()[0].W
+        J = J + self.lam * (W * W).sum()
+        J.backward()
+        self.opt.step()
+        return J
+
+
+@pytest.mark.parametrize("change", ["global_through_a_helper", "class_attribute_through_a_classmethod", "slot"])
+def test_state_reached_through_methods_properties_and_slots_is_guarded(change):
+    s = state()
+    trainer, eager = Reaching(s), Reaching(copy.deepcopy(s))
+    jitted = jit(trainer.step)
+    try:
+        for k in range(N):
+            if k == 4:
+                if change == "global_through_a_helper":
+                    SCALE[0] = 2.0
+                elif change == "class_attribute_through_a_classmethod":
+                    Reaching.factor = 2.0
+                else:
+                    trainer.lam = eager.lam = 0.5
+            X, Y = FIRST
+            try:
+                got = jitted(X, Y).item()
+            except JitError:
+                return
+            assert got == pytest.approx(eager.step(X, Y).item(), rel=1e-12)
+    finally:
+        SCALE[0], Reaching.factor = 1.0, 1.0
+
+
+def test_new_arrays_with_the_same_values_every_call_replay():
+    X, Y = FIRST
+
+    def calls(k):
+        return (X.T.copy().T, Y.reshape(1, -1).copy()), {}  # new arrays, the same values (X.T, astype, ...)
+    out = differential(make, state(), calls, N, may_refuse=False)
+    assert out.agreed == N and out.python_runs <= 2, out.runs_per_call
+
+
+@pytest.mark.parametrize("built", ["leaky_relu", "sequential", "optimizer"])
+def test_nn_parts_built_inside_the_step_are_not_refused(built):
+    def make(s):
+        l1, l2 = s["l1"], s["l2"]
+
+        def step(X, Y):
+            opt = nn.optim.SGD(l1.parameters() + l2.parameters(), 0.5) if built == "optimizer" else s["opt"]
+            if built == "sequential":
+                A = nn.Sequential(l1, nn.Tanh(), l2, nn.Sigmoid())(X)
+            else:
+                A = l2(nn.LeakyReLU(0.1)(l1(X)) if built == "leaky_relu" else l1(X).tanh()).sigmoid()
+            opt.zero_grad()
+            J = nn.binary_cross_entropy(A, Y)
+            J.backward()
+            opt.step()
+            return J
+        return step
+    l1, l2 = nn.Linear(2, 6, rng=1), nn.Linear(6, 1, rng=2)
+    out = differential(make, {"l1": l1, "l2": l2, "opt": nn.optim.SGD(l1.parameters() + l2.parameters(), 0.5)},
+                       same, N, may_refuse=False)
+    assert out.agreed == N
+
+
+class AttrDict(dict):
+    __getattr__ = dict.__getitem__
+
+
+def test_a_config_whose_attribute_lookups_raise_key_error_is_no_trouble():
+    s = state()
+    e = copy.deepcopy(s)
+    cfg, eager_cfg = AttrDict(model=s["model"], opt=s["opt"]), AttrDict(model=e["model"], opt=e["opt"])
+
+    def make(c):
+        return lambda X, Y: training_step(c.model, c.opt)(X, Y)
+    jitted, eager = jit(make(cfg)), make(eager_cfg)
+    for _ in range(4):
+        assert jitted(*FIRST).item() == pytest.approx(eager(*FIRST).item(), rel=1e-12)
+
+
+def test_side_effects_get_each_call_s_gradients_and_their_results_are_each_call_s():
+    def make(s):
+        model, opt, norms = s["model"], s["opt"], s["norms"]
+        W = model.linears()[0].W
+
+        @side_effect
+        def log_norm(g):
+            norms.append(float(np.linalg.norm(g.data)))
+
+        @side_effect
+        def pair(J):
+            return J * 2.0, J * 3.0
+
+        def step(X, Y):
+            opt.zero_grad()
+            J = nn.binary_cross_entropy(model(X), Y)
+            J.backward()
+            log_norm(W.grad)
+            a, b = pair(J)
+            opt.step()
+            return a + b
+        return step
+    out = differential(make, {**state(), "norms": []}, lambda k: (batch(k), {}), N, may_refuse=False,
+                       observe=lambda st: list(st["norms"]))
+    assert out.agreed == N
+
+
+def test_a_side_effect_returning_a_python_value_or_a_graph_is_refused():
+    W = Tensor(np.ones((1, 2)), requires_grad=True)
+
+    @side_effect
+    def rate():
+        return 0.5
+
+    @side_effect
+    def doubled(t):
+        return t * 2.0
+
+    with pytest.raises(JitError, match="returned a float"):
+        jit(lambda X: (W @ X).sum() * rate())(np.ones((2, 3)))
+    with pytest.raises(JitError, match="inside a side effect"):
+        jit(lambda X: doubled((W @ X).sum()).backward())(np.ones((2, 3)))
+
+
+def test_writing_to_ones_own_read_only_array_raises_what_eager_raises():
+    frozen = np.zeros(3)
+    frozen.flags.writeable = False
+    W = Tensor(np.ones((1, 2)), requires_grad=True)
+
+    def step(X):
+        frozen[0] = 1.0
+        return (W @ X).sum()
+    with pytest.raises(ValueError, match="read-only") as eager:
+        step(np.ones((2, 3)))
+    with pytest.raises(ValueError, match="read-only") as jitted:
+        jit(step)(np.ones((2, 3)))
+    assert type(jitted.value) is type(eager.value)
+
+
+def test_a_jitted_function_can_be_deep_copied_and_pickled():
+    import pickle
+
+    copied = copy.deepcopy(jit(training_step, cache_size=3))
+    assert copied.fn is training_step and copied.cache_size == 3 and not copied.cache
+    assert pickle.loads(pickle.dumps(jit(batch))).fn is batch

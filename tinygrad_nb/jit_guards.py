@@ -82,14 +82,16 @@ class Guards:
     layers, modes and settings): those are compared only when ``guards.StateVersion`` moved, since
     comparing them costs more than the counter that says whether anything may have changed."""
 
-    def __init__(self, fn: Callable[..., Any], generators: list[tuple[str, Any]] | None = None):
+    def __init__(self, fn: Callable[..., Any], statics: list[tuple[str, Any]] | None = None):
         self.fn = fn
         self.checks: list[tuple[Callable[[], Any], Any, Any, str]] = []  # (read, identity, snapshot, name)
-        self.generators: list[tuple[str, Any]] = list(generators or [])
+        self.generators: list[tuple[str, Any]] = []
         self.states: list[tuple[Any, Any, str]] = []  # (object, its __jit_state__(), name)
         self.attributes: set[str] = set()  # the attribute names the scanned code reads (settings.lam)
         self._seen: set[int] = set()
         self._scan_callable(fn, "", 0)
+        for name, value in statics or ():  # a model, a config, a generator passed as an argument
+            self._guard(_constant(value), value, name, 0)
 
     def holds(self) -> bool:
         """Whether every guarded value is as it was when the function recorded (the states aside)."""
@@ -181,8 +183,9 @@ class Guards:
             self._scan_callable(value, f"{name}.", depth + 1)  # it notes itself as seen
             return
         self._seen.add(id(value))
-        if hasattr(value, "__jit_state__") and not isinstance(value, type):  # a module: its layers, modes, settings
-            self.states.append((value, value.__jit_state__(), name))
+        describe = getattr(type(value), "__jit_state__", None)  # looked up on the class: an AttrDict's lookups raise
+        if describe is not None and not isinstance(value, type):  # a module: its layers, modes, settings
+            self.states.append((value, describe(value), name))
         if isinstance(value, types.ModuleType):  # a settings module: the attributes the code reads
             if not _is_library(value):
                 for attr in sorted(self.attributes & set(vars(value))):
@@ -199,21 +202,36 @@ class Guards:
             if not _is_library(value):
                 for attr in sorted(self.attributes & set(vars(value))):
                     self._guard(_class_reader(value, attr), vars(value)[attr], f"{name}.{attr}", depth + 1)
-        elif hasattr(value, "__dict__") and not _is_library(type(value)):  # an object of the user's own class
-            attributes = vars(value)
+        elif not _is_library(type(value)) and not _effectful(type(value)):  # an object of the user's own class
+            self._guard_object(value, name, depth)
+        for i, child in enumerate(_user_parts(value)):  # a user's layer inside a library container
+            self._guard(_constant(child), child, f"{name}'s {type(child).__name__} {i}", depth + 1)
+
+    def _guard_object(self, value: Any, name: str, depth: int) -> None:
+        """A user object: its attributes (``__dict__`` or ``__slots__``), the class attributes the code reads,
+        and the code of its class's methods and properties (``self.helper()`` reads globals too)."""
+        attributes = getattr(value, "__dict__", None)
+        ignored = getattr(type(value), "__jit_ignore__", ())  # caches a class keeps of itself
+        if isinstance(attributes, dict):
             for attr, item in list(attributes.items()):
+                if attr in ignored:
+                    continue
                 self._guard(_entry_reader(attributes, attr), item, f"{name}.{attr}", depth + 1)
-            for attr in sorted(self.attributes & set(vars(type(value)))):  # class attributes read through it
-                item = vars(type(value))[attr]
-                if not callable(item):
-                    self._guard(_class_reader(type(value), attr), item, f"{name}.{attr}", depth + 1)
-            method = getattr(type(value), "forward", None) or vars(type(value)).get("__call__")
-            if method is not None:
-                self._scan_callable(method, f"{name}.", depth + 1)
-        for child in _user_parts(value):  # a user's layer inside a library container: its forward's globals
-            method = getattr(type(child), "forward", None)
-            if method is not None:
-                self._scan_callable(method, f"{name}.", depth + 1)
+        for attr in _slot_names(type(value)):
+            if hasattr(value, attr):
+                self._guard(_attribute_reader(value, attr), getattr(value, attr), f"{name}.{attr}", depth + 1)
+        classes = [cls for cls in type(value).__mro__ if not _is_library(cls) and cls is not object]
+        plain = []
+        for cls in classes:  # the code first: it says which class attributes are read
+            for attr, item in vars(cls).items():
+                code = item.fget if isinstance(item, property) else getattr(item, "__func__", item)
+                if isinstance(code, types.FunctionType):
+                    self._scan_callable(code, f"{name}.", depth + 1)
+                elif not attr.startswith("__"):
+                    plain.append((cls, attr, item))
+        for cls, attr, item in plain:
+            if attr in self.attributes:  # Config.lam read through the object, or by a classmethod
+                self._guard(_class_reader(cls, attr), item, f"{name}.{attr}", depth + 1)
 
 
 _MISSING = object()
@@ -288,9 +306,31 @@ def _attribute_names(code: types.CodeType) -> set[str]:
 
 def _user_parts(value: Any) -> Iterator[Any]:
     """The parts of a container object (a model's modules) whose classes are the user's own."""
-    parts = getattr(value, "modules", None)
-    if callable(parts) and hasattr(value, "__jit_state__"):
-        yield from (m for m in parts() if m is not value and not _is_library(type(m)))
+    parts = getattr(type(value), "modules", None)
+    if callable(parts) and getattr(type(value), "__jit_state__", None) is not None:
+        yield from (m for m in parts(value) if m is not value and not _is_library(type(m)))
+
+
+def _effectful(cls: type) -> bool:
+    """Whether the state of ``cls``'s objects is written by replayed side effects, and read by them afresh, so
+    that it is not guarded by value: a class that says so (``__jit_effectful__``, an optimiser), or one of the
+    user's own that defines a method marked ``@side_effect`` (a logger)."""
+    return any(vars(klass).get("__jit_effectful__", False) or not _is_library(klass) and any(
+        getattr(item, "__jit_side_effect__", False) for item in vars(klass).values()) for klass in cls.__mro__)
+
+
+def _slot_names(cls: type) -> list[str]:
+    names: list[str] = []
+    for klass in cls.__mro__:
+        slots = vars(klass).get("__slots__", ())
+        names += [slots] if isinstance(slots, str) else [s for s in slots if s not in ("__dict__", "__weakref__")]
+    return names
+
+
+def _attribute_reader(obj: Any, name: str) -> Callable[[], Any]:
+    def read() -> Any:
+        return getattr(obj, name, _MISSING)
+    return read
 
 
 def _rng_state(g: Any) -> Any:

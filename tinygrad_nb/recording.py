@@ -105,12 +105,13 @@ class BackwardPass:
 
 class Effect:
     """One recorded ``@side_effect`` call: the method and its arguments, the traced Tensors among them bound to
-    their slots (argument position or keyword, slot), and the slot of a Tensor it returns (or None)."""
+    their slots (argument position or keyword, and a slot, or the parameter whose ``.grad`` it is), and the
+    slots of the Tensors it returns (a slot, a tuple or list of them, or None)."""
 
     __slots__ = ("method", "args", "kwargs", "binds", "out")
 
     def __init__(self, method: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any],
-                 binds: tuple[tuple[int | str, int], ...], out: int | None):
+                 binds: tuple[tuple[int | str, int | Tensor], ...], out: Any):
         self.method, self.args, self.kwargs, self.binds, self.out = method, args, kwargs, binds, out
 
 
@@ -158,6 +159,10 @@ class Recorder:
 
     def _is_grad(self, t: Tensor) -> bool:
         return any(g is t for _, g, _ in self.grads.values())
+
+    def _grad_owner(self, t: Tensor) -> Tensor | None:
+        """The parameter whose ``.grad`` ``t`` is, or None."""
+        return next((p for p, g, _ in self.grads.values() if g is t), None)
 
     def slot(self, t: Tensor) -> int:
         """The slot of ``t``'s value: recorded, an argument re-wrapped, or an outside tensor read at replay."""
@@ -208,7 +213,11 @@ class Recorder:
         if self.current is None:
             raise JitError("jit: grad() cannot be replayed inside a jitted function; use J.backward() "
                            "and an optimiser from nn.optim")
-        self.current.append(self.node_of[id(node)])
+        recorded = self.node_of.get(id(node))
+        if recorded is None:
+            raise JitError(f"jit: backward runs through a {fn.op_name} computed inside a side effect, whose ops a "
+                           "replay does not run one by one; compute it in the step itself")
+        self.current.append(recorded)
 
     def on_value_read(self, t: Tensor, how: str) -> None:
         """A tensor's value read as a Python or NumPy value: refused for a traced one (a replay would freeze it)."""
@@ -301,22 +310,36 @@ class Recorder:
         finally:
             self.in_effect = False
             self._protect()
-        out = None
-        if isinstance(result, Tensor):
-            out = self._new_slot(result)
-            self._name_array(result.data, out)
+        out = self._effect_result(method, result)
         self.program.append(("effect", Effect(method, args, kwargs, binds, out)))
         self.watch_grads([t for t, _, _ in self.grads.values()])
         if self.outside is not None:
             self.outside.refresh()
         return result
 
+    def _effect_result(self, method: Callable[..., Any], result: Any) -> Any:
+        """Slots for what a side effect returns: a Tensor, or a tuple or list of them (None: nothing)."""
+        if result is None:
+            return None
+        if isinstance(result, Tensor):
+            out = self._new_slot(result)
+            self._name_array(result.data, out)
+            return out
+        if isinstance(result, (tuple, list)) and all(isinstance(r, Tensor) for r in result):
+            return type(result)(self._effect_result(method, r) for r in result)
+        raise JitError(f"jit: {getattr(method, '__qualname__', 'a side effect')} returned a "
+                       f"{type(result).__name__} at {user_line()} inside the jitted function; a replay runs it again "
+                       "but the step would keep this recording's value. Call it outside, or return Tensors")
+
     def _effect_binds(self, method: Callable[..., Any], args: tuple[Any, ...],
-                      kwargs: dict[str, Any]) -> tuple[tuple[int | str, int], ...]:
-        binds: list[tuple[int | str, int]] = []
+                      kwargs: dict[str, Any]) -> tuple[tuple[int | str, int | Tensor], ...]:
+        binds: list[tuple[int | str, int | Tensor]] = []
         given: list[tuple[int | str, Any]] = [*enumerate(args), *kwargs.items()]
         for key, a in given:
-            if isinstance(a, Tensor) and not (a.requires_grad and a.is_leaf) and self.traced(a):
+            owner = self._grad_owner(a) if isinstance(a, Tensor) else None
+            if owner is not None:  # W.grad: the replay passes that call's gradient
+                binds.append((key, owner))
+            elif isinstance(a, Tensor) and not (a.requires_grad and a.is_leaf) and self.traced(a):
                 binds.append((key, self.slot(a)))
             elif isinstance(a, (list, tuple, dict)) and any(
                     isinstance(x, Tensor) and not (x.requires_grad and x.is_leaf) and self.traced(x)
@@ -385,7 +408,8 @@ class Recorder:
         out: list[Any] = []
         for kind, item in self.program:
             if kind == "effect":
-                out.append(("effect", getattr(item.method, "__qualname__", repr(item.method)), item.binds, item.out))
+                binds = tuple((k, ("grad of", id(v)) if isinstance(v, Tensor) else v) for k, v in item.binds)
+                out.append(("effect", getattr(item.method, "__qualname__", repr(item.method)), binds, item.out))
             else:
                 out.append((kind, item.signature()))
         return out

@@ -239,19 +239,29 @@ def _effect(item: Effect, externals: list[tuple[int, Tensor]]) -> Callable[[list
     def effect(buf: list[Any]) -> None:
         if binds:  # traced arguments: this call's values
             given, named = list(args), dict(kwargs)
-            for key, slot in binds:
+            for key, source in binds:
+                value = source.grad if isinstance(source, Tensor) else Tensor._wrap(buf[source])
                 if isinstance(key, int):
-                    given[key] = Tensor._wrap(buf[slot])
+                    given[key] = value
                 else:
-                    named[key] = Tensor._wrap(buf[slot])
+                    named[key] = value
             result = method(*given, **named)
         else:
             result = method(*args, **kwargs)
         if out is not None:
-            buf[out] = result.data
+            _fill(buf, out, result)
         for slot, t in externals:  # the effect may have rebound a parameter's .data
             buf[slot] = t.data
     return effect
+
+
+def _fill(buf: list[Any], out: Any, result: Any) -> None:
+    """Put a side effect's returned Tensors (one, or a tuple or list of them) into their slots."""
+    if isinstance(out, int):
+        buf[out] = result.data
+    else:
+        for slot, r in zip(out, result):
+            _fill(buf, slot, r)
 
 
 def _deliver(g: np.ndarray | None, t: Tensor, was_none: bool, sink: AccumulateGrad) -> None:
@@ -269,7 +279,7 @@ def _last_reads(rec: Recorder, outputs: Any) -> dict[tuple[str, int], list[int]]
     """{id(node): slots whose last reader it is}; arguments, outside tensors and outputs are never dropped."""
     keep = set(rec.inputs) | {slot for slot, _ in rec.externals} | set(_output_slots(outputs))
     keep |= {item.seed_slot for kind, item in rec.program if kind == "backward" and item.seed_slot is not None}
-    keep |= {slot for kind, item in rec.program if kind == "effect" for _, slot in item.binds}
+    keep |= {slot for kind, item in rec.program if kind == "effect" for _, slot in item.binds if isinstance(slot, int)}
     last: dict[int, tuple[str, int]] = {}  # slot -> (where, id(node)) of its last reader
     for step, (kind, item) in enumerate(rec.program):
         if kind == "forward":

@@ -602,7 +602,7 @@ def _normalise_index(index: Any) -> Any:
     """Tensors and lists inside an index become integer (or boolean) arrays."""
     def one(i: Any) -> Any:
         if isinstance(i, Tensor):
-            return i.data.astype(np.intp) if i.dtype.kind == "f" else i.data
+            return _ops.ToIndex.apply(i).data if i.dtype.kind == "f" else i.data  # an op: a jit reads it afresh
         if isinstance(i, list):
             try:
                 arr = np.asarray(i)

@@ -69,7 +69,7 @@ class _Fingerprint:
     """What two recordings must share, kept without the recording's tensors: the op sequence, the
     constants the ops read (outside tensors, array arguments of ops, backward seeds), the arguments."""
 
-    def __init__(self, rec: Recorder, arrays: list[np.ndarray], sources: list[np.ndarray]):
+    def __init__(self, rec: Recorder):
         self.signature = rec.signature()
         self.described = [describe_step(rec, i) for i in range(len(rec.program))]
         readers = first_readers(rec)
@@ -79,8 +79,6 @@ class _Fingerprint:
         self.op_arrays = [([Value(a) for a in n.arrays()], f"{n.fn.op_name} at {n.line}")
                           for kind, n in rec.program if kind == "forward"]
         self.seeds = [bp.seed for kind, bp in rec.program if kind == "backward" and bp.seed_slot is None]
-        self.arrays = arrays
-        self.sources = sources  # the arrays as the caller gave them (before an int array became float)
         self.parameters = [t for _, t in rec.externals if t.requires_grad]
 
 
@@ -88,25 +86,19 @@ class _Entry:
     """What the jit knows of one signature: the last recording's fingerprint, the compiled program, and the
     guards on what the recordings read from outside the arguments.
 
-    A program is replayed when the recordings it came from had different values in every array
-    argument (so the constants they agreed on do not come from the data), or when the arguments
-    are the very arrays it was recorded with (full-batch training); otherwise the call records
-    again and must agree with the last recording. Either way the guards must hold: the values the
-    function reached by name (``jit_guards``), the state modules version (``guards``), and each
-    outside tensor's requires_grad, dtype and shape; when one fails, the signature records anew."""
+    A program is replayed once two recordings agreed, whatever arrays come next: nothing in a
+    recording can come from the arguments' values but through ops (the user's code cannot read
+    ``.data``, ``.item()`` or ``np.asarray`` of them while it records, and the ops read arrays
+    given to them as inputs). The guards must hold: the values the function reached by name
+    (``jit_guards``), the modules' state (``guards``), and each outside tensor's requires_grad,
+    dtype and shape; when one fails, the signature records anew."""
 
     def __init__(self) -> None:
         self.recorded: _Fingerprint | None = None
         self.program: Program | None = None
-        self.validated = False
         self.guards: Guards | None = None
         self.version = -1
 
-    def replays(self, sources: list[np.ndarray]) -> bool:
-        """Whether this call may replay the program (see the class docstring), its guards aside."""
-        if self.program is None or self.recorded is None:
-            return False
-        return self.validated or all(a is b for a, b in zip(sources, self.recorded.sources))
 
     def holds(self) -> bool:
         """Whether everything the recordings read from outside the arguments is as it was."""
@@ -137,6 +129,10 @@ class Jit:
         self._lock = threading.RLock()
         functools.update_wrapper(self, fn)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """A copy (``copy.deepcopy``, ``pickle``) is the same function jitted afresh: recordings are not copied."""
+        return (Jit, (self.fn, self.cache_size))
+
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if isinstance(_state.watch, Recorder):  # called from a function being traced: traced inline
             return self.fn(*args, **kwargs)
@@ -151,28 +147,27 @@ class Jit:
         if (last is not None and not kwargs and _state.enabled is last[1] and _same_arguments(args, last[0], last[2])
                 and last[3].holds()):
             return last[3].program.run(last[2])  # type: ignore[union-attr]
-        arrays, sources, key, call, as_given = self._split(args, kwargs)
-        generators = [(f"argument {k}", v) for k, v in [*enumerate(args), *kwargs.items()]
-                      if isinstance(v, (np.random.RandomState, np.random.Generator))]
+        arrays, statics, key, call, as_given = self._split(args, kwargs)
         entry = self.cache.get(key)
         if entry is None or entry.recorded is not None and not entry.holds():  # new, or a guard failed: record anew
             entry = self.cache[key] = _Entry()
             while len(self.cache) > self.cache_size:
                 self.cache.popitem(last=False)
         self.cache.move_to_end(key)
-        if entry.replays(sources):
+        if entry.program is not None:
             # only arrays used as they are (a converted int array would be a stale copy the next time)
             self._last = (args, _state.enabled, arrays, entry) if as_given and not kwargs else None
-            return entry.program.run(arrays)  # type: ignore[union-attr]
+            return entry.program.run(arrays)
         self._last = None
-        return self._record(entry, arrays, sources, call, generators)
+        return self._record(entry, arrays, call, statics)
 
     def _split(self, args: tuple[Any, ...],
-               kwargs: dict[str, Any]) -> tuple[list[np.ndarray], list[np.ndarray], Any, Any, bool]:
-        """The array arguments (traced), the same as the caller gave them, the signature, a way to call fn with
-        Tensors in their places, and whether every array argument is used as it was given (none converted)."""
+               kwargs: dict[str, Any]) -> tuple[list[np.ndarray], list[tuple[str, Any]], Any, Any, bool]:
+        """The array arguments (traced), the other arguments (static: part of the signature, and guarded as the
+        closure's values are), the signature, a way to call fn with Tensors in their places, and whether every
+        array argument is used as it was given (none converted)."""
         arrays: list[np.ndarray] = []
-        sources: list[np.ndarray] = []
+        statics: list[tuple[str, Any]] = []
         key: list[Any] = [_state.enabled]
         converted = False
 
@@ -183,7 +178,10 @@ class Jit:
                                    "parameters through the model")
                 value = value.data
             if isinstance(value, np.ndarray):
-                sources.append(value)
+                if value.dtype.kind == "b":
+                    raise JitError(f"jit: argument {name} is a boolean array; the function would get it as a Tensor "
+                                   "of 0.0 and 1.0 (a mask index would pick entries 0 and 1). Pass it as floats and "
+                                   "use where(mask > 0, a, b), or keep it out of the arguments")
                 if value.dtype.kind != "f":
                     nonlocal converted
                     converted = True
@@ -197,6 +195,7 @@ class Jit:
                 raise JitError(f"jit: argument {name} ({type(value).__name__}) is neither an array nor hashable; "
                                "pass arrays, Tensors, numbers or strings") from None
             key.append((name, "static", value_key(value)))  # True is not 1, -0.0 is not 0.0
+            statics.append((f"argument {name}", value))
             return value
 
         placed_args = [convert(str(i), a) for i, a in enumerate(args)]
@@ -207,13 +206,13 @@ class Jit:
             pos = [tensors[p] if _is_array_arg(args[i]) else p for i, p in enumerate(placed_args[:n_args])]
             kw = {k: tensors[v] if _is_array_arg(kwargs[k]) else v for k, v in placed_kwargs.items()}
             return self.fn(*pos, **kw)
-        return arrays, sources, tuple(key), call, not converted
+        return arrays, statics, tuple(key), call, not converted
 
-    def _record(self, entry: _Entry, arrays: list[np.ndarray], sources: list[np.ndarray],
-                call: Callable[[list[Tensor]], Any], generators: list[tuple[str, Any]]) -> Any:
+    def _record(self, entry: _Entry, arrays: list[np.ndarray], call: Callable[[list[Tensor]], Any],
+                statics: list[tuple[str, Any]]) -> Any:
         tensors = [Tensor._wrap(a) for a in arrays]
         rec = Recorder(tensors)
-        outside = _Outside(self.fn, generators)
+        outside = _Outside(self.fn, statics)
         rec.outside = outside
         if entry.recorded is not None:  # parameters seen before are read-only from the start this time
             rec.protect_early(entry.recorded.parameters)
@@ -227,13 +226,6 @@ class Jit:
             outputs = flatten_outputs(result, rec)
             rec.check_rebinding()
             outside.check()
-        except ValueError as e:
-            if "read-only" not in str(e):
-                raise
-            raise JitError(f"jit: a parameter's .data was written inside the jitted function (or a .grad's, in place) "
-                           f"outside a method marked @side_effect ({e}); a replay would skip it. Update parameters "
-                           "with an optimiser from nn.optim, clip gradients with nn.utils.clip_grad_norm_, or mark "
-                           "your update method with @tinygrad_nb.side_effect") from e
         except JitError as e:
             if finished:  # the function ran to its end eagerly: its result is the eager one
                 e.result = result  # type: ignore[attr-defined]
@@ -242,7 +234,7 @@ class Jit:
             _state.watch = None
             rec.unprotect()
         entry.guards, entry.version = outside.guards, StateVersion.value
-        fingerprint = _Fingerprint(rec, arrays, sources)
+        fingerprint = _Fingerprint(rec)
         previous = entry.recorded
         if previous is not None:
             try:
@@ -252,7 +244,6 @@ class Jit:
                 raise
             if entry.program is None:
                 entry.program = Program(rec, outputs)
-            entry.validated = all(not same(a, b) for a, b in zip(arrays, previous.arrays))
         entry.recorded = fingerprint
         return result
 
@@ -261,9 +252,9 @@ class _Outside:
     """What the function reads from outside its arguments, watched while it records: the guarded values must
     not change and no random generator may move, except inside a ``@side_effect`` method (replayed whole)."""
 
-    def __init__(self, fn: Callable[..., Any], generators: list[tuple[str, Any]]):
-        self.generators = generators  # generators passed as (static) arguments
-        self.guards = Guards(fn, generators)
+    def __init__(self, fn: Callable[..., Any], statics: list[tuple[str, Any]]):
+        self.statics = statics  # the static arguments: a model, a config, a generator passed to the function
+        self.guards = Guards(fn, statics)
         self.rng = self.guards.rng_states()
 
     def check(self) -> None:
@@ -279,7 +270,7 @@ class _Outside:
 
     def refresh(self) -> None:
         """Take the values as they are now (after a side effect, whose changes a replay repeats)."""
-        self.guards = Guards(self.guards.fn, self.generators)
+        self.guards = Guards(self.guards.fn, self.statics)
         self.rng = self.guards.rng_states()
 
 

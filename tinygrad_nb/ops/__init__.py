@@ -10,7 +10,7 @@
 | movement.py  | Reshape, Transpose, Expand, Getitem, ScatterAdd, Concatenate, Stack  |
 | select.py    | Where, Maximum, Minimum, Clip                                        |
 | constant.py  | Less, LessEqual, Greater, GreaterEqual, Equal, NotEqual, Argmax,     |
-|              | Argmin, Detach (no gradient; recorded so that a jit replays them)    |
+|              | Argmin, ToIndex, Detach (no gradient; recorded so a jit replays them)|
 """
 
 from tinygrad_nb.ops.binary import Add, Div, Matmul, Mul, Pow, Sub
@@ -24,6 +24,7 @@ from tinygrad_nb.ops.constant import (
                                       Less,
                                       LessEqual,
                                       NotEqual,
+                                      ToIndex,
 )
 from tinygrad_nb.ops.linear import Linear
 from tinygrad_nb.ops.movement import Concatenate, Expand, Getitem, Reshape, ScatterAdd, Stack, Transpose
@@ -55,5 +56,5 @@ __all__ = [
     "Sum", "Mean", "Max", "Logsumexp",
     "Reshape", "Transpose", "Expand", "Getitem", "ScatterAdd", "Concatenate", "Stack",
     "Where", "Maximum", "Minimum", "Clip",
-    "Less", "LessEqual", "Greater", "GreaterEqual", "Equal", "NotEqual", "Argmax", "Argmin", "Detach",
+    "Less", "LessEqual", "Greater", "GreaterEqual", "Equal", "NotEqual", "Argmax", "Argmin", "Detach", "ToIndex",
 ]

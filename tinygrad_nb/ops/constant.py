@@ -82,6 +82,13 @@ class Argmin(_Constant):
         return np.argmin(x, axis=axis, keepdims=keepdims)
 
 
+class ToIndex(_Constant):
+    """Float values as integer indices (a float Tensor used as an index): an op, so a jit reads them afresh."""
+
+    def forward(self, x):
+        return x.astype(np.intp)
+
+
 class Detach(_Constant):
     """The same array, cut from the graph (no gradient flows back through it)."""
 
