@@ -7,26 +7,29 @@
 Semantics (as tinygrad's TinyJit and JAX's jit):
 
 * The first two calls for a given signature (the shapes and dtypes of the array arguments,
-  the other arguments' values, and whether grad mode is on) run eagerly and record. The two
-  recordings must agree op for op; otherwise the function's ops depend on the data (Python
-  control flow on values, a NumPy value computed from the data) and ``JitError`` names the
-  first op that differs and the line that made it.
+  the other arguments by type and value, and whether grad mode is on) run eagerly and record.
+  The two recordings must agree op for op, and read the same constants; otherwise
+  ``JitError`` names the first op that differs and the line that made it.
 * Later calls with that signature replay the recording: each op's ``forward`` and ``backward``
   called directly on arrays, in the recorded order, with no Tensor, no graph and no heap.
   New shapes or dtypes record again (up to ``cache_size`` signatures are kept).
+* The contract: a call gives the eager result, or raises ``JitError``. What the function reads
+  from outside its arguments is guarded (``jit_guards``: the values it reaches by name; the
+  modules' state version; each outside tensor's requires_grad, dtype and shape) and a failed
+  guard records anew. What a replay would skip is refused while recording (``recording``: a
+  traced value read as a Python number or through ``.data``, an in-place change, a ``.grad``
+  replaced, a module attribute set, random numbers drawn outside an op).
 * Parameters are updated in place as in eager mode, and ``.grad`` holds the step's gradients
-  afterwards. State changed outside the graph (an optimiser's ``step``, ``zero_grad``) is
-  replayed because those methods are marked ``@side_effect``; writing a parameter's ``.data``
-  any other way inside a jitted function is refused while recording.
+  afterwards. State changed outside the graph (an optimiser's ``step``, ``zero_grad``,
+  ``nn.utils.clip_grad_norm_``) is replayed because those methods are marked ``@side_effect``;
+  a side effect gets each call's traced Tensors and ``.grad`` and returns each call's Tensors.
 * The function returns Tensors (the cost J), a tuple or list of them, or None. A Python
   number would be frozen at its traced value, so it is refused.
 * Calls from several threads take turns (one lock per jitted function): a recording's ops keep
   their masks from forward to backward, so two replays of one program cannot interleave.
 
-What a replay cannot see, and so the function must keep out: Python control flow that
-depends on values (``if J.item() > 1``), NumPy computations on ``.data`` (they are constants
-of the recording), ``grad()``, hooks, ``retain_grad``, ``create_graph``, ``detect_anomaly``
-and explain mode (run the function without jit to debug it).
+The README's "Compiled steps: jit" section has the whole contract as a table, each row a test,
+and the sharp bits left to the user.
 """
 
 from __future__ import annotations
