@@ -15,7 +15,7 @@ from nn import init as initialisers
 from nn import validate
 from nn.module import Module, Numbering
 from nn.summary import Row, output_cell
-from tinygrad_nb import ShapeError, Tensor, linear
+from tinygrad_nb import Function, ShapeError, Tensor, linear
 
 
 def as_input(A: Any, name: str = "X") -> Tensor:
@@ -242,6 +242,25 @@ class Identity(Activation):
         return Z
 
 
+class DropoutMask(Function):
+    """D[l] = (rand(n[l], m) < keep_prob) drawn from ``rng`` (re-seeded with ``reseed`` first when given): an
+    op without gradient, so a jitted step draws a fresh mask on every call, as the eager step does."""
+
+    differentiable = False
+
+    def forward(self, A, rng, keep_prob, reseed):
+        if isinstance(rng, np.random.RandomState):
+            if reseed is not None:
+                rng.seed(reseed)
+            r = rng.rand(*A.shape)
+        else:
+            r = rng.random(A.shape)
+        return (r < keep_prob).astype(A.dtype)
+
+    def backward(self, g, out, A):  # never called: no node is recorded
+        return (None,)
+
+
 class Dropout(Module):
     """Inverted dropout: keep each unit with probability ``keep_prob`` and divide by it; off in eval mode.
 
@@ -294,14 +313,7 @@ class Dropout(Module):
         A = as_input(A, "A")
         if not self.training or self.keep_prob == 1.0:
             return A
-        rng = self.rng
-        if isinstance(rng, np.random.RandomState):
-            if self.reseed is not None:
-                rng.seed(self.reseed)
-            r = rng.rand(*A.shape)
-        else:
-            r = rng.random(A.shape)
-        D = (r < self.keep_prob).astype(A.dtype)
+        D = DropoutMask.apply(A, rng=self.rng, keep_prob=self.keep_prob, reseed=self.reseed)
         out = (A * D) / self.keep_prob  # masked, then divided: bit for bit the course's A * D / keep_prob
         out.name = A.name
         return out

@@ -41,7 +41,26 @@ def Parameter(data: Any, name: str | None = None) -> Tensor:
     return Tensor(array, requires_grad=True, name=name)
 
 
-class Module:
+class Built:
+    """A mixin that marks an object built (``_built``) when its outermost ``__init__`` returns: from then on
+    setting an attribute is a change a jitted step must see; while the object is being built, nothing ran it
+    (so layers and optimisers built inside a jitted step are not refused)."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        init = cls.__dict__.get("__init__")
+        if init is None:
+            return
+
+        @functools.wraps(init)
+        def built(self: Any, *args: Any, **kw: Any) -> None:
+            init(self, *args, **kw)
+            if type(self).__init__ is built:
+                object.__setattr__(self, "_built", True)
+        cls.__init__ = built  # type: ignore[method-assign]
+
+
+class Module(Built):
     """Base class: subclasses define ``forward`` and assign parameters and sub-modules as attributes.
 
     A module or a parameter reached twice (a layer used twice, a tensor assigned to two
@@ -58,21 +77,6 @@ class Module:
         object.__setattr__(self, "_parameters", {})
         object.__setattr__(self, "_modules", {})
         object.__setattr__(self, "training", True)
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        """Each subclass's ``__init__`` marks the module built when the outermost one returns: from then on
-        an attribute set is a change a jitted step must see (while it is being built, nothing ran it)."""
-        super().__init_subclass__(**kwargs)
-        init = cls.__dict__.get("__init__")
-        if init is None:
-            return
-
-        @functools.wraps(init)
-        def built(self: Module, *args: Any, **kw: Any) -> None:
-            init(self, *args, **kw)
-            if type(self).__init__ is built:
-                object.__setattr__(self, "_built", True)
-        cls.__init__ = built  # type: ignore[method-assign]
 
     def __setattr__(self, name: str, value: Any) -> None:
         if "_parameters" not in self.__dict__:

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from nn import validate
-from nn.module import Module
+from nn.module import Built, Module
 from tinygrad_nb import Tensor, side_effect, state_written
 
 
@@ -47,7 +47,7 @@ class ParamGroup(dict[str, Any]):
             self[key] = value
 
 
-class Optimizer:
+class Optimizer(Built):
     """Base: keeps the parameter list and the learning rate ``lr`` (alpha).
 
     Each parameter may appear once: a tensor listed twice would be stepped twice per
@@ -56,6 +56,11 @@ class Optimizer:
     """
 
     __jit_effectful__ = True  # its state (moments, step count) is written and read by its replayed step
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if self.__dict__.get("_built"):  # inside a jitted step: only in a side effect (step)
+            state_written(f"{type(self).__name__}.{name}")
+        object.__setattr__(self, name, value)
 
     def __init__(self, params: Iterable[Tensor], lr: float):
         name = type(self).__name__

@@ -214,8 +214,8 @@ def fit(model: Module, X: Any, Y: Any = None, *, loss: str | Loss = "binary_cros
     (``Sequential``, ``MLP``, ``Linear``, the activations, ``Identity``, ``Flatten``; exact
     types, not subclasses), a loss from ``nn.losses.LOSSES`` (its name or the function) or an
     ``MSELoss``, ``BCELoss``, ``BCEWithLogitsLoss`` or ``CrossEntropyLoss`` object, and no
-    optimizer or an ``nn.optim`` ``SGD``, ``RMSprop`` or ``Adam`` (exact types); and not with a
-    Dropout in training mode (its masks are drawn outside the ops). Anything else (a Module,
+    optimizer or an ``nn.optim`` ``SGD``, ``RMSprop`` or ``Adam`` (exact types). A Dropout's mask is
+    drawn by an op, so a replay draws the masks the eager step would. Anything else (a Module,
     loss or optimizer of your own, whose Python a replay would skip) runs eagerly, as does a
     step the jit cannot replay. ``jit=True`` compiles any step (you vouch for it; a ``JitError``
     says why one cannot be), ``jit=False`` runs eagerly.
@@ -386,10 +386,8 @@ def _largest_product(model: Module, m: int) -> int:
 
 def _jit_step(step: Callable[[Tensor, np.ndarray], Tensor], model: Module,
               insist: bool | None) -> Callable[[Tensor, np.ndarray], Tensor] | None:
-    """The compiled step, or None to run eagerly (jit=False, or a Dropout in training mode by default)."""
+    """The compiled step, or None to run eagerly (jit=False)."""
     if insist is False:
-        return None
-    if insist is None and any(isinstance(mod, Dropout) and mod.training for mod in model.modules()):
         return None
     return jit(step)
 

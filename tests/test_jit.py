@@ -242,13 +242,17 @@ def test_fit_with_jit_gives_the_eager_costs(kwargs):
     assert_close(np.array(costs[1]), np.array(costs[0]))
 
 
-def test_fit_by_default_falls_back_to_eager_where_a_replay_would_be_wrong():
+def test_fit_with_dropout_draws_the_masks_the_eager_step_draws():
     X, Y = planar(30, seed=4)
-    defaulted = nn.MLP([2, 5, 1], rng=14, keep_prob=0.8)  # dropout masks are drawn outside the ops
-    insisted = nn.MLP([2, 5, 1], rng=14, keep_prob=0.8)
-    assert len(nn.fit(defaulted, X, Y, num_iterations=5, print_cost=False, record_every=1)) == 5
-    with pytest.raises(JitError, match="changed between two calls"):
-        nn.fit(insisted, X, Y, num_iterations=5, print_cost=False, jit=True)
+    runs = {}
+    for jitted in (None, True, False):
+        model = nn.MLP([2, 5, 1], rng=14, keep_prob=0.8)  # the masks come from the layer's own RandomState
+        runs[jitted] = (nn.fit(model, X, Y, num_iterations=30, print_cost=False, record_every=1, jit=jitted),
+                        [p.data.copy() for p in model.parameters()])
+    for jitted in (None, True):
+        assert runs[jitted][0] == runs[False][0]
+        for p, q in zip(runs[jitted][1], runs[False][1]):
+            np.testing.assert_array_equal(p, q)
 
 
 # ----- found by review: each replayed wrongly (or crashed) before its fix -----------------------------

@@ -585,21 +585,44 @@ def test_side_effects_get_each_call_s_gradients_and_their_results_are_each_call_
     assert out.agreed == N
 
 
-def test_a_side_effect_returning_a_python_value_or_a_graph_is_refused():
+def test_a_side_effect_s_number_is_each_call_s_and_other_values_or_a_graph_are_refused():
     W = Tensor(np.ones((1, 2)), requires_grad=True)
+    calls = [0]
 
     @side_effect
-    def rate():
-        return 0.5
+    def rate():  # as a schedule's step(): returns the new learning rate
+        calls[0] += 1
+        return 1.0 / calls[0]
+
+    step = jit(lambda X: (W @ X).sum() * rate())
+    for k in range(1, 6):
+        assert step(np.ones((2, 3))).item() == pytest.approx(6.0 / k, rel=1e-12)
+
+    @side_effect
+    def settings():
+        return {"lr": 0.5}
 
     @side_effect
     def doubled(t):
         return t * 2.0
 
-    with pytest.raises(JitError, match="returned a float"):
-        jit(lambda X: (W @ X).sum() * rate())(np.ones((2, 3)))
+    with pytest.raises(JitError, match="returned a dict"):
+        jit(lambda X: (W @ X).sum() * settings()["lr"])(np.ones((2, 3)))
     with pytest.raises(JitError, match="inside a side effect"):
         jit(lambda X: doubled((W @ X).sum()).backward())(np.ones((2, 3)))
+
+
+def test_a_jitted_forward_s_result_refuses_a_backward_outside_instead_of_dropping_gradients():
+    W = Tensor(np.ones((1, 2)), requires_grad=True)
+    forward = jit(lambda X: (W @ X).sum())
+    X = np.ones((2, 3))
+    for _ in range(2):  # the recording calls run eagerly: their results have a graph
+        W.grad = None
+        (forward(X) + (W * W).sum()).backward()
+        np.testing.assert_array_equal(W.grad.data, [[5.0, 5.0]])  # X summed over columns, plus 2 W
+    W.grad = None
+    with pytest.raises(JitError, match="Jit the whole training step"):
+        (forward(X) + (W * W).sum()).backward()  # a replay: W would get only the 2 W of the penalty
 
 
 def test_writing_to_ones_own_read_only_array_raises_what_eager_raises():
@@ -623,3 +646,85 @@ def test_a_jitted_function_can_be_deep_copied_and_pickled():
     copied = copy.deepcopy(jit(training_step, cache_size=3))
     assert copied.fn is training_step and copied.cache_size == 3 and not copied.cache
     assert pickle.loads(pickle.dumps(jit(batch))).fn is batch
+
+
+# ----- a third hostile probe -------------------------------------------------------------------------------
+def test_a_users_dropout_loop_gets_fresh_masks_on_every_replay():
+    def make_state():
+        model = nn.MLP([2, 4, 1], hidden="relu", rng=1, keep_prob=0.9)
+        return {"model": model, "opt": nn.optim.SGD(model.parameters(), 0.5)}
+    out = differential(make, make_state(), lambda k: (batch(k, m=1), {}), 20, may_refuse=False)
+    assert out.agreed == 20
+
+
+def test_a_users_optimizer_overriding_step_without_side_effect_is_refused():
+    class CountingSGD(nn.optim.SGD):
+        def step(self):  # not marked @side_effect: a replay would skip this Python
+            self.t = getattr(self, "t", 0) + 1
+            super().step()
+
+    def make_state():
+        model = nn.MLP([2, 4, 1], rng=1)
+        return {"model": model, "opt": CountingSGD(model.parameters(), 0.5)}
+    out = differential(make, make_state(), same, N, may_refuse=True)
+    assert out.refused is not None and "CountingSGD.t" in str(out.refused)
+
+
+def test_a_hook_registered_after_recording_is_not_skipped():
+    W = Tensor(np.ones((1, 2)), requires_grad=True)
+
+    def step(X):
+        (W @ X).sum().backward()
+        return None
+    jitted = jit(step)
+    X = np.ones((2, 3))
+    for _ in range(3):
+        W.grad = None
+        jitted(X)
+    W.register_hook(lambda g: g * 0)  # freeze W
+    W.grad = None
+    with pytest.raises(JitError, match="hooks"):
+        jitted(X)
+
+
+class Net:
+    def __init__(self):
+        self.model = nn.MLP([2, 4, 1], rng=1)
+        self.opt = nn.optim.SGD(self.model.parameters(), 0.5)
+
+    @jit
+    def step(self, X, Y):
+        return training_step(self.model, self.opt)(X, Y)
+
+    @jit
+    @staticmethod
+    def scaled(X):
+        return Tensor(X).sum() * SCALE[0]
+
+
+def test_jit_on_a_method_and_on_a_staticmethod():
+    net, eager = Net(), Net()
+    for _ in range(4):
+        assert net.step(*FIRST).item() == pytest.approx(training_step(eager.model, eager.opt)(*FIRST).item(), rel=1e-12)
+    X = np.ones((2, 3))
+    try:
+        for k in range(5):
+            if k == 3:
+                SCALE[0] = 2.0
+            assert Net.scaled(X).item() == 6.0 * SCALE[0]
+    finally:
+        SCALE[0] = 1.0
+
+
+def test_data_kept_in_an_outside_tensor_and_refilled_every_call_replays():
+    W = Tensor(np.ones((1, 2)), requires_grad=True)
+    data = Tensor(np.ones((2, 3)))  # the user's buffer, read through ops
+
+    @jit
+    def step():
+        return (W @ data).sum()
+    for k in range(1, 7):
+        data.data[...] = k  # refilled in place
+        assert step().item() == 6.0 * k
+        data.data = np.full((2, 3), 2.0 * k)  # rebound
+        assert step().item() == 12.0 * k

@@ -87,6 +87,10 @@ class Guards:
         self.checks: list[tuple[Callable[[], Any], Any, Any, str]] = []  # (read, identity, snapshot, name)
         self.generators: list[tuple[str, Any]] = []
         self.states: list[tuple[Any, Any, str]] = []  # (object, its __jit_state__(), name)
+        # checked only while the function records (a change the function makes outside a side effect is refused):
+        # the state of objects that replayed side effects write, which is read afresh at replay, not guarded
+        self.recording_checks: list[tuple[Callable[[], Any], Any, Any, str]] = []
+        self._effects_depth = 0  # > 0 while guarding inside such an object
         self.attributes: set[str] = set()  # the attribute names the scanned code reads (settings.lam)
         self._seen: set[int] = set()
         self._scan_callable(fn, "", 0)
@@ -107,7 +111,7 @@ class Guards:
 
     def first_change(self) -> str | None:
         """The name of the first guarded value or state that changed (for messages), or None."""
-        for read, obj, snap, name in self.checks:
+        for read, obj, snap, name in self.checks + self.recording_checks:
             v = read()
             if (v is not obj) if snap is None else (_plain_snapshot(v) != snap):
                 return name
@@ -134,6 +138,9 @@ class Guards:
     def _scan_callable(self, fn: Any, prefix: str, depth: int) -> None:
         if id(fn) in self._seen or depth > MAX_DEPTH or getattr(fn, "__jit_side_effect__", False):
             return  # a side effect is replayed whole, reading what it reads afresh
+        if isinstance(fn, (staticmethod, classmethod)):  # @jit over @staticmethod: the function inside
+            self._scan_callable(fn.__func__, prefix, depth)
+            return
         if isinstance(fn, types.MethodType):  # jit(trainer.step): the object is read too
             self._seen.add(id(fn))
             self._guard(_constant(fn.__self__), fn.__self__, f"{prefix}self", depth)
@@ -173,7 +180,7 @@ class Guards:
 
     def _guard(self, read: Callable[[], Any], value: Any, name: str, depth: int) -> None:
         snap = _plain_snapshot(value)
-        self.checks.append((read, value, snap, name))
+        self._check(read, value, snap, name)
         if snap is not None or depth > MAX_DEPTH or id(value) in self._seen:
             return
         if isinstance(value, (np.random.RandomState, np.random.Generator)):
@@ -192,20 +199,28 @@ class Guards:
                     self._guard(_entry_reader(vars(value), attr), vars(value)[attr], f"{name}.{attr}", depth + 1)
         elif isinstance(value, (list, tuple, dict)):  # a container of objects: its length and its items
             if len(value) > MAX_ITEMS:
-                self.checks.append((_length_reader(value), value, value_key(len(value)), f"len({name})"))
+                self._check(_length_reader(value), value, value_key(len(value)), f"len({name})")
                 return
             if not isinstance(value, tuple):
-                self.checks.append((_length_reader(value), value, value_key(len(value)), f"len({name})"))
+                self._check(_length_reader(value), value, value_key(len(value)), f"len({name})")
             for key in (list(value) if isinstance(value, dict) else range(len(value))):
                 self._guard(_item_reader(value, key), value[key], f"{name}[{key!r}]", depth + 1)
         elif isinstance(value, type):  # a class: the attributes the code reads (Config.lam, Counter.n)
             if not _is_library(value):
                 for attr in sorted(self.attributes & set(vars(value))):
                     self._guard(_class_reader(value, attr), vars(value)[attr], f"{name}.{attr}", depth + 1)
-        elif not _is_library(type(value)) and not _effectful(type(value)):  # an object of the user's own class
-            self._guard_object(value, name, depth)
+        elif not _is_library(type(value)):  # an object of the user's own class
+            effectful = _effectful(type(value))
+            self._effects_depth += effectful
+            try:
+                self._guard_object(value, name, depth)
+            finally:
+                self._effects_depth -= effectful
         for i, child in enumerate(_user_parts(value)):  # a user's layer inside a library container
             self._guard(_constant(child), child, f"{name}'s {type(child).__name__} {i}", depth + 1)
+
+    def _check(self, read: Callable[[], Any], value: Any, snap: Any, name: str) -> None:
+        (self.recording_checks if self._effects_depth else self.checks).append((read, value, snap, name))
 
     def _guard_object(self, value: Any, name: str, depth: int) -> None:
         """A user object: its attributes (``__dict__`` or ``__slots__``), the class attributes the code reads,

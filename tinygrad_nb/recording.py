@@ -310,6 +310,8 @@ class Recorder:
         finally:
             self.in_effect = False
             self._protect()
+        if isinstance(result, (int, float)) and not isinstance(result, bool):  # a learning rate a schedule returns:
+            result = Tensor._wrap(np.asarray(float(result)))  # a 0-d Tensor the replay fills, not a frozen number
         out = self._effect_result(method, result)
         self.program.append(("effect", Effect(method, args, kwargs, binds, out)))
         self.watch_grads([t for t, _, _ in self.grads.values()])
@@ -373,7 +375,8 @@ class Recorder:
         """Refuse a ``.grad`` replaced or rebound since it was noted (``W.grad = ...``, ``W.grad.data = ...``)."""
         for t, g, data in self.grads.values():
             if t.grad is not g or (g is not None and g.data is not data):
-                raise JitError(f"jit: {t.name or 'a parameter'}.grad was replaced inside the jitted function, "
+                raise JitError(f"jit: {t.name + '.grad' if t.name else 'a parameter' + chr(39) + 's .grad'} was "
+                               "replaced inside the jitted function, "
                                "outside a method marked @side_effect; a replay would skip it. Clear gradients with "
                                "optimizer.zero_grad() or model.zero_grad(), clip them with "
                                "nn.utils.clip_grad_norm_ / clip_grad_value_ (all replayed)")
@@ -462,8 +465,9 @@ def flatten_outputs(value: Any, rec: Recorder) -> Any:
         return None
     if isinstance(value, Tensor):
         slot = rec.slot_of.get(id(value), rec.array_slot.get(id(value.data)))
-        if slot is not None:
-            return ("slot", slot)
+        if slot is not None:  # "graph": eager returns it with a graph backward could still use; a replay cannot
+            live = value._ctx is not None and value._ctx.__dict__.get("parents") is not None
+            return ("graph" if live else "slot", slot)
         if any(value is t for _, t in rec.externals) or value.requires_grad and value.is_leaf:
             return ("tensor", value)  # a parameter: the live object
         raise JitError("jit: the function returns a Tensor that no traced op made (a copy of some .data, "

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_nb.engine import AccumulateGrad, as_gradients, is_own_array, reduce_to_shape
+from tinygrad_nb.function import Function, _sequence
 from tinygrad_nb.recording import BackwardPass, Effect, JitError, RecordedOp, Recorder
 from tinygrad_nb.tensor import Tensor
 
@@ -45,6 +46,7 @@ class Program:
         self._outside_state = _state_of(self._outside)
         self._outside_data = list(map(_data, self._outside))  # while each is the same array, dtype and shape hold
         self._outside_flags = list(map(_requires_grad, self._outside))
+        self._outside_hooks = list(map(_hooks, self._outside))
         frees = _last_reads(rec, outputs)
         nodes = sum(len(item.nodes) if kind == "backward" else 1 for kind, item in rec.program)
         self.source: str | None = None  # the generated code, to read (None for an interpreted program)
@@ -57,11 +59,13 @@ class Program:
         """Whether the outside tensors (parameters, constants) still have the requires_grad, dtype and shape
         they were recorded with (``p.requires_grad = False``, ``model.astype(np.float32)`` record anew)."""
         if (all(map(operator.is_, map(_data, self._outside), self._outside_data))
-                and list(map(_requires_grad, self._outside)) == self._outside_flags):
+                and list(map(_requires_grad, self._outside)) == self._outside_flags
+                and all(map(operator.is_, map(_hooks, self._outside), self._outside_hooks))):
             return True  # the usual case, in C loops: the optimiser updated every array in place
         if _state_of(self._outside) != self._outside_state:
             return False
         self._outside_data = list(map(_data, self._outside))
+        self._outside_hooks = list(map(_hooks, self._outside))
         return True
 
     def run(self, arrays: list[np.ndarray]) -> Any:
@@ -75,10 +79,11 @@ class Program:
 
 
 _data, _requires_grad = operator.attrgetter("data"), operator.attrgetter("requires_grad")
+_hooks = operator.attrgetter("_hooks")
 
 
-def _state_of(tensors: list[Tensor]) -> list[tuple[bool, np.dtype, tuple[int, ...]]]:
-    return [(t.requires_grad, t.data.dtype, t.data.shape) for t in tensors]
+def _state_of(tensors: list[Tensor]) -> list[tuple[bool, np.dtype, tuple[int, ...], bool]]:
+    return [(t.requires_grad, t.data.dtype, t.data.shape, bool(t._hooks) or t._retains_grad) for t in tensors]
 
 
 def _generate(rec: Recorder, frees: dict[tuple[str, int], list[int]],
@@ -258,7 +263,7 @@ def _effect(item: Effect, externals: list[tuple[int, Tensor]]) -> Callable[[list
 def _fill(buf: list[Any], out: Any, result: Any) -> None:
     """Put a side effect's returned Tensors (one, or a tuple or list of them) into their slots."""
     if isinstance(out, int):
-        buf[out] = result.data
+        buf[out] = result.data if isinstance(result, Tensor) else np.asarray(float(result))
     else:
         for slot, r in zip(out, result):
             _fill(buf, slot, r)
@@ -296,18 +301,43 @@ def _last_reads(rec: Recorder, outputs: Any) -> dict[tuple[str, int], list[int]]
     return frees
 
 
+_KINDS = ("slot", "graph", "tensor")
+
+
 def _output_slots(spec: Any) -> list[int]:
     if spec is None:
         return []
-    if isinstance(spec, tuple) and len(spec) == 2 and spec[0] in ("slot", "tensor"):
-        return [spec[1]] if spec[0] == "slot" else []
+    if isinstance(spec, tuple) and len(spec) == 2 and spec[0] in _KINDS:
+        return [spec[1]] if spec[0] != "tensor" else []
     return [s for sub in spec for s in _output_slots(sub)]
+
+
+class NoGraph(Function):
+    """The node of a replayed result whose eager counterpart had a graph (a jitted forward, backward outside):
+    the replay kept no graph, so a backward that reaches it raises instead of leaving gradients out."""
+
+    def forward(self, x):  # never run: the node is attached to a replayed result
+        return x
+
+    def backward(self, g, out):
+        raise JitError("jit: backward() reached a result a jitted function returned with its graph, which a replay "
+                       "does not keep (from the third call on). Jit the whole training step: forward, cost, "
+                       "J.backward() and the optimiser's step inside the function")
+
+
+def _without_graph(data: np.ndarray) -> Tensor:
+    t = Tensor._wrap(data)
+    fn = NoGraph()
+    fn.parents, fn.needs_input_grad = (), ()
+    t.requires_grad, t._ctx, t._seq = True, fn, next(_sequence)
+    return t
 
 
 def unflatten_outputs(spec: Any, buf: list[Any]) -> Any:
     """The returned structure rebuilt from the replay's slots (results as constant Tensors)."""
     if spec is None:
         return None
-    if isinstance(spec, tuple) and len(spec) == 2 and spec[0] in ("slot", "tensor"):
-        return Tensor._wrap(buf[spec[1]]) if spec[0] == "slot" else spec[1]
+    if isinstance(spec, tuple) and len(spec) == 2 and spec[0] in _KINDS:
+        kind, where = spec
+        return Tensor._wrap(buf[where]) if kind == "slot" else _without_graph(buf[where]) if kind == "graph" else where
     return type(spec)(unflatten_outputs(s, buf) for s in spec)

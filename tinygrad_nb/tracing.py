@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import functools
 import threading
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
@@ -78,7 +79,8 @@ class _Fingerprint:
         readers = first_readers(rec)
         # values, not copies: a constant as large as X would otherwise be held twice over (this recording's
         # and the last one's) plus array_equal's temporaries while the two are compared
-        self.constants = [(Value(t.data), readers.get(slot, "")) for slot, t in rec.externals if not t.requires_grad]
+        self.constants = [(Value(t.data), readers.get(slot, ""), weakref.ref(t))
+                          for slot, t in rec.externals if not t.requires_grad]
         self.op_arrays = [([Value(a) for a in n.arrays()], f"{n.fn.op_name} at {n.line}")
                           for kind, n in rec.program if kind == "forward"]
         self.seeds = [bp.seed for kind, bp in rec.program if kind == "backward" and bp.seed_slot is None]
@@ -131,6 +133,10 @@ class Jit:
         # replaying one program at once would read each other's (an RLock: a side effect may call back in)
         self._lock = threading.RLock()
         functools.update_wrapper(self, fn)
+
+    def __get__(self, obj: Any, objtype: Any = None) -> Any:
+        """``@jit`` on a method: the object is passed as the first (static, guarded) argument."""
+        return self if obj is None else functools.partial(self, obj)
 
     def __reduce__(self) -> tuple[Any, ...]:
         """A copy (``copy.deepcopy``, ``pickle``) is the same function jitted afresh: recordings are not copied."""
@@ -320,8 +326,10 @@ def _compare(first: _Fingerprint, second: _Fingerprint) -> None:
         if not all(u == v for u, v in zip(xs, ys)):
             raise JitError(f"jit: an array argument of {where} changed between two calls; a replay would keep "
                            "its first value (make it a Tensor input of the op)")
-    for (x, where), (y, _) in zip(first.constants, second.constants):
-        if x != y:
+    for (x, where, x_tensor), (y, _, y_tensor) in zip(first.constants, second.constants):
+        if x_tensor() is not None and x_tensor() is y_tensor():
+            continue  # one tensor from outside the step, read afresh by every replay: its value may change
+        if x != y:  # a constant made inside the step (by Python, NumPy): a replay would keep this one
             raise JitError(f"jit: a constant read{where} changed between two calls: it was computed outside the "
                            "traced ops (NumPy on .data, random numbers drawn outside an op, a Python number from "
                            ".item()), and a replay would keep its first value")
