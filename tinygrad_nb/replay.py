@@ -46,7 +46,6 @@ class Program:
         self._outside_state = _state_of(self._outside)
         self._outside_data = list(map(_data, self._outside))  # while each is the same array, dtype and shape hold
         self._outside_flags = list(map(_requires_grad, self._outside))
-        self._outside_hooks = list(map(_hooks, self._outside))
         frees = _last_reads(rec, outputs)
         nodes = sum(len(item.nodes) if kind == "backward" else 1 for kind, item in rec.program)
         self.source: str | None = None  # the generated code, to read (None for an interpreted program)
@@ -55,17 +54,15 @@ class Program:
         else:
             self._run = _interpreted(rec, frees, self.externals)
 
-    def externals_hold(self) -> bool:
+    def externals_hold(self, full: bool = False) -> bool:
         """Whether the outside tensors (parameters, constants) still have the requires_grad, dtype and shape
         they were recorded with (``p.requires_grad = False``, ``model.astype(np.float32)`` record anew)."""
-        if (all(map(operator.is_, map(_data, self._outside), self._outside_data))
-                and list(map(_requires_grad, self._outside)) == self._outside_flags
-                and all(map(operator.is_, map(_hooks, self._outside), self._outside_hooks))):
+        if (not full and all(map(operator.is_, map(_data, self._outside), self._outside_data))
+                and list(map(_requires_grad, self._outside)) == self._outside_flags):
             return True  # the usual case, in C loops: the optimiser updated every array in place
-        if _state_of(self._outside) != self._outside_state:
+        if _state_of(self._outside) != self._outside_state:  # hooks too: registering one bumps the state version
             return False
         self._outside_data = list(map(_data, self._outside))
-        self._outside_hooks = list(map(_hooks, self._outside))
         return True
 
     def run(self, arrays: list[np.ndarray]) -> Any:
@@ -79,7 +76,6 @@ class Program:
 
 
 _data, _requires_grad = operator.attrgetter("data"), operator.attrgetter("requires_grad")
-_hooks = operator.attrgetter("_hooks")
 
 
 def _state_of(tensors: list[Tensor]) -> list[tuple[bool, np.dtype, tuple[int, ...], bool]]:

@@ -20,6 +20,7 @@ from tinygrad_nb.explain_mode import explain as explain_mode
 from tinygrad_nb.function import Function, GraphFreedError, InPlace, describe
 from tinygrad_nb.grad_errors import check_requires_grad, in_place_error
 from tinygrad_nb.grad_mode import JitError, _state
+from tinygrad_nb.guards import state_changed
 from tinygrad_nb.ops.axes import axis_index
 
 _FLOAT_KINDS = "f"
@@ -259,6 +260,7 @@ class Tensor:
     def retain_grad(self) -> Tensor:
         """Keep this intermediate's gradient in ``.grad`` on backward (to look at dZ[l], say)."""
         check_requires_grad(self, "retain_grad")
+        state_changed("retain_grad")
         self._retains_grad = True
         return self
 
@@ -270,6 +272,7 @@ class Tensor:
         if not callable(hook):
             raise TypeError(f"register_hook expects a callable, got {type(hook).__name__}")
         check_requires_grad(self, "register_hook")
+        state_changed("a hook")  # a jitted step whose replay would skip it checks its tensors again
         if self._hooks is None:
             self._hooks = []
         hooks = self._hooks

@@ -109,11 +109,14 @@ class _Entry:
         """Whether everything the recordings read from outside the arguments is as it was."""
         if self.guards is None or not self.guards.holds():
             return False
-        if self.version != StateVersion.value:  # something may have changed: compare the states themselves
+        full = self.version != StateVersion.value
+        if full:  # something may have changed: compare the states themselves
             if not self.guards.states_hold():
                 return False
-            self.version = StateVersion.value
-        return self.program is None or self.program.externals_hold()
+        if self.program is not None and not self.program.externals_hold(full):
+            return False
+        self.version = StateVersion.value
+        return True
 
 
 class Jit:
