@@ -11,6 +11,7 @@ and ``Adam`` PyTorch's ``betas=(beta1, beta2)`` as well as ``beta1=``, ``beta2=`
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from typing import Any
 
@@ -18,7 +19,7 @@ import numpy as np
 
 from nn import validate
 from nn.module import Built, Module
-from tinygrad_nb import Tensor, side_effect, state_written
+from tinygrad_nb import Tensor, side_effect, state_read, state_written
 
 
 class ParamGroup(dict[str, Any]):
@@ -46,6 +47,11 @@ class ParamGroup(dict[str, Any]):
         for key, value in dict(*args, **kwargs).items():
             self[key] = value
 
+    def __getitem__(self, key: str) -> Any:
+        value = super().__getitem__(key)
+        state_read(f"param_groups[...][{key!r}]", functools.partial(dict.__getitem__, self, key))  # a jit guards it
+        return value
+
 
 class Optimizer(Built):
     """Base: keeps the parameter list and the learning rate ``lr`` (alpha).
@@ -54,8 +60,6 @@ class Optimizer(Built):
     update, so it is refused (as PyTorch refuses it); ``model.parameters()`` lists a
     shared layer's W and b once.
     """
-
-    __jit_effectful__ = True  # its state (moments, step count) is written and read by its replayed step
 
     def __setattr__(self, name: str, value: Any) -> None:
         if self.__dict__.get("_built"):  # inside a jitted step: only in a side effect (step)

@@ -224,8 +224,17 @@ def test_bad_arguments_are_refused():
         jit(lambda: None, cache_size=0)
     with pytest.raises(JitError, match="requires grad"):
         jit(lambda W: W)(Tensor([1.0], requires_grad=True))
-    with pytest.raises(JitError, match="neither an array nor hashable"):
-        jit(lambda X, opts: None)(np.ones(2), {"a": 1})
+
+
+
+def test_an_unhashable_argument_is_keyed_by_identity_and_guarded_by_value():
+    W = Tensor(np.ones((1, 2)), requires_grad=True)
+    step = jit(lambda X, opts: (W @ X).sum() * opts["scale"])
+    opts, X = {"scale": 1.0}, np.ones((2, 3))
+    for k in range(1, 6):
+        opts["scale"] = float(k // 2)  # changed in place between some calls
+        assert step(X, opts).item() == 6.0 * (k // 2)
+    assert step(X, {"scale": 5.0}).item() == 30.0  # another dict with the same keys
 
 
 # ----- nn.fit uses it -------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ import pytest
 from _jit_programs import differential, training_step
 
 import nn
-from tinygrad_nb import JitError, Tensor, jit, side_effect, where
+from tinygrad_nb import GraphFreedError, JitError, Tensor, jit, side_effect, where
 
 N = 8
 
@@ -728,3 +728,97 @@ def test_data_kept_in_an_outside_tensor_and_refilled_every_call_replays():
         assert step().item() == 6.0 * k
         data.data = np.full((2, 3), 2.0 * k)  # rebound
         assert step().item() == 12.0 * k
+
+
+# ----- a fourth hostile probe ------------------------------------------------------------------------------
+class LoggingTrainer:
+    """A trainer with a logging side effect: what its effect writes is replayed, the rest of it guarded."""
+
+    def __init__(self, s):
+        self.model, self.opt, self.loss_fn, self.costs = s["model"], s["opt"], nn.binary_cross_entropy, []
+
+    @side_effect
+    def log(self, J):
+        self.costs.append(J.item())
+
+    def step(self, X, Y):
+        self.opt.zero_grad()
+        J = self.loss_fn(self.model(X), Y)
+        self.log(J)
+        J.backward()
+        self.opt.step()
+        return J
+
+
+@pytest.mark.parametrize("change", ["model_and_optimizer", "loss"])
+def test_a_trainer_with_a_side_effect_still_guards_what_its_step_reads(change):
+    s, e = state(), state()
+    trainer, eager = LoggingTrainer(s), LoggingTrainer(e)
+    jitted = jit(trainer.step)
+    for k in range(N):
+        if k == 4:
+            for t in (trainer, eager):
+                if change == "loss":
+                    t.loss_fn = nn.mse
+                else:
+                    t.model = nn.MLP([2, 3, 1], rng=7)
+                    t.opt = nn.optim.SGD(t.model.parameters(), 0.5)
+        assert jitted(*FIRST).item() == pytest.approx(eager.step(*FIRST).item(), rel=1e-12)
+    assert trainer.costs == pytest.approx(eager.costs, rel=1e-12)
+
+
+def test_the_learning_rate_read_by_the_step_s_python_is_guarded():
+    def make(s):
+        model, opt = s["model"], s["opt"]
+
+        def step(X, Y):
+            opt.zero_grad()
+            J = nn.binary_cross_entropy(model(X), Y) * opt.lr  # the step's own Python reads lr
+            J.backward()
+            opt.step()
+            return J
+        return step
+
+    def between(i, s, step):
+        if i == 4:
+            s["opt"].lr = 0.1
+    eager_or_refused(differential(make, state(), same, N, may_refuse=True, between=between))
+
+
+def test_jit_on_a_dataclass_trainer_s_method():
+    import dataclasses
+
+    @dataclasses.dataclass
+    class Trainer:
+        model: nn.Module
+        opt: nn.optim.Optimizer
+
+        @jit
+        def step(self, X, Y):
+            return training_step(self.model, self.opt)(X, Y)
+    s = state()
+    e = copy.deepcopy(s)
+    trainer = Trainer(s["model"], s["opt"])
+    for _ in range(4):
+        assert trainer.step(*FIRST).item() == pytest.approx(training_step(e["model"], e["opt"])(*FIRST).item(),
+                                                            rel=1e-12)
+
+
+def test_a_replayed_result_has_eager_s_name_and_flags():
+    s = state()
+    e = copy.deepcopy(s)
+
+    def step(X, Y):
+        J = training_step(s["model"], s["opt"])(X, Y)
+        J.name = "J"
+        return J, s["model"].linears()[0].W
+    jitted = jit(step)
+    for _ in range(4):
+        (J, W) = jitted(*FIRST)
+        eager_J = training_step(e["model"], e["opt"])(*FIRST)
+        assert J.name == "J" and J.requires_grad and W is s["model"].linears()[0].W
+        assert J.item() == pytest.approx(eager_J.item(), rel=1e-12)
+        with pytest.raises(GraphFreedError):
+            J.backward()  # as eager: its graph was freed by the step's own backward
+        with pytest.raises(GraphFreedError):
+            eager_J.backward()

@@ -12,6 +12,9 @@ state that a replay reads live (an optimiser's learning rate, read by its replay
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from tinygrad_nb.grad_mode import _state
 
 
@@ -30,6 +33,14 @@ def state_changed(what: str) -> None:
     """Note a change to state a recording may have baked in (``what`` names it, e.g. ``Dropout.keep_prob``)."""
     StateVersion.value += 1
     state_written(what)
+
+
+def state_read(what: str, read: Callable[[], Any]) -> None:
+    """Note a read of state a replay reads afresh in its side effects but that the function's own Python may
+    bake in (``optimizer.lr`` read by the step): while a function records, its value becomes a guard."""
+    hook = getattr(_state.watch, "on_state_read", None)
+    if hook is not None:
+        hook(what, read)
 
 
 def state_written(what: str) -> None:

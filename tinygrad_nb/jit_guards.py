@@ -82,15 +82,17 @@ class Guards:
     layers, modes and settings): those are compared only when ``guards.StateVersion`` moved, since
     comparing them costs more than the counter that says whether anything may have changed."""
 
-    def __init__(self, fn: Callable[..., Any], statics: list[tuple[str, Any]] | None = None):
+    def __init__(self, fn: Callable[..., Any], statics: list[tuple[str, Any]] | None = None,
+                 written: set[str] | None = None):
         self.fn = fn
+        self.written = written or set()  # what side effects changed while the function recorded (by name)
         self.checks: list[tuple[Callable[[], Any], Any, Any, str]] = []  # (read, identity, snapshot, name)
         self.generators: list[tuple[str, Any]] = []
         self.states: list[tuple[Any, Any, str]] = []  # (object, its __jit_state__(), name)
         # checked only while the function records (a change the function makes outside a side effect is refused):
-        # the state of objects that replayed side effects write, which is read afresh at replay, not guarded
+        # what replayed side effects write (a logger's list, an optimiser subclass's step count), which they read
+        # afresh at replay, so not guarded between calls
         self.recording_checks: list[tuple[Callable[[], Any], Any, Any, str]] = []
-        self._effects_depth = 0  # > 0 while guarding inside such an object
         self.attributes: set[str] = set()  # the attribute names the scanned code reads (settings.lam)
         self._seen: set[int] = set()
         self._scan_callable(fn, "", 0)
@@ -119,6 +121,17 @@ class Guards:
             if obj.__jit_state__() != state:
                 return f"the state of {name}"
         return None
+
+    def add_reads(self, reads: list[tuple[str, Callable[[], Any]]]) -> None:
+        """Guard state the function's Python read through ``guards.state_read`` (an optimiser's learning rate)."""
+        for name, read in reads:
+            value = read()
+            self._check(read, value, _plain_snapshot(value), name)
+
+    def changed(self) -> set[str]:
+        """The names of every guarded value that changed since the scan (what a side effect just wrote)."""
+        return {name for read, obj, snap, name in self.checks + self.recording_checks
+                if ((read() is not obj) if snap is None else (_plain_snapshot(read()) != snap))}
 
     def rng_states(self) -> list[Any]:
         """The state of every generator the function can reach, and of NumPy's and Python's global ones."""
@@ -210,17 +223,12 @@ class Guards:
                 for attr in sorted(self.attributes & set(vars(value))):
                     self._guard(_class_reader(value, attr), vars(value)[attr], f"{name}.{attr}", depth + 1)
         elif not _is_library(type(value)):  # an object of the user's own class
-            effectful = _effectful(type(value))
-            self._effects_depth += effectful
-            try:
-                self._guard_object(value, name, depth)
-            finally:
-                self._effects_depth -= effectful
+            self._guard_object(value, name, depth)
         for i, child in enumerate(_user_parts(value)):  # a user's layer inside a library container
             self._guard(_constant(child), child, f"{name}'s {type(child).__name__} {i}", depth + 1)
 
     def _check(self, read: Callable[[], Any], value: Any, snap: Any, name: str) -> None:
-        (self.recording_checks if self._effects_depth else self.checks).append((read, value, snap, name))
+        (self.recording_checks if name in self.written else self.checks).append((read, value, snap, name))
 
     def _guard_object(self, value: Any, name: str, depth: int) -> None:
         """A user object: its attributes (``__dict__`` or ``__slots__``), the class attributes the code reads,
@@ -324,14 +332,6 @@ def _user_parts(value: Any) -> Iterator[Any]:
     parts = getattr(type(value), "modules", None)
     if callable(parts) and getattr(type(value), "__jit_state__", None) is not None:
         yield from (m for m in parts(value) if m is not value and not _is_library(type(m)))
-
-
-def _effectful(cls: type) -> bool:
-    """Whether the state of ``cls``'s objects is written by replayed side effects, and read by them afresh, so
-    that it is not guarded by value: a class that says so (``__jit_effectful__``, an optimiser), or one of the
-    user's own that defines a method marked ``@side_effect`` (a logger)."""
-    return any(vars(klass).get("__jit_effectful__", False) or not _is_library(klass) and any(
-        getattr(item, "__jit_side_effect__", False) for item in vars(klass).values()) for klass in cls.__mro__)
 
 
 def _slot_names(cls: type) -> list[str]:

@@ -139,6 +139,7 @@ class Recorder:
         self.current: list[RecordedOp] | None = None
         self.in_effect = False
         self.outside: Any = None  # the jit's watch over closures, globals and generators (check, refresh)
+        self.reads: list[tuple[str, Callable[[], Any]]] = []  # state the function's Python read (state_read)
         self.inputs = [self._new_slot(t) for t in args]
         for t, slot in zip(args, self.inputs):
             self._name_array(t.data, slot)
@@ -248,6 +249,11 @@ class Recorder:
                        "method marked @side_effect; a replay would skip it. Update parameters with an optimiser "
                        "from nn.optim, clear gradients with optimizer.zero_grad(), clip them with "
                        "nn.utils.clip_grad_norm_ / clip_grad_value_ (all replayed)")
+
+    def on_state_read(self, what: str, read: Callable[[], Any]) -> None:
+        """State a side effect reads afresh, read by the function's own Python (``opt.lr``): guarded from now."""
+        if not self.in_effect:
+            self.reads.append((what, read))
 
     def on_state_write(self, what: str) -> None:
         """State a replay would not set again (a module's attribute, a learning rate) set outside a side effect."""
@@ -464,12 +470,16 @@ def flatten_outputs(value: Any, rec: Recorder) -> Any:
     if value is None:
         return None
     if isinstance(value, Tensor):
-        slot = rec.slot_of.get(id(value), rec.array_slot.get(id(value.data)))
-        if slot is not None:  # "graph": eager returns it with a graph backward could still use; a replay cannot
-            live = value._ctx is not None and value._ctx.__dict__.get("parents") is not None
-            return ("graph" if live else "slot", slot)
-        if any(value is t for _, t in rec.externals) or value.requires_grad and value.is_leaf:
+        if value.requires_grad and value.is_leaf:
             return ("tensor", value)  # a parameter: the live object
+        slot = rec.slot_of.get(id(value), rec.array_slot.get(id(value.data)))
+        if slot is not None:  # as eager returns it: its name, and whether it has a graph (freed, or not)
+            if value._ctx is None:
+                return ("slot", slot, value.name)
+            live = value._ctx.__dict__.get("parents") is not None
+            return ("graph" if live else "freed", slot, value.name)
+        if any(value is t for _, t in rec.externals):
+            return ("tensor", value)  # an outside tensor: the live object
         raise JitError("jit: the function returns a Tensor that no traced op made (a copy of some .data, "
                        ".grad, ...); a replay would return its first value. Return the op's result itself")
     if isinstance(value, (tuple, list)):

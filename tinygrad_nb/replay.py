@@ -297,20 +297,25 @@ def _last_reads(rec: Recorder, outputs: Any) -> dict[tuple[str, int], list[int]]
     return frees
 
 
-_KINDS = ("slot", "graph", "tensor")
+_KINDS = ("slot", "graph", "freed", "tensor")
+
+
+def _is_output(spec: Any) -> bool:
+    return isinstance(spec, tuple) and 2 <= len(spec) <= 3 and spec[0] in _KINDS and not isinstance(spec[1], tuple)
 
 
 def _output_slots(spec: Any) -> list[int]:
     if spec is None:
         return []
-    if isinstance(spec, tuple) and len(spec) == 2 and spec[0] in _KINDS:
+    if _is_output(spec):
         return [spec[1]] if spec[0] != "tensor" else []
     return [s for sub in spec for s in _output_slots(sub)]
 
 
 class NoGraph(Function):
-    """The node of a replayed result whose eager counterpart had a graph (a jitted forward, backward outside):
-    the replay kept no graph, so a backward that reaches it raises instead of leaving gradients out."""
+    """The node of a replayed result whose eager counterpart had a graph: the replay kept none. With its graph
+    still there (a jitted forward, backward outside) a backward that reaches it raises a JitError instead of
+    leaving gradients out; with its graph freed (the cost after its own backward) it raises as eager would."""
 
     def forward(self, x):  # never run: the node is attached to a replayed result
         return x
@@ -321,19 +326,25 @@ class NoGraph(Function):
                        "J.backward() and the optimiser's step inside the function")
 
 
-def _without_graph(data: np.ndarray) -> Tensor:
-    t = Tensor._wrap(data)
+def _as_eager(data: np.ndarray, name: str | None, graph: bool) -> Tensor:
+    t = Tensor._wrap(data, name)
     fn = NoGraph()
-    fn.parents, fn.needs_input_grad = (), ()
+    fn.parents = () if graph else None  # None: "the graph ... was already freed", as eager says
+    fn.needs_input_grad = ()
     t.requires_grad, t._ctx, t._seq = True, fn, next(_sequence)
     return t
 
 
 def unflatten_outputs(spec: Any, buf: list[Any]) -> Any:
-    """The returned structure rebuilt from the replay's slots (results as constant Tensors)."""
+    """The returned structure rebuilt from the replay's slots, each result as eager returned it: its name, and
+    a node standing for its graph (``NoGraph``) where it had one."""
     if spec is None:
         return None
-    if isinstance(spec, tuple) and len(spec) == 2 and spec[0] in _KINDS:
-        kind, where = spec
-        return Tensor._wrap(buf[where]) if kind == "slot" else _without_graph(buf[where]) if kind == "graph" else where
+    if _is_output(spec):
+        kind, where = spec[0], spec[1]
+        if kind == "tensor":
+            return where
+        if kind == "slot":
+            return Tensor._wrap(buf[where], spec[2])
+        return _as_eager(buf[where], spec[2], kind == "graph")
     return type(spec)(unflatten_outputs(s, buf) for s in spec)

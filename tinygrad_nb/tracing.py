@@ -203,10 +203,9 @@ class Jit:
                 return len(arrays) - 1
             try:
                 hash(value)
-            except TypeError:
-                raise JitError(f"jit: argument {name} ({type(value).__name__}) is neither an array nor hashable; "
-                               "pass arrays, Tensors, numbers or strings") from None
-            key.append((name, "static", value_key(value)))  # True is not 1, -0.0 is not 0.0
+                key.append((name, "static", value_key(value)))  # True is not 1, -0.0 is not 0.0
+            except TypeError:  # a dataclass, a dict of settings: keyed by identity, guarded by value
+                key.append((name, "object", id(value)))
             statics.append((f"argument {name}", value))
             return value
 
@@ -245,6 +244,7 @@ class Jit:
         finally:
             _state.watch = None
             rec.unprotect()
+        outside.guards.add_reads(rec.reads)
         entry.guards, entry.version = outside.guards, StateVersion.value
         fingerprint = _Fingerprint(rec)
         previous = entry.recorded
@@ -266,6 +266,7 @@ class _Outside:
 
     def __init__(self, fn: Callable[..., Any], statics: list[tuple[str, Any]]):
         self.statics = statics  # the static arguments: a model, a config, a generator passed to the function
+        self.written: set[str] = set()
         self.guards = Guards(fn, statics)
         self.rng = self.guards.rng_states()
 
@@ -281,8 +282,10 @@ class _Outside:
                            "repeat the recorded numbers. Draw them outside and pass them as an argument")
 
     def refresh(self) -> None:
-        """Take the values as they are now (after a side effect, whose changes a replay repeats)."""
-        self.guards = Guards(self.guards.fn, self.statics)
+        """Take the values as they are now (after a side effect, whose changes a replay repeats): what the effect
+        changed is checked from now on only while recording, since each replay's effect changes it again."""
+        self.written |= self.guards.changed()
+        self.guards = Guards(self.guards.fn, self.statics, self.written)
         self.rng = self.guards.rng_states()
 
 
