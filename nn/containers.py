@@ -52,14 +52,14 @@ class Sequential(Module):
         """Replace layer ``i`` (PyTorch's ``model[i] = nn.ReLU()``); the layers must still chain."""
         if not isinstance(module, Module):
             raise TypeError(f"Sequential: a layer must be a Module, got {type(module).__name__}")
-        layers = list(self.layers)
-        old = layers[i]
+        before = self.layers
+        layers = list(before)
         layers[i] = module
         self.layers = tuple(layers)  # through Module.__setattr__: a jitted step that ran the old layer records anew
         try:
             self._check_chain()
         except ValueError:
-            self.layers = tuple(layers[:i] + [old] + layers[i + 1:])
+            self.layers = before
             raise
         setattr(self, str(i % len(layers)), module)
 

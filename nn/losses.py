@@ -27,7 +27,8 @@ from typing import Any, Literal, cast
 import numpy as np
 
 from nn import validate
-from tinygrad_nb import Function, InputError, Tensor, state_changed
+from nn.module import Built
+from tinygrad_nb import Function, InputError, Tensor, state_changed, state_written
 
 
 def _targets(Y: Any, A: Tensor, op: str) -> np.ndarray:
@@ -314,7 +315,7 @@ def l2_penalty(weights: Iterable[Tensor], lambd: float, m: int) -> Tensor:
     return total * (lambd / (2 * m))
 
 
-class _Loss:
+class _Loss(Built):
     """A loss function with its ``reduction`` held, called as PyTorch's loss modules: ``loss(A, Y)``."""
 
     fn: Callable[..., Tensor]
@@ -326,8 +327,12 @@ class _Loss:
     def __setattr__(self, name: str, value: Any) -> None:
         if name == "reduction":
             value = _reduction(value, type(self).__name__)
-        state_changed(f"{type(self).__name__}.{name}")  # a jitted step that used the old setting records anew
+        built = self.__dict__.get("_built")
+        if built:
+            state_written(self, name)
         object.__setattr__(self, name, value)
+        if built:  # a jitted step that used the old setting records anew
+            state_changed(self, name)
 
     def __jit_state__(self) -> tuple[tuple[str, Any], ...]:
         """What a jitted step bakes in of this loss: its settings."""

@@ -17,7 +17,7 @@ import numpy as np
 
 from nn.summary import Row, Summary, format_summary, parameter_rows
 from nn.task import Task
-from tinygrad_nb import Tensor, side_effect, state_changed
+from tinygrad_nb import Tensor, side_effect, state_changed, state_written
 
 Numbering = Mapping[int, int]
 """The layer numbers of a network: ``id(linear) -> l`` for each distinct Linear layer, W{l} and b{l} its names."""
@@ -81,8 +81,9 @@ class Module(Built):
     def __setattr__(self, name: str, value: Any) -> None:
         if "_parameters" not in self.__dict__:
             raise RuntimeError(f"{type(self).__name__}.__init__ must call super().__init__() before setting {name}")
-        if self.__dict__.get("_built"):  # a jitted step that read the old value records again
-            state_changed(f"{type(self).__name__}.{name}")
+        built = self.__dict__.get("_built")
+        if built:  # refused inside a jitted step (before the write); the version moves after it
+            state_written(self, name)
         self._parameters.pop(name, None)
         self._modules.pop(name, None)
         if isinstance(value, Tensor) and value.requires_grad:
@@ -92,6 +93,8 @@ class Module(Built):
         elif isinstance(value, Module):
             self._modules[name] = value
         object.__setattr__(self, name, value)
+        if built:  # a jitted step that read the old value records again
+            state_changed(self, name)
 
     # ----- running ----------------------------------------------------------------------------
     def forward(self, *args: Any) -> Tensor:
@@ -107,9 +110,11 @@ class Module(Built):
             raise TypeError(f"train: mode must be True or False, got {mode!r}")
         changed = [m for m in self.modules() if m.training is not mode]
         if changed:
-            state_changed(f"{type(self).__name__}.training")
+            state_written(self, "training")
         for m in changed:
             object.__setattr__(m, "training", mode)
+        if changed:
+            state_changed(self, "training")
         return self
 
     def __jit_state__(self) -> tuple[Any, ...]:
@@ -326,7 +331,8 @@ def eval_mode(module: Module) -> Iterator[Module]:
     try:
         yield module
     finally:
-        if any(m.training is not mode for m, mode in modes):
-            state_changed(f"{type(module).__name__}.training")
+        changed = any(m.training is not mode for m, mode in modes)
         for m, mode in modes:
             object.__setattr__(m, "training", mode)
+        if changed:
+            state_changed(module, "training")

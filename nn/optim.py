@@ -35,7 +35,7 @@ class ParamGroup(dict[str, Any]):
                            "optimiser for other parameters")
         if key == "lr":
             value = validate.number("lr", value, low=0, low_open=True)
-        state_written(f"param_groups[...][{key!r}]")  # inside a jitted step: refused unless in a side effect
+        state_written("param_groups[...]", key)  # inside a jitted step: refused unless in a side effect
         super().__setitem__(key, value)
 
     def __init__(self, params: list[Tensor], lr: float):
@@ -63,7 +63,7 @@ class Optimizer(Built):
 
     def __setattr__(self, name: str, value: Any) -> None:
         if self.__dict__.get("_built"):  # inside a jitted step: only in a side effect (step)
-            state_written(f"{type(self).__name__}.{name}")
+            state_written(self, name)
         object.__setattr__(self, name, value)
 
     def __init__(self, params: Iterable[Tensor], lr: float):

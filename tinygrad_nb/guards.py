@@ -2,16 +2,20 @@
 
 A recording keeps the values Python computed while it ran: a module's training flag, its
 ``keep_prob``, which W and b a layer holds. Objects that hold such state call
-``state_changed`` whenever it changes (``nn.Module.__setattr__``, ``train()``, ``eval()``):
-the change bumps one process-wide counter, which every jitted call compares with the value
-its recording saw (one integer comparison), and a mismatch records again. A change made by
-the function itself while it records, outside a ``@side_effect`` method, would be skipped by
-every replay, so it is refused; ``state_written`` refuses such a write without the bump, for
-state that a replay reads live (an optimiser's learning rate, read by its replayed ``step``).
+``state_changed`` after it changes (a built ``nn.Module``'s attribute set, a real change of
+``train()``/``eval()``, a loss's setting, a hook registered): the change bumps one
+process-wide counter. A jitted call whose recording saw another count compares the states
+themselves (each module's ``__jit_state__``, each outside tensor's flags), and records anew
+only when one differs. A change made by the function itself while it records, outside a
+``@side_effect`` method, would be skipped by every replay, so it is refused; ``state_written``
+refuses such a write without the bump, for state that a replay reads afresh (an optimiser's
+settings, read by its replayed ``step``), and ``state_read`` turns such state read by the
+function's own Python into a guard.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from typing import Any
 
@@ -22,6 +26,7 @@ class StateVersion:
     """The process-wide count of changes to state that recordings bake in."""
 
     value = 0
+    counter = itertools.count(1)  # next() on it is atomic: two threads never take the same number
 
 
 def state_version() -> int:
@@ -29,10 +34,12 @@ def state_version() -> int:
     return StateVersion.value
 
 
-def state_changed(what: str) -> None:
-    """Note a change to state a recording may have baked in (``what`` names it, e.g. ``Dropout.keep_prob``)."""
-    StateVersion.value += 1
-    state_written(what)
+def state_changed(owner: object, name: str = "") -> None:
+    """Note a change, just made, to state a recording may have baked in (``owner``'s ``name``, e.g. a Dropout's
+    keep_prob; ``owner`` may be a label). Called after the write, so that a jitted call that sees the new count
+    also sees the new state."""
+    StateVersion.value = next(StateVersion.counter)
+    state_written(owner, name)
 
 
 def state_read(what: str, read: Callable[[], Any]) -> None:
@@ -43,8 +50,10 @@ def state_read(what: str, read: Callable[[], Any]) -> None:
         hook(what, read)
 
 
-def state_written(what: str) -> None:
-    """Refuse a write that a replay would skip: one made by a jitted function while it records."""
+def state_written(owner: object, name: str = "") -> None:
+    """Refuse a write that a replay would skip: one made by a jitted function while it records (outside a side
+    effect). The message is formatted only then: this runs on every optimiser step."""
     hook = getattr(_state.watch, "on_state_write", None)
     if hook is not None:
-        hook(what)
+        label = owner if isinstance(owner, str) else type(owner).__name__
+        hook(f"{label}.{name}" if name else label)

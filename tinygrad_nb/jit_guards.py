@@ -235,26 +235,25 @@ class Guards:
         and the code of its class's methods and properties (``self.helper()`` reads globals too)."""
         attributes = getattr(value, "__dict__", None)
         ignored = getattr(type(value), "__jit_ignore__", ())  # caches a class keeps of itself
+        classes = [cls for cls in type(value).__mro__ if not _is_library(cls) and cls is not object]
+        for cls in classes:  # the code first: it says which attributes are read (self.model, self.lam)
+            for item in vars(cls).values():
+                code = item.fget if isinstance(item, property) else getattr(item, "__func__", item)
+                if isinstance(code, types.FunctionType):
+                    self._scan_callable(code, f"{name}.", depth + 1)
         if isinstance(attributes, dict):
-            for attr, item in list(attributes.items()):
-                if attr in ignored:
+            for attr, item in list(attributes.items()):  # those the scanned code names (a history list it never
+                if attr in ignored or attr not in self.attributes:  # reads may grow between calls)
                     continue
                 self._guard(_entry_reader(attributes, attr), item, f"{name}.{attr}", depth + 1)
         for attr in _slot_names(type(value)):
             if hasattr(value, attr):
                 self._guard(_attribute_reader(value, attr), getattr(value, attr), f"{name}.{attr}", depth + 1)
-        classes = [cls for cls in type(value).__mro__ if not _is_library(cls) and cls is not object]
-        plain = []
-        for cls in classes:  # the code first: it says which class attributes are read
+        for cls in classes:
             for attr, item in vars(cls).items():
                 code = item.fget if isinstance(item, property) else getattr(item, "__func__", item)
-                if isinstance(code, types.FunctionType):
-                    self._scan_callable(code, f"{name}.", depth + 1)
-                elif not attr.startswith("__"):
-                    plain.append((cls, attr, item))
-        for cls, attr, item in plain:
-            if attr in self.attributes:  # Config.lam read through the object, or by a classmethod
-                self._guard(_class_reader(cls, attr), item, f"{name}.{attr}", depth + 1)
+                if not isinstance(code, types.FunctionType) and not attr.startswith("__") and attr in self.attributes:
+                    self._guard(_class_reader(cls, attr), item, f"{name}.{attr}", depth + 1)  # Config.lam
 
 
 _MISSING = object()

@@ -221,10 +221,11 @@ class Recorder:
         self.current.append(recorded)
 
     def on_value_read(self, t: Tensor, how: str) -> None:
-        """A tensor's value read as a Python or NumPy value: refused for a traced one (a replay would freeze it)."""
-        if self.in_effect or not self.traced(t):
+        """A tensor's value read as a Python or NumPy value (outside a side effect): refused, traced or from
+        outside alike (a replay would keep what Python made of this recording's value)."""
+        if self.in_effect:
             return
-        raise JitError(f"jit: {how} of a traced Tensor ({t.name or 'a value computed in the step'}, shape "
+        raise JitError(f"jit: {how} of a Tensor ({t.name or 'a value computed in the step'}, shape "
                        f"{t.data.shape}) at {user_line()}: a replay would keep the value of the recording. Use "
                        "Tensor ops instead (comparisons and where() for a branch on values), return the Tensor and "
                        "read it outside the jitted function, or run this function without jit")
@@ -319,6 +320,9 @@ class Recorder:
         if isinstance(result, (int, float)) and not isinstance(result, bool):  # a learning rate a schedule returns:
             result = Tensor._wrap(np.asarray(float(result)))  # a 0-d Tensor the replay fills, not a frozen number
         out = self._effect_result(method, result)
+        if binds:  # the recording's values of bound arguments are not kept (a replay passes its own)
+            args = tuple(None if any(k == i for k, _ in binds) else a for i, a in enumerate(args))
+            kwargs = {k: None if any(b == k for b, _ in binds) else v for k, v in kwargs.items()}
         self.program.append(("effect", Effect(method, args, kwargs, binds, out)))
         self.watch_grads([t for t, _, _ in self.grads.values()])
         if self.outside is not None:
@@ -445,6 +449,11 @@ class _WatchedData:
         return _SLOT.__get__(t, owner)
 
     def __set__(self, t: Tensor, value: Any) -> None:
+        rec = _state.watch
+        if rec is not None and hasattr(rec, "on_state_write") and not rec.in_effect:
+            module = sys._getframe(1).f_globals.get("__name__", "")
+            if module.partition(".")[0] not in _LIBRARY:  # the user's code rebinds a tensor's array in the step
+                rec.on_state_write(f"{t.name or 'a Tensor'}.data")
         _SLOT.__set__(t, value)
 
 

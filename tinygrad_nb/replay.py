@@ -46,6 +46,9 @@ class Program:
         self._outside_state = _state_of(self._outside)
         self._outside_data = list(map(_data, self._outside))  # while each is the same array, dtype and shape hold
         self._outside_flags = list(map(_requires_grad, self._outside))
+        for kind, item in rec.program:  # the program's own op objects: the recorded ones hold the recording's
+            if kind == "forward":       # tensors (their inputs) for as long as the eager graph lives, not longer
+                item.fn = _fresh(item.fn)
         frees = _last_reads(rec, outputs)
         nodes = sum(len(item.nodes) if kind == "backward" else 1 for kind, item in rec.program)
         self.source: str | None = None  # the generated code, to read (None for an interpreted program)
@@ -76,6 +79,15 @@ class Program:
 
 
 _data, _requires_grad = operator.attrgetter("data"), operator.attrgetter("requires_grad")
+
+
+def _fresh(fn: Function) -> Function:
+    """A new object of ``fn``'s op (as ``Function.apply`` makes one per call), with what the replay reads of it."""
+    new = type(fn)()
+    needs = fn.__dict__.get("needs_input_grad")
+    if needs is not None:
+        new.needs_input_grad = needs
+    return new
 
 
 def _state_of(tensors: list[Tensor]) -> list[tuple[bool, np.dtype, tuple[int, ...], bool]]:

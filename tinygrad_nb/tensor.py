@@ -260,8 +260,8 @@ class Tensor:
     def retain_grad(self) -> Tensor:
         """Keep this intermediate's gradient in ``.grad`` on backward (to look at dZ[l], say)."""
         check_requires_grad(self, "retain_grad")
-        state_changed("retain_grad")
         self._retains_grad = True
+        state_changed("retain_grad")
         return self
 
     def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> Callable[[], None]:
@@ -272,11 +272,11 @@ class Tensor:
         if not callable(hook):
             raise TypeError(f"register_hook expects a callable, got {type(hook).__name__}")
         check_requires_grad(self, "register_hook")
-        state_changed("a hook")  # a jitted step whose replay would skip it checks its tensors again
         if self._hooks is None:
             self._hooks = []
         hooks = self._hooks
         hooks.append(hook)
+        state_changed("a hook")  # a jitted step whose replay would skip it checks its tensors again
         return lambda: hooks.remove(hook) if hook in hooks else None
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:

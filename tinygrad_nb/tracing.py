@@ -107,15 +107,16 @@ class _Entry:
 
     def holds(self) -> bool:
         """Whether everything the recordings read from outside the arguments is as it was."""
+        version = StateVersion.value  # read first: a change made while the checks run is seen by the next call
         if self.guards is None or not self.guards.holds():
             return False
-        full = self.version != StateVersion.value
+        full = self.version != version
         if full:  # something may have changed: compare the states themselves
             if not self.guards.states_hold():
                 return False
         if self.program is not None and not self.program.externals_hold(full):
             return False
-        self.version = StateVersion.value
+        self.version = version
         return True
 
 
@@ -221,6 +222,7 @@ class Jit:
 
     def _record(self, entry: _Entry, arrays: list[np.ndarray], call: Callable[[list[Tensor]], Any],
                 statics: list[tuple[str, Any]]) -> Any:
+        version = StateVersion.value  # before the call: a change made meanwhile by another thread is seen next time
         tensors = [Tensor._wrap(a) for a in arrays]
         rec = Recorder(tensors)
         outside = _Outside(self.fn, statics)
@@ -245,7 +247,8 @@ class Jit:
             _state.watch = None
             rec.unprotect()
         outside.guards.add_reads(rec.reads)
-        entry.guards, entry.version = outside.guards, StateVersion.value
+        outside.guards.recording_checks.clear()  # needed only while recording
+        entry.guards, entry.version = outside.guards, version
         fingerprint = _Fingerprint(rec)
         previous = entry.recorded
         if previous is not None:
