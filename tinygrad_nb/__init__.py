@@ -18,7 +18,7 @@ from tinygrad_nb.function import Function, GraphFreedError, InputError, ShapeErr
 from tinygrad_nb.functional import concatenate, cos, exp, linear, log, maximum, minimum, sin, stack, tanh, where
 from tinygrad_nb.grad_mode import enable_grad, is_grad_enabled, no_grad
 from tinygrad_nb.gradcheck import GradcheckResult, check_gradient, gradcheck, relative_difference
-from tinygrad_nb.guards import state_changed, state_read, state_version, state_written
+from tinygrad_nb.guards import register_library, state_changed, state_read, state_version, state_written
 from tinygrad_nb.tensor import Tensor
 from tinygrad_nb.tracing import Jit, JitError, jit, side_effect
 
@@ -30,6 +30,7 @@ __all__ = [
     "no_grad", "enable_grad", "is_grad_enabled",
     "detect_anomaly", "is_anomaly_enabled", "AnomalyError", "explain",
     "jit", "Jit", "JitError", "side_effect", "state_changed", "state_read", "state_version", "state_written",
+    "register_library",
     "zeros", "ones", "full", "arange", "linspace", "randn", "rand",
     "linear", "concatenate", "stack", "where", "maximum", "minimum", "sin", "cos", "exp", "log", "tanh",
 ]

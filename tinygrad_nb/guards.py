@@ -57,3 +57,14 @@ def state_written(owner: object, name: str = "") -> None:
     if hook is not None:
         label = owner if isinstance(owner, str) else type(owner).__name__
         hook(f"{label}.{name}" if name else label)
+
+
+LIBRARY_PACKAGES = {"tinygrad_nb", "numpy", "builtins"}  # packages whose code is trusted to keep the contract
+
+
+def register_library(package: str) -> None:
+    """Mark ``package`` (a top-level name, e.g. ``"nn"``) as library code for the jit: its functions and objects
+    are not the user's state to guard, and its reads of ``.data`` while a step records are the engine's own.
+    A library built on tinygrad_nb registers itself on import; its own code then keeps the contract (its ops read
+    arrays as inputs, its state changes go through ``state_changed`` and ``@side_effect``)."""
+    LIBRARY_PACKAGES.add(package)

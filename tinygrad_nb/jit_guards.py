@@ -28,10 +28,11 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_nb.guards import LIBRARY_PACKAGES
+
 MAX_ITEMS = 64  # larger containers are guarded by identity and length alone
 MAX_ARRAY = 1024  # larger arrays by identity alone (comparing their values on every call would cost too much)
 MAX_DEPTH = 4  # functions reached through functions: how deep the scan goes
-_LIBRARY = ("tinygrad_nb", "nn", "viz", "numpy", "builtins")  # their code and globals are not the user's state
 _PLAIN = (bool, int, float, complex, str, bytes, type(None))
 
 
@@ -72,7 +73,7 @@ def _plain_snapshot(v: Any) -> Any:
 
 def _is_library(obj: Any) -> bool:
     module = (obj.__name__ if isinstance(obj, types.ModuleType) else getattr(obj, "__module__", None)) or ""
-    return module.split(".")[0] in _LIBRARY
+    return module.split(".")[0] in LIBRARY_PACKAGES  # their code and globals are not the user's state
 
 
 class Guards:

@@ -19,6 +19,7 @@ import numpy as np
 from tinygrad_nb.anomaly import user_line
 from tinygrad_nb.function import Function
 from tinygrad_nb.grad_mode import JitError, _state
+from tinygrad_nb.guards import LIBRARY_PACKAGES
 from tinygrad_nb.tensor import Tensor
 
 
@@ -428,7 +429,6 @@ class Recorder:
         return out
 
 
-_LIBRARY = frozenset({"tinygrad_nb", "nn", "viz", "tinygrad_nb_cli"})  # code whose .data reads are the engine's
 _SLOT = Tensor.__dict__["data"]  # the slot's own descriptor: what .data is outside a recording
 _watching = 0  # recordings in progress, in any thread (the descriptor is the class's, shared by the threads)
 _watching_lock = threading.Lock()
@@ -444,7 +444,7 @@ class _WatchedData:
         rec = _state.watch
         if rec is not None and hasattr(rec, "on_data_read"):
             module = sys._getframe(1).f_globals.get("__name__", "")
-            if module.partition(".")[0] not in _LIBRARY:
+            if module.partition(".")[0] not in LIBRARY_PACKAGES:
                 rec.on_data_read(t)
         return _SLOT.__get__(t, owner)
 
@@ -452,7 +452,7 @@ class _WatchedData:
         rec = _state.watch
         if rec is not None and hasattr(rec, "on_state_write") and not rec.in_effect:
             module = sys._getframe(1).f_globals.get("__name__", "")
-            if module.partition(".")[0] not in _LIBRARY:  # the user's code rebinds a tensor's array in the step
+            if module.partition(".")[0] not in LIBRARY_PACKAGES:  # the user's code rebinds a tensor's array in the step
                 rec.on_state_write(f"{t.name or 'a Tensor'}.data")
         _SLOT.__set__(t, value)
 

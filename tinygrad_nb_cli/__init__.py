@@ -4,6 +4,9 @@ Nothing in the three libraries imports it. Run it as ``tinygrad-nb``, ``python -
 or ``python -m tinygrad_nb``.
 """
 
+from tinygrad_nb import register_library
 from tinygrad_nb_cli.cli import main
 
 __all__ = ["main"]
+
+register_library("tinygrad_nb_cli")  # the jit trusts this package's code to keep its contract
