@@ -11,7 +11,6 @@ and ``Adam`` PyTorch's ``betas=(beta1, beta2)`` as well as ``beta1=``, ``beta2=`
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable
 from typing import Any
 
@@ -48,9 +47,8 @@ class ParamGroup(dict[str, Any]):
             self[key] = value
 
     def __getitem__(self, key: str) -> Any:
-        value = super().__getitem__(key)
-        state_read(f"param_groups[...][{key!r}]", functools.partial(dict.__getitem__, self, key))  # a jit guards it
-        return value
+        state_read(self, key, "param_groups[...]")  # read by a jitted step's Python: a guard of its recording
+        return dict.__getitem__(self, key)
 
 
 class Optimizer(Built):

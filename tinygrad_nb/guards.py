@@ -15,8 +15,8 @@ function's own Python into a guard.
 
 from __future__ import annotations
 
+import functools
 import itertools
-from collections.abc import Callable
 from typing import Any
 
 from tinygrad_nb.grad_mode import _state
@@ -42,12 +42,13 @@ def state_changed(owner: object, name: str = "") -> None:
     state_written(owner, name)
 
 
-def state_read(what: str, read: Callable[[], Any]) -> None:
-    """Note a read of state a replay reads afresh in its side effects but that the function's own Python may
-    bake in (``optimizer.lr`` read by the step): while a function records, its value becomes a guard."""
+def state_read(mapping: Any, key: Any, label: str) -> None:
+    """Note that ``mapping[key]`` was read: state a replay reads afresh in its side effects, but that the
+    function's own Python may bake in (``optimizer.lr`` read by the step). While a function records, its value
+    becomes a guard; otherwise this costs one lookup (it runs on every optimiser step)."""
     hook = getattr(_state.watch, "on_state_read", None)
     if hook is not None:
-        hook(what, read)
+        hook(f"{label}[{key!r}]", functools.partial(dict.get, mapping, key))
 
 
 def state_written(owner: object, name: str = "") -> None:
