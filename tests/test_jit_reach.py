@@ -887,3 +887,69 @@ def test_a_users_object_changed_only_in_what_the_step_never_reads_keeps_the_repl
         eager.history.append(eager.step(*FIRST).item())
     assert trainer.history == pytest.approx(eager.history, rel=1e-12)
     assert sum(1 for _ in jitted.cache) == 1
+
+
+# ----- a fifth hostile probe -------------------------------------------------------------------------------
+def compute_loss(model, X, Y, cfg):
+    """A helper named before the step's own globals: it reads cfg.l2, which the step itself never names."""
+    W = model.linears()[0].W
+    return nn.binary_cross_entropy(model(X), Y) + cfg.l2 * (W * W).sum()
+
+
+CFG = types.SimpleNamespace(l2=0.0)
+
+
+def test_an_attribute_read_only_in_a_helper_is_guarded_whatever_the_scan_order():
+    def make(s):
+        model, opt = s["model"], s["opt"]
+
+        def step(X, Y):
+            opt.zero_grad()
+            J = compute_loss(model, X, Y, CFG)
+            J.backward()
+            opt.step()
+            return J
+        return step
+
+    def between(i, s, step):
+        if i == 4:
+            CFG.l2 = 5.0
+    try:
+        eager_or_refused(differential(make, state(), same, N, may_refuse=True, between=between))
+    finally:
+        CFG.l2 = 0.0
+
+
+class Getter:
+    lam = 0.0
+
+    @classmethod
+    def get(cls):
+        return cls.lam
+
+
+@pytest.mark.parametrize("how", ["classmethod", "getattr_with_a_literal"])
+def test_class_state_read_through_a_classmethod_or_getattr_is_guarded(how):
+    W = Tensor(np.ones((1, 2)), requires_grad=True)
+    read = Getter.get if how == "classmethod" else (lambda: getattr(Getter, "lam"))  # noqa: B009
+    step = jit(lambda X: (W @ X).sum() * read())
+    X = np.ones((2, 3))
+    try:
+        for k in range(5):
+            if k == 3:
+                Getter.lam = 2.0
+            assert step(X).item() == 6.0 * Getter.lam
+    finally:
+        Getter.lam = 0.0
+
+
+def test_a_write_into_a_large_container_inside_the_step_is_refused():
+    W = Tensor(np.ones((1, 2)), requires_grad=True)
+    ring = [0.0] * 100
+
+    def step(X):
+        J = (W @ X).sum()
+        ring[0] = J  # into a container too large to compare on every call
+        return J
+    with pytest.raises(JitError, match="changed"):
+        jit(step)(np.ones((2, 3)))

@@ -19,6 +19,7 @@ records: a draw outside an op is refused, since a replay would repeat the record
 
 from __future__ import annotations
 
+import collections
 import dis
 import functools
 import random
@@ -96,8 +97,17 @@ class Guards:
         self.recording_checks: list[tuple[Callable[[], Any], Any, Any, str]] = []
         self.attributes: set[str] = set()  # the attribute names the scanned code reads (settings.lam)
         self._seen: set[int] = set()
+        for _ in range(4):  # until the names settle: an object reached early is guarded on names read later
+            known = set(self.attributes)
+            self._scan(fn, statics or [])
+            if self.attributes == known:
+                break
+
+    def _scan(self, fn: Callable[..., Any], statics: list[tuple[str, Any]]) -> None:
+        self.checks, self.recording_checks, self.generators, self.states = [], [], [], []
+        self._seen = set()
         self._scan_callable(fn, "", 0)
-        for name, value in statics or ():  # a model, a config, a generator passed as an argument
+        for name, value in statics:  # a model, a config, a generator passed as an argument
             self._guard(_constant(value), value, name, 0)
 
     def holds(self) -> bool:
@@ -211,16 +221,21 @@ class Guards:
             if not _is_library(value):
                 for attr in sorted(self.attributes & set(vars(value))):
                     self._guard(_entry_reader(vars(value), attr), vars(value)[attr], f"{name}.{attr}", depth + 1)
-        elif isinstance(value, (list, tuple, dict)):  # a container of objects: its length and its items
-            if len(value) > MAX_ITEMS:
-                self._check(_length_reader(value), value, value_key(len(value)), f"len({name})")
-                return
+        elif isinstance(value, (list, tuple, dict, collections.deque)):  # a container: its length and items
             if not isinstance(value, tuple):
                 self._check(_length_reader(value), value, value_key(len(value)), f"len({name})")
+            if len(value) > MAX_ITEMS:  # too many to compare each call: while recording, which objects it holds
+                read = _contents_reader(value)
+                self.recording_checks.append((read, value, value_key(read()), f"{name}'s items"))
+                return
             for key in (list(value) if isinstance(value, dict) else range(len(value))):
                 self._guard(_item_reader(value, key), value[key], f"{name}[{key!r}]", depth + 1)
         elif isinstance(value, type):  # a class: the attributes the code reads (Config.lam, Counter.n)
             if not _is_library(value):
+                for item in vars(value).values():  # its methods' code says which (a classmethod returning cls.lam)
+                    code = getattr(item, "__func__", item)
+                    if isinstance(code, types.FunctionType):
+                        self._scan_callable(code, f"{name}.", depth + 1)
                 for attr in sorted(self.attributes & set(vars(value))):
                     self._guard(_class_reader(value, attr), vars(value)[attr], f"{name}.{attr}", depth + 1)
         elif not _is_library(type(value)):  # an object of the user's own class
@@ -319,12 +334,26 @@ def _global_names(code: types.CodeType) -> set[str]:
 
 
 def _attribute_names(code: types.CodeType) -> set[str]:
-    """Every name a code object (and the code inside it) may read as an attribute."""
+    """Every name a code object (and the code inside it) may read as an attribute, ``getattr(cfg, "lam")`` too."""
     names = set(code.co_names)
     for const in code.co_consts:
         if isinstance(const, types.CodeType):
             names |= _attribute_names(const)
+        elif isinstance(const, str) and const.isidentifier():
+            names.add(const)
     return names
+
+
+def _contents(container: Any) -> tuple[Any, ...]:
+    """Which objects a large container holds, in order (keys and values of a dict): a snapshot by identity."""
+    items = container.items() if isinstance(container, dict) else enumerate(container)
+    return tuple((value_key(k) if isinstance(k, _PLAIN) else id(k), id(v)) for k, v in items)
+
+
+def _contents_reader(container: Any) -> Callable[[], Any]:
+    def read() -> Any:
+        return hash(_contents(container))
+    return read
 
 
 def _user_parts(value: Any) -> Iterator[Any]:
