@@ -18,7 +18,7 @@ import numpy as np
 
 from nn import validate
 from nn.module import Built, Module
-from tinygrad_nb import Tensor, side_effect, state_read, state_written
+from tinygrad_nb import Tensor, side_effect, state_changed, state_read, state_written
 
 
 class ParamGroup(dict[str, Any]):
@@ -50,6 +50,10 @@ class ParamGroup(dict[str, Any]):
         state_read(self, key, "param_groups[...]")  # read by a jitted step's Python: a guard of its recording
         return dict.__getitem__(self, key)
 
+    def get(self, key: str, default: Any = None) -> Any:
+        state_read(self, key, "param_groups[...]")
+        return dict.get(self, key, default)
+
 
 class Optimizer(Built):
     """Base: keeps the parameter list and the learning rate ``lr`` (alpha).
@@ -59,10 +63,21 @@ class Optimizer(Built):
     shared layer's W and b once.
     """
 
+    _step_state = frozenset({"t"})  # what step() itself sets on every call (Adam's step count)
+
     def __setattr__(self, name: str, value: Any) -> None:
-        if self.__dict__.get("_built"):  # inside a jitted step: only in a side effect (step)
+        built = self.__dict__.get("_built")
+        if built:  # inside a jitted step: only in a side effect (step)
             state_written(self, name)
         object.__setattr__(self, name, value)
+        if built and name not in self._step_state:  # a setting a jitted step's Python may have read: compared
+            state_changed(self, name)
+
+    def __jit_state__(self) -> tuple[Any, ...]:
+        """What a jitted step's own Python may have read of this optimiser: its plain settings (momentum, betas,
+        your own attributes), not its learning rate (guarded where read) or what its step updates."""
+        return tuple(sorted((k, repr(v)) for k, v in vars(self).items()
+                            if k not in self._step_state and isinstance(v, (bool, int, float, str, type(None)))))
 
     def __init__(self, params: Iterable[Tensor], lr: float):
         name = type(self).__name__

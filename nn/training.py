@@ -40,7 +40,6 @@ SEEDS = 2**32  # numpy.random.RandomState takes seeds in [0, 2**32 - 1]
 NN_MODULES = (Sequential, MLP, Linear, Sigmoid, Tanh, ReLU, LeakyReLU, Softmax, Identity, Flatten, Dropout)
 NN_LOSS_OBJECTS = (MSELoss, BCELoss, BCEWithLogitsLoss, CrossEntropyLoss)
 NN_OPTIMIZERS = (SGD, RMSprop, Adam)
-_MODULE_METHODS = ("forward", "g", "__call__")  # a method replaced on the instance is code of the user's
 _OPTIMIZER_METHODS = ("step", "zero_grad", "update", "update_all")
 
 
@@ -137,14 +136,25 @@ def _own_step(model: Module, loss: Any, optimizer: Optimizer | None) -> bool:
     ``nn.losses.LOSSES``, one of those functions, or a loss object of ``NN_LOSS_OBJECTS``, and the optimizer None
     or one of ``NN_OPTIMIZERS``. Code of the user's may run Python that a replay skips (a counter, a switch)."""
     for mod in model.modules():
-        if type(mod) not in NN_MODULES or any(name in vars(mod) for name in _MODULE_METHODS):
+        if (type(mod) not in NN_MODULES or any(callable(v) and not isinstance(v, (Module, Tensor))
+                                               for v in vars(mod).values())  # a method replaced on the object
+                or not _nn_code(type(mod))):  # ... or on the class
             return False
-    own_loss = (isinstance(loss, str) or any(loss is fn for fn in LOSSES.values())
+    if any(p._hooks or p._retains_grad for p in model.parameters()):  # the jit refuses hooks: eager, not halfway
+        return False
+    named = LOSSES.get(loss) if isinstance(loss, str) else loss
+    own_loss = (any(named is fn for fn in LOSSES.values()) and getattr(named, "__module__", "") == "nn.losses"
                 or type(loss) in NN_LOSS_OBJECTS)
     if not own_loss:
         return False
     return optimizer is None or (type(optimizer) in NN_OPTIMIZERS
                                  and not any(name in vars(optimizer) for name in _OPTIMIZER_METHODS))
+
+
+def _nn_code(cls: type) -> bool:
+    """Whether every method of ``cls`` (through its bases) is nn's own code, none patched in from outside."""
+    return all(getattr(getattr(item, "__func__", item), "__module__", "nn").split(".")[0] in ("nn", "builtins")
+               for klass in cls.__mro__ if klass is not object for item in vars(klass).values() if callable(item))
 
 
 def _check_scheduler(scheduler: Any, optimizer: Optimizer | None) -> None:

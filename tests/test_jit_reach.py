@@ -953,3 +953,81 @@ def test_a_write_into_a_large_container_inside_the_step_is_refused():
         return J
     with pytest.raises(JitError, match="changed"):
         jit(step)(np.ones((2, 3)))
+
+
+# ----- a sixth hostile probe -------------------------------------------------------------------------------
+@pytest.mark.parametrize("read", ["get", "momentum"])
+def test_optimizer_settings_read_by_the_step_s_python_are_guarded(read):
+    def make(s):
+        model, opt = s["model"], s["opt"]
+
+        def step(X, Y):
+            opt.zero_grad()
+            scale = opt.param_groups[0].get("lr") if read == "get" else 1.0 + opt.momentum
+            J = nn.binary_cross_entropy(model(X), Y) * scale
+            J.backward()
+            opt.step()
+            return J
+        return step
+
+    def between(i, s, step):
+        if i == 3:
+            if read == "get":
+                s["opt"].param_groups[0]["lr"] = 2.0
+            else:
+                s["opt"].momentum = 0.5
+    s = state()
+    s["opt"] = nn.optim.SGD(s["model"].parameters(), 0.5, momentum=0.1)
+    eager_or_refused(differential(make, s, same, N, may_refuse=True, between=between))
+
+
+def test_a_python_random_instance_s_draws_are_refused():
+    W = Tensor(np.ones((1, 2)), requires_grad=True)
+    coin = random.Random(7)
+    with pytest.raises(JitError, match="random"):
+        jit(lambda X: (W @ X).sum() * (2.0 if coin.random() < 0.5 else 1.0))(np.ones((2, 3)))
+
+
+def test_frozen_dataclass_statics_that_compare_equal_but_are_not_are_separate():
+    import dataclasses
+
+    @dataclasses.dataclass(frozen=True)
+    class Cfg:
+        sign: float
+
+    W = Tensor(np.ones((1, 2)), requires_grad=True)
+    step = jit(lambda X, cfg: (W @ X).sum() * np.copysign(1.0, cfg.sign))
+    X = np.ones((2, 3))
+    for sign in (0.0, 0.0, -0.0, -0.0, 0.0):
+        assert step(X, Cfg(sign)).item() == 6.0 * np.copysign(1.0, sign)
+
+
+@pytest.mark.parametrize("patch", ["method_on_the_object", "method_on_the_class", "loss_added_to_losses", "hook"])
+def test_fit_s_default_runs_patched_nn_parts_eagerly(patch, monkeypatch):
+    X, Y = np.random.RandomState(2).randn(2, 20), (np.random.RandomState(3).rand(1, 20) > 0.5).astype(float)
+    calls = [0]
+
+    def counting(Z):
+        calls[0] += 1
+        return Z.tanh() * (2.0 if calls[0] > 4 else 1.0)  # changes after 4 calls: a replay would not
+
+    def run(jitted):
+        calls[0] = 0
+        model = nn.Sequential(nn.Linear(2, 4, rng=1), nn.Tanh(), nn.Linear(4, 1, rng=2), nn.Sigmoid())
+        loss = "binary_cross_entropy"
+        if patch == "method_on_the_object":
+            model[1].g = counting
+        elif patch == "hook":
+            model[0].W.register_hook(lambda g: g * (2.0 if calls.__setitem__(0, calls[0] + 1) or calls[0] > 4
+                                                    else 1.0))
+        elif patch == "loss_added_to_losses":
+            def counting_bce(A, Y):
+                calls[0] += 1
+                return nn.binary_cross_entropy(A, Y) * (2.0 if calls[0] > 4 else 1.0)
+            monkeypatch.setitem(nn.losses.LOSSES, "counting_bce", counting_bce)
+            loss = "counting_bce"
+        return nn.fit(model, X, Y, loss=loss, lr=0.5, num_iterations=8, print_cost=False, record_every=1,
+                      jit=jitted)
+    if patch == "method_on_the_class":
+        monkeypatch.setattr(nn.Tanh, "g", lambda self, Z: counting(Z))
+    assert run(None) == run(False)

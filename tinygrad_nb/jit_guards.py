@@ -48,7 +48,7 @@ def value_key(v: Any) -> Any:
         return (tuple, tuple(value_key(x) for x in v))
     if isinstance(v, frozenset):
         return (frozenset, frozenset(value_key(x) for x in v))
-    return (type(v), v)
+    return (type(v), v, repr(v))  # a frozen dataclass of -0.0 or True, a Decimal('-0.0'): equal, not the same
 
 
 def _plain_snapshot(v: Any) -> Any:
@@ -207,7 +207,7 @@ class Guards:
         self._check(read, value, snap, name)
         if snap is not None or depth > MAX_DEPTH or id(value) in self._seen:
             return
-        if isinstance(value, (np.random.RandomState, np.random.Generator)):
+        if isinstance(value, (np.random.RandomState, np.random.Generator, random.Random)):
             self.generators.append((name, value))
             return
         if isinstance(value, (types.FunctionType, types.MethodType, functools.partial)):
@@ -378,6 +378,8 @@ def _attribute_reader(obj: Any, name: str) -> Callable[[], Any]:
 
 
 def _rng_state(g: Any) -> Any:
+    if isinstance(g, random.Random):
+        return g.getstate()
     if isinstance(g, np.random.RandomState):
         return g.get_state(legacy=False)
     return g.bit_generator.state
