@@ -113,13 +113,14 @@ def test_ci_runs_the_readme_test_command_then_the_slow_tests():
 
 def test_every_row_of_the_jit_contract_names_tests_that_exist():
     table = README.split("**The contract: the eager result, or a `JitError`.**", 1)[1].split("sharp bits", 1)[0]
-    files = {"C": "test_jit_contract.py", "R": "test_jit_reach.py", "J": "test_jit.py", "D": "test_jit_differential.py"}
+    files = {"C": "test_jit_contract.py", "R": "test_jit_reach.py", "P": "test_jit_probes.py", "J": "test_jit.py",
+             "D": "test_jit_differential.py"}
     defined = {k: set(re.findall(r"^def (test_\w+)", (ROOT / "tests" / f).read_text(), re.M)) for k, f in files.items()}
     rows = [line for line in table.splitlines() if line.startswith("| ") and not line.startswith("| what")]
     assert len(rows) >= 12
     for row in rows:
         cell = row.rstrip(" |").rsplit("|", 1)[1]
-        named = re.findall(r"(?:\b([CRJD]) )?`(test_\w+)(?:\.\.\.)?`", cell)
+        named = re.findall(r"(?:\b([CRPJD]) )?`(test_\w+)(?:\.\.\.)?`", cell)
         assert named, f"a row of the jit's contract names no test: {row}"
         kind = None
         for k, name in named:
