@@ -26,7 +26,7 @@ import numpy as np
 import nn
 from nn.module import Module
 from nn.optim import Optimizer
-from tinygrad_nb import JitError, Tensor, jit
+from tinygrad_nb import JitError, Tensor, jit, side_effect
 
 # ----- comparing ---------------------------------------------------------------------------------------
 
@@ -363,20 +363,40 @@ class MLPProgram:
     m2: int
     seed: int
     calls: int
+    keep_prob: float = 1.0  # < 1: a Dropout after each hidden layer (its mask an op, drawn again by each replay)
+    extras: bool = False  # a logging side effect given J, and clip_grad_norm_ whose norm the step returns
+
+
+@side_effect
+def log_cost(log: list[float], J: Tensor) -> None:
+    """A user's logging side effect: the jit passes it each call's J."""
+    log.append(float(J.data))
 
 
 def build_mlp(prog: MLPProgram) -> tuple[dict[str, Any], Callable[[Any], Callable[..., Any]], CallSequence]:
     """The state (model, optimiser), the step factory and the calls of a random MLP program."""
     output, loss_name, label_kind = MLP_HEADS[prog.head]
-    model = nn.MLP(prog.dims, hidden=prog.hidden, output=output, rng=prog.seed)
+    model = nn.MLP(prog.dims, hidden=prog.hidden, output=output, rng=prog.seed, keep_prob=prog.keep_prob)
     if prog.dtype == "float32":
         model.astype(np.float32)
     opt = OPTIMISERS[prog.optimiser](model.parameters())
-    state = {"model": model, "opt": opt}
+    state: dict[str, Any] = {"model": model, "opt": opt, "log": []}
     loss = nn.losses.LOSSES[loss_name]
 
     def make_step(s: dict[str, Any]) -> Callable[..., Any]:
-        return training_step(s["model"], s["opt"], loss)
+        if not prog.extras:
+            return training_step(s["model"], s["opt"], loss)
+        model, opt, log = s["model"], s["opt"], s["log"]
+
+        def step(X: Any, Y: Any) -> Any:
+            opt.zero_grad()
+            J = loss(model(X), Y)
+            log_cost(log, J)
+            J.backward()
+            norm = nn.utils.clip_grad_norm_(model.parameters(), 0.5)
+            opt.step()
+            return J, norm
+        return step
 
     n_x, n_out = prog.dims[0], prog.dims[-1]
     label_dtype = prog.label_dtype if label_kind in ("binary", "class") else (

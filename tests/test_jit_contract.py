@@ -172,15 +172,7 @@ def test_mse_of_a_float32_model_follows_float64_labels(pattern):
         return (X0, Y0), {}
 
     def make(s):
-        model, opt = s["model"], s["opt"]
-
-        def step(X, Y):
-            opt.zero_grad()
-            J = nn.mse(model(X), Y)
-            J.backward()
-            opt.step()
-            return J
-        return step
+        return training_step(s["model"], s["opt"], nn.mse)
     assert_replays(differential(make, state, calls, N_CALLS, may_refuse=False))
 
 
@@ -205,15 +197,7 @@ def test_int64_labels_give_the_eager_result_and_replay(loss, pattern):
     assert Y0.dtype == np.int64
 
     def make(s):
-        model, opt = s["model"], s["opt"]
-
-        def step(X, Y):
-            opt.zero_grad()
-            J = cost(model(X), Y)
-            J.backward()
-            opt.step()
-            return J
-        return step
+        return training_step(s["model"], s["opt"], cost)
     assert_replays(differential(make, mlp_state(**kwargs), calls, N_CALLS, may_refuse=False))
 
 

@@ -73,7 +73,8 @@ def mlp_programs(draw) -> MLPProgram:
                       dtype=draw(st.sampled_from(["float64", "float32"])),
                       label_dtype=draw(st.sampled_from(["float64", "float32", "int64"])),
                       pattern=pattern, m=m, m2=m2, seed=draw(st.integers(0, 2**16)),
-                      calls=draw(st.integers(8, 10) if pattern == "alternate" else st.integers(6, 9)))
+                      calls=draw(st.integers(8, 10) if pattern == "alternate" else st.integers(6, 9)),
+                      keep_prob=draw(st.sampled_from([1.0, 1.0, 0.8])), extras=draw(st.booleans()))
 
 
 @st.composite
@@ -94,7 +95,7 @@ def check_mlp(prog: MLPProgram) -> None:
     """Eager result on every call, no refusal, and it replays (the last call of each shape runs no Python)."""
     _note(repr(prog))
     state, make_step, calls = build_mlp(prog)
-    out = differential(make_step, state, calls, prog.calls, may_refuse=False)
+    out = differential(make_step, state, calls, prog.calls, may_refuse=False, observe=lambda s: list(s["log"]))
     assert out.agreed == prog.calls
     # the jit may record more than twice where two calls' small batches happen to hold equal labels (a jit may
     # take that as a sign of a constant), but it must end up replaying: the last call of each shape replays
@@ -137,7 +138,8 @@ def test_each_call_pattern_on_a_fixed_mlp(pattern, head):
     kind = MLP_HEADS[head][2]
     check_mlp(MLPProgram(dims=[3, 5, 4, 1 if kind in ("binary", "real") else 3], hidden="tanh", head=head,
                          optimiser="adam", dtype="float64", label_dtype="float64", pattern=pattern, m=7, m2=4,
-                         seed=3, calls=9))
+                         seed=3, calls=9, keep_prob=0.8 if head == "sigmoid+bce" else 1.0,
+                         extras=head != "identity+mse"))
 
 
 @pytest.mark.parametrize("pattern", PATTERNS)
