@@ -111,7 +111,8 @@ class Guards:
             self._guard(_constant(value), value, name, 0)
 
     def holds(self) -> bool:
-        """Whether every guarded value is as it was when the function recorded (the states aside)."""
+        """Whether every guarded value is as it was when the function recorded (the states aside). ``_differs``
+        inlined: this runs before every call."""
         for read, obj, snap, _ in self.checks:
             v = read()
             if v is not obj if snap is None else _plain_snapshot(v) != snap:
@@ -124,10 +125,9 @@ class Guards:
 
     def first_change(self) -> str | None:
         """The name of the first guarded value or state that changed (for messages), or None."""
-        for read, obj, snap, name in self.checks + self.recording_checks:
-            v = read()
-            if (v is not obj) if snap is None else (_plain_snapshot(v) != snap):
-                return name
+        for check in self.checks + self.recording_checks:
+            if _differs(check):
+                return check[3]
         for obj, state, name in self.states:
             if obj.__jit_state__() != state:
                 return f"the state of {name}"
@@ -141,8 +141,7 @@ class Guards:
 
     def changed(self) -> set[str]:
         """The names of every guarded value that changed since the scan (what a side effect just wrote)."""
-        return {name for read, obj, snap, name in self.checks + self.recording_checks
-                if ((read() is not obj) if snap is None else (_plain_snapshot(read()) != snap))}
+        return {check[3] for check in self.checks + self.recording_checks if _differs(check)}
 
     def rng_states(self) -> list[Any]:
         """The state of every generator the function can reach, and of NumPy's and Python's global ones."""
@@ -273,6 +272,13 @@ class Guards:
 
 
 _MISSING = object()
+
+
+def _differs(check: tuple[Callable[[], Any], Any, Any, str]) -> bool:
+    """Whether a guarded value changed: by identity when it had no snapshot, else by its snapshot."""
+    read, obj, snap, _ = check
+    value = read()
+    return value is not obj if snap is None else _plain_snapshot(value) != snap
 
 
 def _constant(value: Any) -> Callable[[], Any]:
