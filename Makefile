@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 export OPENBLAS_NUM_THREADS ?= 1
 export MKL_NUM_THREADS ?= 1
 
-.PHONY: test test-slow lint demo figures bench clean
+.PHONY: test test-slow lint docs demo figures bench clean
 
 # One stamp per extra: a stamp older than pyproject.toml (or a missing .venv) reinstalls.
 $(BIN)/.installed-%: pyproject.toml
@@ -33,9 +33,13 @@ lint: $(BIN)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
+# The documentation site from docs/ and the docstrings (mkdocs.yml), offline; --strict: a broken link or reference fails
+docs: $(BIN)/.installed-docs
+	$(BIN)/mkdocs build --strict --site-dir site
+
 bench: $(BIN)/.installed-bench
 	$(BIN)/python benchmarks/bench.py
 	$(BIN)/python benchmarks/floors.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis build dist *.egg-info runs
+	rm -rf $(VENV) .pytest_cache .hypothesis build dist *.egg-info runs site

@@ -16,7 +16,7 @@ import importlib.util
 import sys
 
 import nn
-from nn.torch_bridge import from_torch, to_torch
+from nn.files.torch_bridge import from_torch, to_torch
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -19,7 +19,7 @@ import numpy as np
 from _data import add_data_argument, report, train_and_test
 
 import nn
-from nn.defaults import default_settings, kind_for_data
+from nn.training.defaults import default_settings, kind_for_data
 
 
 def main(argv: list[str] | None = None) -> dict[str, float]:

@@ -9,13 +9,27 @@
 (1, 3)
 """
 
-from nn import datasets, defaults, init, optim, utils
-from nn.containers import MLP, Sequential
-from nn.defaults import Settings, default_settings
-from nn.divergence import DivergenceWarning
-from nn.export_onnx import export_onnx, to_onnx
-from nn.layers import Dropout, Flatten, Identity, LeakyReLU, Linear, ReLU, Sigmoid, Softmax, Tanh
-from nn.losses import (
+import sys
+
+from nn.data import datasets
+from nn.files.onnx_bridge import export_onnx, to_onnx
+from nn.files.serialization import load, save
+from nn.files.torch_bridge import from_torch, save_torch_state_dict, to_torch
+from nn.layers import init
+from nn.layers.activations import Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
+from nn.layers.containers import MLP, Sequential
+from nn.layers.dense import Linear
+from nn.layers.dropout import Dropout
+from nn.layers.flatten import Flatten
+from nn.layers.module import Module, Parameter
+from nn.layers.summary import summary
+from nn.layers.task import Task, TaskMismatchError, check_task
+from nn.training import clip as utils
+from nn.training import defaults, optim
+from nn.training.defaults import Settings, default_settings
+from nn.training.divergence import DivergenceWarning
+from nn.training.loop import Costs, accuracy, fit, predict
+from nn.training.losses import (
     BCELoss,
     BCEWithLogitsLoss,
     CrossEntropyLoss,
@@ -26,13 +40,12 @@ from nn.losses import (
     l2_penalty,
     mse,
 )
-from nn.module import Module, Parameter
-from nn.reference import ClosedFormReport, check_against_closed_form, closed_form_backward, closed_form_forward
-from nn.serialization import load, save
-from nn.summary import summary
-from nn.task import Task, TaskMismatchError, check_task
-from nn.torch_bridge import from_torch, save_torch_state_dict, to_torch
-from nn.training import Costs, accuracy, fit, predict
+from nn.training.reference import (
+    ClosedFormReport,
+    check_against_closed_form,
+    closed_form_backward,
+    closed_form_forward,
+)
 from tinygrad_nb import register_library
 
 __all__ = [
@@ -45,5 +58,11 @@ __all__ = [
     "save", "load", "summary", "Task", "TaskMismatchError", "check_task",
     "export_onnx", "to_onnx", "to_torch", "from_torch", "save_torch_state_dict",
 ]
+
+# The public submodules keep their flat, PyTorch-like paths (``import nn.optim``, ``from nn.init import he``)
+# wherever their files live in the sub-packages by concern.
+_PUBLIC_SUBMODULES = {"datasets": datasets, "defaults": defaults, "init": init, "optim": optim, "utils": utils}
+for _name, _module in _PUBLIC_SUBMODULES.items():
+    sys.modules[f"{__name__}.{_name}"] = _module
 
 register_library("nn")  # the jit trusts this package's code to keep its contract

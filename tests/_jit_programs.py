@@ -24,8 +24,8 @@ from typing import Any
 import numpy as np
 
 import nn
-from nn.module import Module
-from nn.optim import Optimizer
+from nn.layers.module import Module
+from nn.training.optim import Optimizer
 from tinygrad_nb import JitError, Tensor, jit, side_effect
 
 # ----- comparing ---------------------------------------------------------------------------------------
@@ -381,7 +381,7 @@ def build_mlp(prog: MLPProgram) -> tuple[dict[str, Any], Callable[[Any], Callabl
         model.astype(np.float32)
     opt = OPTIMISERS[prog.optimiser](model.parameters())
     state: dict[str, Any] = {"model": model, "opt": opt, "log": []}
-    loss = nn.losses.LOSSES[loss_name]
+    loss = nn.training.losses.LOSSES[loss_name]
 
     def make_step(s: dict[str, Any]) -> Callable[..., Any]:
         if not prog.extras:

@@ -34,7 +34,7 @@ def test_the_train_cost_is_finite_when_a_probability_underflows(tmp_path, monkey
     monkeypatch.setattr(nn, "fit", spy)
     assert main(["train", "--task", "multiclass", "--iterations", "1", "--out", str(tmp_path), "--no-progress"]) == 0
     model, loss = seen["model"], seen["loss"]
-    loss = nn.losses.LOSSES[loss] if isinstance(loss, str) else loss  # a name fit resolves (so it compiles)
+    loss = nn.training.losses.LOSSES[loss] if isinstance(loss, str) else loss  # a name fit resolves (so it compiles)
     n_h = model.layer_dims[-2]
     b = np.zeros((10, 1))
     b[3] = -1000.0  # softmax gives class 3 a probability of exp(-1000) = 0.0

@@ -8,7 +8,7 @@ import pytest
 
 import nn
 import viz
-from nn.atomic import temporary_name
+from nn.files.atomic import temporary_name
 from tinygrad_nb_cli.cli import main
 
 PLANAR = ["train", "--dataset", "planar", "--hidden", "tanh", "--lr", "1.2", "--no-progress"]

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 import nn
-from nn.export_onnx import export_onnx, to_onnx
-from nn.module import Module
+from nn.files.onnx_bridge import export_onnx, to_onnx
+from nn.layers.module import Module
 
 onnx = pytest.importorskip("onnx", reason="onnx is not installed: pip install 'tinygrad-nb[onnx]'")
 ort = pytest.importorskip("onnxruntime", reason="onnxruntime is not installed: pip install 'tinygrad-nb[onnx]'")
@@ -38,7 +38,7 @@ def run_onnx(path_or_proto, X, layout):
 
 
 def forward_here(model, X):
-    with nn.module.eval_mode(model):
+    with nn.layers.module.eval_mode(model):
         return model(X).data
 
 

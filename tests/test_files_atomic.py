@@ -12,7 +12,7 @@ import h5py
 import pytest
 
 import nn
-from nn.atomic import atomic_path
+from nn.files.atomic import atomic_path
 
 SUFFIX = ".tinygrad-nb.tmp"
 

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import nn
-from nn.hdf5 import write_seal
+from nn.files.hdf5 import write_seal
 
 ARCH = {"type": "MLP", "layer_dims": [3, 2, 1], "hidden": "relu", "output": "sigmoid", "slope": 0.01, "keep_prob": 1.0}
 PARAMS = {"W1": np.arange(6.0).reshape(2, 3), "b1": np.zeros((2, 1)), "W2": np.ones((1, 2)), "b2": np.zeros((1, 1))}
@@ -187,7 +187,7 @@ def test_an_unknown_module_type_is_refused_before_reading_unless_a_model_is_give
     architecture = {"type": "MyNet"}
     path = model_file(tmp_path / "m.h5", 2, architecture=architecture)
     refused(path, "unknown module type 'MyNet'")
-    assert nn.serialization.read_file(path)[0] == architecture
+    assert nn.files.serialization.read_file(path)[0] == architecture
 
 
 def test_an_architecture_build_refuses_names_the_file(tmp_path):

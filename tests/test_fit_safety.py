@@ -12,7 +12,7 @@ import pytest
 from _jit_programs import training_step
 
 import nn
-import nn.training
+import nn.training.loop
 from tinygrad_nb import Tensor, jit
 
 
@@ -160,15 +160,15 @@ OPTIMIZERS = {"SGD": nn.optim.SGD, "Adam": nn.optim.Adam, "RMSprop": nn.optim.RM
 
 
 def compiled_by_default(monkeypatch, make_model, loss, optimizer) -> bool:
-    """Whether fit's default (jit=None) compiled the step: fit calls nn.training.jit on it only then."""
+    """Whether fit's default (jit=None) compiled the step: fit calls nn.training.loop.jit on it only then."""
     compiled = []
-    real = nn.training.jit
+    real = nn.training.loop.jit
 
     def spy(fn):
         compiled.append(fn)
         return real(fn)
 
-    monkeypatch.setattr(nn.training, "jit", spy)
+    monkeypatch.setattr(nn.training.loop, "jit", spy)
     X, Y = flower(m=12)
     model = make_model()
     opt = None if optimizer is None else OPTIMIZERS[optimizer](model.parameters(), lr=0.1)
@@ -188,8 +188,8 @@ def test_a_step_with_code_of_your_own_runs_eagerly_by_default(monkeypatch, case)
 
 def test_jit_true_still_compiles_code_of_your_own(monkeypatch):
     compiled = []
-    real = nn.training.jit
-    monkeypatch.setattr(nn.training, "jit", lambda fn: compiled.append(fn) or real(fn))
+    real = nn.training.loop.jit
+    monkeypatch.setattr(nn.training.loop, "jit", lambda fn: compiled.append(fn) or real(fn))
     X, Y = flower(m=12)
     nn.fit(MyMLP([2, 3, 1], rng=1), X, Y, lr=0.1, num_iterations=4, print_cost=False, jit=True)
     assert len(compiled) == 1

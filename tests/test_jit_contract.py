@@ -25,7 +25,7 @@ from _jit_programs import (
 
 import nn
 import tinygrad_nb
-from nn.containers import Sequential
+from nn.layers.containers import Sequential
 from tinygrad_nb import JitError, Tensor, detect_anomaly, is_anomaly_enabled, is_grad_enabled, jit, where
 
 N_CALLS = 10

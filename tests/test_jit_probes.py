@@ -396,7 +396,7 @@ def test_fit_s_default_runs_patched_nn_parts_eagerly(patch, monkeypatch):
             def counting_bce(A, Y):
                 calls[0] += 1
                 return nn.binary_cross_entropy(A, Y) * (2.0 if calls[0] > 4 else 1.0)
-            monkeypatch.setitem(nn.losses.LOSSES, "counting_bce", counting_bce)
+            monkeypatch.setitem(nn.training.losses.LOSSES, "counting_bce", counting_bce)
             loss = "counting_bce"
         return nn.fit(model, X, Y, loss=loss, lr=0.5, num_iterations=8, print_cost=False, record_every=1,
                       jit=jitted)

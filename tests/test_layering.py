@@ -106,3 +106,49 @@ def test_importing_the_engine_loads_no_optional_library():
     code = f"import sys, tinygrad_nb; print(sorted(m for m in {sorted(OPTIONAL)!r} if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
     assert out.stdout.strip() == "[]"
+
+
+# Inside nn, sub-packages by concern, each importing only those before it (and nn's two foundation
+# modules): layers < files < data < training. nn/__init__.py, on top, gathers the public names.
+NN_FOUNDATION = {"nn.validate", "nn.extras"}
+NN_PACKAGES = ["nn.layers", "nn.files", "nn.data", "nn.training"]
+NN_THIRD_PARTY = {
+    "foundation": {"numpy"},
+    "nn.layers": {"numpy"},
+    "nn.files": {"numpy", "h5py", "onnx", "torch"},
+    "nn.data": {"numpy", "h5py", "sklearn", "scipy"},
+    "nn.training": {"numpy", "tqdm", "threadpoolctl"},
+}
+NN_FILES = [p for p in FILES if p.relative_to(ROOT).parts[0] == "nn" and module_name(p) != "nn"]
+
+
+def nn_package(module: str) -> str:
+    """The sub-package a module of nn lies in, or "foundation" for nn.validate and nn.extras."""
+    if module in NN_FOUNDATION:
+        return "foundation"
+    package = ".".join(module.split(".")[:2])
+    assert package in NN_PACKAGES, f"{module} lies in no sub-package of nn: put it in one of {NN_PACKAGES}"
+    return package
+
+
+@pytest.mark.parametrize("path", NN_FILES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_each_package_of_nn_imports_only_the_packages_before_it(path):
+    package = nn_package(module_name(path))
+    below = NN_PACKAGES[: NN_PACKAGES.index(package) + 1] if package != "foundation" else []
+    used = imports(path, top_level=True) | imports(path, top_level=False)
+    for name in sorted(used):
+        root = name.split(".")[0]
+        if root == "nn":
+            assert name in NN_FOUNDATION or any(name == p or name.startswith(p + ".") for p in below), \
+                f"{module_name(path)} ({package}) imports {name}; it may import {sorted(NN_FOUNDATION)} and {below}"
+        else:
+            assert root in STDLIB | {"tinygrad_nb"} | NN_THIRD_PARTY[package], \
+                f"{module_name(path)} ({package}) imports {root}, not declared for {package}"
+
+
+def test_every_public_submodule_of_nn_keeps_its_flat_path():
+    code = ("import importlib, nn; "
+            "print([n for n in ('optim', 'init', 'datasets', 'utils', 'defaults') "
+            "if importlib.import_module('nn.' + n) is not getattr(nn, n)])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert out.stdout.strip() == "[]"

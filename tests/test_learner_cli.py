@@ -10,7 +10,7 @@ import pytest
 from _shared import TRAIN, needs_cat_data
 
 import nn
-from nn.defaults import default_settings
+from nn.training.defaults import default_settings
 from tinygrad_nb_cli.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]

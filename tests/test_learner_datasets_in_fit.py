@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import nn
-from nn.defaults import default_settings
+from nn.training.defaults import default_settings
 
 
 def test_fit_on_planar_uses_the_courses_planar_settings_as_the_cli_does(capsys):

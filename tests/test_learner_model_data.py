@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 import nn
-from nn.datasets import Dataset, Split
-from nn.hdf5 import BadFileError, write_seal
+from nn.data.datasets import Dataset, Split
+from nn.files.hdf5 import BadFileError, write_seal
 from tinygrad_nb import Tensor, grad, no_grad
 
 TEN = nn.Task("multiclass", classes=10)

@@ -17,9 +17,9 @@ import pytest
 from _shared import DATASETS, TRAIN, needs_cat_data
 
 import nn
-from nn import progress as progress_module
-from nn.defaults import default_settings
-from nn.divergence import DivergenceWarning
+from nn.training import progress as progress_module
+from nn.training.defaults import default_settings
+from nn.training.divergence import DivergenceWarning
 
 ROOT = Path(__file__).resolve().parents[1]
 

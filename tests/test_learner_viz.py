@@ -233,7 +233,7 @@ def test_missing_matplotlib_names_the_extra(monkeypatch):
         monkeypatch.setitem(sys.modules, name, None)
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     for call, who in ((lambda: viz.plot_costs([0.5, 0.4]), "plot_costs"),
-                      (lambda: viz.plot_gradient_check(nn.reference.ClosedFormReport([("dZ1", (1, 2), 0.0)])),
+                      (lambda: viz.plot_gradient_check(nn.training.reference.ClosedFormReport([("dZ1", (1, 2), 0.0)])),
                        "plot_gradient_check")):
         with pytest.raises(ImportError, match=rf"{who} needs matplotlib: pip install 'tinygrad-nb\[viz\]'"):
             call()

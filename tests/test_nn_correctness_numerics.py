@@ -40,7 +40,7 @@ def test_a_correct_engine_passes_with_tiny_hidden_layers(n_x, hidden_dims, m, se
 
 
 def test_relative_difference_formula():
-    relative_difference = nn.reference.relative_difference
+    relative_difference = nn.training.reference.relative_difference
     assert relative_difference(np.zeros(3), np.full(3, 1e-17)) == pytest.approx(np.sqrt(3) * 1e-17 / 1e-4)
     assert relative_difference(np.zeros(2), np.zeros(2)) == 0.0
     a, b = np.array([3.0, 4.0]), np.array([3.0, 4.0 + 1e-6])  # norms >= 1e-4: the course's metric
@@ -51,7 +51,7 @@ def test_relative_difference_formula():
 def test_the_floor_still_catches_a_wrong_derivative(monkeypatch):
     model, X, Y = cli_check_model(3, [1, 1], 12, 7, hidden="tanh")
     assert nn.check_against_closed_form(model, X, Y, verbose=False).passed()
-    monkeypatch.setitem(nn.reference.G_PRIME, "tanh", lambda Z, s: 1 - np.tanh(Z))  # should be 1 - tanh^2
+    monkeypatch.setitem(nn.training.reference.G_PRIME, "tanh", lambda Z, s: 1 - np.tanh(Z))  # should be 1 - tanh^2
     report = nn.check_against_closed_form(model, X, Y, verbose=False)
     assert not report.passed() and report.max_difference > 1e-3
 

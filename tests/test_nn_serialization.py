@@ -61,7 +61,7 @@ def test_failed_save_keeps_the_previous_file(tmp_path, monkeypatch):
     def explode(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(nn.serialization.os, "replace", explode)
+    monkeypatch.setattr(nn.files.serialization.os, "replace", explode)
     with pytest.raises(OSError, match="disk full"):
         nn.save(nn.MLP([3, 1], rng=2), path)
     assert path.read_bytes() == before and os.listdir(tmp_path) == ["model.h5"]

@@ -17,9 +17,9 @@ import numpy as np
 import pytest
 
 import nn
-from nn.hdf5 import BadFileError
-from nn.module import Module, eval_mode
-from nn.serialization import build, read_file
+from nn.files.hdf5 import BadFileError
+from nn.files.serialization import build, read_file
+from nn.layers.module import Module, eval_mode
 from tinygrad_nb import Tensor
 
 M = TypeVar("M", bound=Module)

@@ -16,8 +16,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import nn
-from nn.module import Module
-from nn.torch_bridge import from_torch, save_torch_state_dict, to_torch
+from nn.files.torch_bridge import from_torch, save_torch_state_dict, to_torch
+from nn.layers.module import Module
 
 torch = pytest.importorskip("torch", reason="PyTorch is not installed: pip install torch")
 

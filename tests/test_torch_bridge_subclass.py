@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from nn.torch_bridge import from_torch
+from nn.files.torch_bridge import from_torch
 
 NO_TORCH = "PyTorch is not installed: pip install torch"
 

@@ -16,7 +16,7 @@ from importlib import metadata
 from typing import NoReturn
 
 import tinygrad_nb
-from nn.threads import blas_threads
+from nn.training.threads import blas_threads
 from tinygrad_nb_cli import arguments as a
 from tinygrad_nb_cli import export
 from tinygrad_nb_cli.commands import cmd_check, cmd_graph, cmd_predict, cmd_train

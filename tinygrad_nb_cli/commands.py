@@ -20,8 +20,8 @@ import numpy as np
 
 import nn
 from nn import optim
-from nn.defaults import Settings, default_settings, epochs_for, kind_for_data
-from nn.hdf5 import require_h5py
+from nn.files.hdf5 import require_h5py
+from nn.training.defaults import Settings, default_settings, epochs_for, kind_for_data
 from tinygrad_nb import Tensor
 from tinygrad_nb_cli.costs import cost_of_one_step
 from tinygrad_nb_cli.data import check_task, describe, load_data

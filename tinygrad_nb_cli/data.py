@@ -10,8 +10,8 @@ data ``train`` held out, whatever seed the model was trained with.
 from __future__ import annotations
 
 from nn import datasets
-from nn.datasets import Dataset
-from nn.defaults import kind_for_data
+from nn.data.datasets import Dataset
+from nn.training.defaults import kind_for_data
 
 PLANAR_TEST_FRACTION = 0.2
 SPLIT_SEED = 0  # the digits' split and planar's held-out points, the same for every run

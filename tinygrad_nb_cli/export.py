@@ -14,9 +14,9 @@ import argparse
 from typing import Any
 
 import nn
-from nn.atomic import atomic_path
-from nn.export_onnx import LAYOUTS, to_onnx
-from nn.torch_bridge import save_torch_state_dict, to_torch
+from nn.files.atomic import atomic_path
+from nn.files.onnx_bridge import LAYOUTS, to_onnx
+from nn.files.torch_bridge import save_torch_state_dict, to_torch
 from tinygrad_nb_cli import arguments as a
 
 

@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from nn.atomic import atomic_path, fsync_folder, mode_of, remove_stale_temporaries, temporary_name
+from nn.files.atomic import atomic_path, fsync_folder, mode_of, remove_stale_temporaries, temporary_name
 
 
 def write_json_atomically(path: Path, payload: Any) -> Path:

@@ -28,7 +28,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from nn.atomic import atomic_path
+from nn.files.atomic import atomic_path
 from tinygrad_nb import Tensor
 from viz.explorer_data import page_data
 from viz.explorer_history import history_data

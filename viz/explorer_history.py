@@ -9,7 +9,7 @@ A history is a dict (``costs.json`` as ``tinygrad-nb train`` writes it is one)::
      "grad_norms": {"dW1": [...], "dW2": [...]},  # optional: ||dW[l]|| (Frobenius) at the same iterations
      "learning_rate": 0.0075}                  # optional: shown in the cost chart's title
 
-or just the costs that ``nn.fit`` returns: an ``nn.training.Costs`` list, whose ``.iterations`` say where each cost
+or just the costs that ``nn.fit`` returns: an ``nn.Costs`` list, whose ``.iterations`` say where each cost
 was recorded, or a plain list (or 1-D array) of costs, taken as recorded every ``record_every`` iterations. Other keys
 are ignored. A cost or norm that is NaN, Inf (a diverging run) or None (not measured) is a gap in the curve.
 """

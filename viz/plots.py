@@ -21,10 +21,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from nn.atomic import atomic_path
-from nn.module import Module
-from nn.reference import ClosedFormReport
-from nn.training import predict
+from nn.files.atomic import atomic_path
+from nn.layers.module import Module
+from nn.training.loop import predict
+from nn.training.reference import ClosedFormReport
 from viz.explorer_history import as_history, history_data
 from viz.rendering import missing_extra
 

@@ -20,8 +20,8 @@ import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from nn.atomic import atomic_path
 from nn.extras import missing_extra  # viz's callers import it from here
+from nn.files.atomic import atomic_path
 
 if TYPE_CHECKING:
     import graphviz

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 import nn
-from nn.datasets import Dataset, Split
+from nn.data.datasets import Dataset, Split
 
 
 def _sklearn_datasets() -> Any:

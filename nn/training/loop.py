@@ -16,18 +16,29 @@ from typing import Any, SupportsIndex, overload
 import numpy as np
 
 from nn import validate
-from nn.containers import MLP, Sequential
-from nn.data_checks import check_data, check_output_and_loss, check_X, input_size, loss_function
-from nn.dataset_args import adopt_task, fit_defaults, unpack
-from nn.datasets import Dataset
-from nn.divergence import ON_DIVERGENCE, DivergenceWarning, Watch
-from nn.layers import Dropout, Flatten, Identity, LeakyReLU, Linear, ReLU, Sigmoid, Softmax, Tanh, as_input
-from nn.losses import LOSSES, BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, binary_cross_entropy, l2_penalty
-from nn.module import Module, eval_mode
-from nn.optim import SGD, Adam, InverseTimeDecay, Optimizer, RMSprop
-from nn.progress import DELAY, Progress
-from nn.task import check_task
-from nn.threads import blas_threads as limit_blas_threads
+from nn.data.datasets import Dataset
+from nn.layers.activations import Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
+from nn.layers.containers import MLP, Sequential
+from nn.layers.dense import Linear, as_input
+from nn.layers.dropout import Dropout
+from nn.layers.flatten import Flatten
+from nn.layers.module import Module, eval_mode
+from nn.layers.task import check_task
+from nn.training.data_checks import check_data, check_output_and_loss, check_X, input_size, loss_function
+from nn.training.dataset_args import adopt_task, fit_defaults, unpack
+from nn.training.divergence import ON_DIVERGENCE, DivergenceWarning, Watch
+from nn.training.losses import (
+    LOSSES,
+    BCELoss,
+    BCEWithLogitsLoss,
+    CrossEntropyLoss,
+    MSELoss,
+    binary_cross_entropy,
+    l2_penalty,
+)
+from nn.training.optim import SGD, Adam, InverseTimeDecay, Optimizer, RMSprop
+from nn.training.progress import DELAY, Progress
+from nn.training.threads import blas_threads as limit_blas_threads
 from tinygrad_nb import InputError, JitError, Tensor, jit, no_grad
 
 __all__ = ["fit", "predict", "accuracy", "check_X", "check_data", "DivergenceWarning", "Costs"]
@@ -133,8 +144,9 @@ def _check_optimizer_holds_model(opt: Optimizer, model: Module) -> None:
 def _own_step(model: Module, loss: Any, optimizer: Optimizer | None) -> bool:
     """Whether fit's step is made only of nn's own parts, which a jitted replay reproduces exactly: every module of
     the model one of ``NN_MODULES`` (exact type, no method replaced on the instance), the loss a name in
-    ``nn.losses.LOSSES``, one of those functions, or a loss object of ``NN_LOSS_OBJECTS``, and the optimizer None
-    or one of ``NN_OPTIMIZERS``. Code of the user's may run Python that a replay skips (a counter, a switch)."""
+    ``nn.training.losses.LOSSES``, one of those functions, or a loss object of ``NN_LOSS_OBJECTS``, and the
+    optimizer None or one of ``NN_OPTIMIZERS``.
+    Code of the user's may run Python that a replay skips (a counter, a switch)."""
     for mod in model.modules():
         if (type(mod) not in NN_MODULES or any(callable(v) and not isinstance(v, (Module, Tensor))
                                                for v in vars(mod).values())  # a method replaced on the object
@@ -143,7 +155,7 @@ def _own_step(model: Module, loss: Any, optimizer: Optimizer | None) -> bool:
     if any(p._hooks or p._retains_grad for p in model.parameters()):  # the jit refuses hooks: eager, not halfway
         return False
     named = LOSSES.get(loss) if isinstance(loss, str) else loss
-    own_loss = (any(named is fn for fn in LOSSES.values()) and getattr(named, "__module__", "") == "nn.losses"
+    own_loss = (any(named is fn for fn in LOSSES.values()) and getattr(named, "__module__", "") == MSELoss.__module__
                 or type(loss) in NN_LOSS_OBJECTS)
     if not own_loss:
         return False
@@ -203,7 +215,7 @@ def fit(model: Module, X: Any, Y: Any = None, *, loss: str | Loss = "binary_cros
     its cost is the epoch's average over the m examples (the sum of every mini-batch's J
     times its size, over m: the course's ``cost_total / m``). The course's
     ``random_mini_batches`` starts at seed 10 and adds 1 before each epoch: ``seed=11``.
-    ``loss`` is a name from ``nn.losses.LOSSES`` or a callable (A[L], Y) -> J returning a
+    ``loss`` is a name from ``nn.training.losses.LOSSES`` or a callable (A[L], Y) -> J returning a
     one-element Tensor; a built-in loss that cannot take the model's output (cross_entropy after
     a softmax, binary_cross_entropy after an identity output) is refused with the fix.
 
@@ -222,7 +234,7 @@ def fit(model: Module, X: Any, Y: Any = None, *, loss: str | Loss = "binary_cros
     ``@side_effect`` calls, not your Python, so the default (None) compiles only a step that is
     safe by construction, made entirely of nn's own parts: a model of nn's own layer classes
     (``Sequential``, ``MLP``, ``Linear``, the activations, ``Identity``, ``Flatten``; exact
-    types, not subclasses), a loss from ``nn.losses.LOSSES`` (its name or the function) or an
+    types, not subclasses), a loss from ``nn.training.losses.LOSSES`` (its name or the function) or an
     ``MSELoss``, ``BCELoss``, ``BCEWithLogitsLoss`` or ``CrossEntropyLoss`` object, and no
     optimizer or an ``nn.optim`` ``SGD``, ``RMSprop`` or ``Adam`` (exact types). A Dropout's mask is
     drawn by an op, so a replay draws the masks the eager step would. Anything else (a Module,
@@ -230,7 +242,7 @@ def fit(model: Module, X: Any, Y: Any = None, *, loss: str | Loss = "binary_cros
     step the jit cannot replay. ``jit=True`` compiles any step (you vouch for it; a ``JitError``
     says why one cannot be), ``jit=False`` runs eagerly.
 
-    ``on_divergence``: fit watches each cost (``nn.divergence``): a NaN or Inf cost, weights
+    ``on_divergence``: fit watches each cost (``nn.training.divergence``): a NaN or Inf cost, weights
     turned NaN, a binary cross-entropy stuck at its floor (outputs exactly 0 or 1), or a cost
     that keeps rising. ``"warn"`` (the default) warns once with a ``DivergenceWarning`` naming
     the iteration and what to try, and trains on; ``"stop"`` warns and ends training there,
@@ -239,10 +251,10 @@ def fit(model: Module, X: Any, Y: Any = None, *, loss: str | Loss = "binary_cros
 
     ``progress``: a tqdm bar (the ``progress`` extra) with the cost beside it; the printed lines
     go above it. True: always; False: never; None (default): once the run has lasted a few
-    seconds, on a terminal or in a notebook (``nn.progress``).
+    seconds, on a terminal or in a notebook (``nn.training.progress``).
 
     ``blas_threads``: the threads NumPy's matrix products may use during training. None (default)
-    applies the rule of ``nn.threads``: 1 thread for these small matrices (more only for products
+    applies the rule of ``nn.training.threads``: 1 thread for these small matrices (more only for products
     of 500 million multiply-adds and up): measured on a 2-core machine beside two busy processes,
     the digits (1,000 iterations) took 2.3-4.6 s with 1 BLAS thread and 14-30 s with 2, and on
     an idle machine a second thread gained nothing (cat, 200 iterations: 1.23 s and 1.21 s). A
@@ -264,7 +276,7 @@ def fit(model: Module, X: Any, Y: Any = None, *, loss: str | Loss = "binary_cros
     batch_size = validate.positive_int("batch_size", batch_size, allow_none=True)
     lr, num_iterations = fit_defaults(data, lr, num_iterations, optimizer is not None, batch_size, x.shape[1])
     cost_fn = _resolve_loss(loss)
-    loss_fn = loss_function(cost_fn)  # the nn.losses function behind it (a loss object's), for the checks
+    loss_fn = loss_function(cost_fn)  # the nn.training.losses function behind it (a loss object's), for the checks
     check_output_and_loss(model, loss_fn, y)
     num_iterations = validate.integer("num_iterations", num_iterations, low=0)
     seed = validate.integer("seed", seed, low=0, high=SEEDS - 1)

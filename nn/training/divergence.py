@@ -4,7 +4,7 @@ Three signs, each named with the iteration where it showed:
 
 - the cost is NaN or Inf: the numbers overflowed, and the weights are lost with them;
 - the cost sits at binary cross-entropy's floor: ``binary_cross_entropy`` floors each log at
-  -100 (``nn.losses.LOG_FLOOR``), so a network whose outputs are exactly 0 or 1 costs
+  -100 (``nn.training.losses.LOG_FLOOR``), so a network whose outputs are exactly 0 or 1 costs
   100 k / m for its k examples that are certainly wrong, and its gradients are 0: it cannot
   learn back, and the cost stays exactly there (``50.0`` for ever). The test is exact
   (``cost m / 100`` a whole number k >= 1, for ``FLOOR_STREAK`` iterations in a row), which an
@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 
-from nn.losses import LOG_FLOOR
+from nn.training.losses import LOG_FLOOR
 
 ON_DIVERGENCE = ("warn", "stop", "ignore")
 FLOOR = -math.log(LOG_FLOOR)  # 100: the most one entry of binary cross-entropy can cost

@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from nn.summary import Row, Summary, format_summary, parameter_rows
-from nn.task import Task
+from nn.layers.summary import Row, Summary, format_summary, parameter_rows
+from nn.layers.task import Task
 from tinygrad_nb import Tensor, side_effect, state_changed, state_written
 
 Numbering = Mapping[int, int]

@@ -15,9 +15,11 @@ from typing import Any
 
 import numpy as np
 
-from nn.containers import Sequential, output_kind
-from nn.layers import Linear
-from nn.losses import (
+from nn.layers.containers import Sequential, output_kind
+from nn.layers.dense import Linear
+from nn.layers.module import Module
+from nn.layers.task import output_of_layer
+from nn.training.losses import (
     LOSSES,
     BCELoss,
     BCEWithLogitsLoss,
@@ -26,8 +28,6 @@ from nn.losses import (
     binary_cross_entropy_with_logits,
     cross_entropy,
 )
-from nn.module import Module
-from nn.task import output_of_layer
 from tinygrad_nb import Tensor
 
 
@@ -94,7 +94,7 @@ def input_size(model: Module) -> int | None:
 
 
 def loss_function(loss: Any) -> Callable[..., Any] | None:
-    """The nn.losses function behind ``loss`` (a name, the function, or a loss object), else None."""
+    """The nn.training.losses function behind ``loss`` (a name, the function, or a loss object), else None."""
     if isinstance(loss, str):
         return LOSSES.get(loss)
     if isinstance(loss, (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss)):
@@ -104,7 +104,7 @@ def loss_function(loss: Any) -> Callable[..., Any] | None:
 
 def check_output_and_loss(model: Module, fn: Callable[..., Any] | None, Y: np.ndarray | None = None) -> None:
     """Refuse a loss that cannot go with the model's last layer (or with labels Y (n_y, m)); say which output or
-    loss to use instead. ``fn`` is the nn.losses function behind the loss (``loss_function``), or None."""
+    loss to use instead. ``fn`` is the nn.training.losses function behind the loss (``loss_function``), or None."""
     kind = output_kind(model)
     n_y = model.layer_dims[-1] if isinstance(model, Sequential) and model.layer_dims else None
     if (fn in (binary_cross_entropy, binary_cross_entropy_with_logits) and Y is not None and n_y is not None

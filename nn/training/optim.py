@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from nn import validate
-from nn.module import Built, Module
+from nn.layers.module import Built, Module
 from tinygrad_nb import Tensor, side_effect, state_changed, state_read, state_written
 
 

@@ -22,11 +22,13 @@ from typing import Any
 
 import numpy as np
 
-from nn.atomic import atomic_path
-from nn.containers import Sequential
-from nn.layers import Dropout, Identity, LeakyReLU, Linear, ReLU, Sigmoid, Softmax, Tanh
-from nn.module import Module
-from nn.portable import parameter_dtype, portable_layers
+from nn.files.atomic import atomic_path
+from nn.files.portable import parameter_dtype, portable_layers
+from nn.layers.activations import Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
+from nn.layers.containers import Sequential
+from nn.layers.dense import Linear
+from nn.layers.dropout import Dropout
+from nn.layers.module import Module
 
 
 def require_torch(who: str) -> Any:
@@ -105,6 +107,9 @@ def from_torch(module: Any) -> Sequential:
         raise ValueError("from_torch: the model has no parameters (no Linear layer)")
     if len(dtypes) > 1:
         raise ValueError(f"from_torch: the layers mix dtypes {sorted(map(str, dtypes))}; convert with .double()")
+    linears = [m for m in made.values() if isinstance(m, Linear)]
+    for l, lin in enumerate(linears, start=1):  # each its number l on its own too, as MLP gives its layers
+        lin.set_index(l)
     try:
         model = Sequential(*modules)
     except ValueError as e:  # the layers do not chain

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from nn.datasets import Dataset
-from nn.defaults import default_settings, epochs_for, kind_for_data
-from nn.module import Module
-from nn.task import check_task
+from nn.data.datasets import Dataset
+from nn.layers.module import Module
+from nn.layers.task import check_task
+from nn.training.defaults import default_settings, epochs_for, kind_for_data
 
 
 def unpack(X: Any, Y: Any, caller: str) -> tuple[Any, Any, Dataset | None]:

@@ -31,11 +31,13 @@ import numpy as np
 
 import tinygrad_nb
 from nn import validate
-from nn.containers import Sequential
-from nn.data_checks import check_data
-from nn.layers import Activation, Dropout, LeakyReLU, Linear
-from nn.losses import binary_cross_entropy
-from nn.module import eval_mode
+from nn.layers.activations import Activation, LeakyReLU
+from nn.layers.containers import Sequential
+from nn.layers.dense import Linear
+from nn.layers.dropout import Dropout
+from nn.layers.module import eval_mode
+from nn.training.data_checks import check_data
+from nn.training.losses import binary_cross_entropy
 from tinygrad_nb import Tensor, grad
 
 # g(Z) and g'(Z) for each hidden activation, written as the course writes them.

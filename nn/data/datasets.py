@@ -23,7 +23,7 @@ import numpy as np
 
 from nn import validate
 from nn.extras import missing_extra
-from nn.hdf5 import (
+from nn.files.hdf5 import (
     BadFileError,
     check_fits,
     declared_nbytes,
@@ -33,7 +33,7 @@ from nn.hdf5 import (
     read_array,
     require_h5py,
 )
-from nn.task import KINDS, MAX_CLASSES, Task, describe_classes
+from nn.layers.task import KINDS, MAX_CLASSES, Task, describe_classes
 
 
 class Dataset:

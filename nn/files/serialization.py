@@ -35,9 +35,8 @@ from typing import Any
 
 import numpy as np
 
-from nn.atomic import atomic_path
-from nn.containers import MLP, Sequential
-from nn.hdf5 import (
+from nn.files.atomic import atomic_path
+from nn.files.hdf5 import (
     BadFileError,
     check_fits,
     declared_nbytes,
@@ -49,9 +48,13 @@ from nn.hdf5 import (
     verify_seal,
     write_seal,
 )
-from nn.layers import ACTIVATIONS, Dropout, Flatten, LeakyReLU, Linear, Softmax, parameter_names
-from nn.module import Module
-from nn.task import Task
+from nn.layers.activations import ACTIVATIONS, LeakyReLU, Softmax
+from nn.layers.containers import MLP, Sequential
+from nn.layers.dense import Linear, parameter_names
+from nn.layers.dropout import Dropout
+from nn.layers.flatten import Flatten
+from nn.layers.module import Module
+from nn.layers.task import Task
 
 FORMAT = "tinygrad-nb"
 FORMAT_VERSION = 2

@@ -18,12 +18,15 @@ from typing import Any
 
 import numpy as np
 
-from nn import init as initialisers
 from nn import validate
-from nn.layers import Activation, Dropout, Flatten, Linear, activation, as_input, course_name
-from nn.module import Module, Numbering
-from nn.summary import Row, output_cell
-from nn.task import Task, output_of_layer
+from nn.layers import init as initialisers
+from nn.layers.activations import Activation, activation
+from nn.layers.dense import Linear, as_input, course_name
+from nn.layers.dropout import Dropout
+from nn.layers.flatten import Flatten
+from nn.layers.module import Module, Numbering
+from nn.layers.summary import Row, output_cell
+from nn.layers.task import Task, output_of_layer
 from tinygrad_nb import Tensor, state_version
 
 

@@ -11,9 +11,11 @@ from typing import Any
 
 import numpy as np
 
-from nn.containers import MLP, Sequential
-from nn.layers import Dropout, Identity, LeakyReLU, Linear, ReLU, Sigmoid, Softmax, Tanh
-from nn.module import Module
+from nn.layers.activations import Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
+from nn.layers.containers import MLP, Sequential
+from nn.layers.dense import Linear
+from nn.layers.dropout import Dropout
+from nn.layers.module import Module
 
 PORTABLE: tuple[type[Module], ...] = (Linear, Sigmoid, Tanh, ReLU, LeakyReLU, Softmax, Identity, Dropout)
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))

@@ -27,7 +27,7 @@ from typing import Any, Literal, cast
 import numpy as np
 
 from nn import validate
-from nn.module import Built
+from nn.layers.module import Built
 from tinygrad_nb import Function, InputError, Tensor, state_changed, state_written
 
 

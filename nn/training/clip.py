@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from nn import validate
-from nn.module import Module
+from nn.layers.module import Module
 from tinygrad_nb import Tensor, side_effect
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_"]

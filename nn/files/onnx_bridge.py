@@ -21,11 +21,13 @@ from typing import Any
 
 import numpy as np
 
-from nn.atomic import atomic_path
 from nn.extras import missing_extra
-from nn.layers import Dropout, Identity, LeakyReLU, Linear, ReLU, Sigmoid, Softmax, Tanh
-from nn.module import Module
-from nn.portable import parameter_dtype, portable_layers
+from nn.files.atomic import atomic_path
+from nn.files.portable import parameter_dtype, portable_layers
+from nn.layers.activations import Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
+from nn.layers.dense import Linear
+from nn.layers.dropout import Dropout
+from nn.layers.module import Module
 
 LAYOUTS = ("batch_first", "course")
 DEFAULT_OPSET = 17  # read by ONNX Runtime >= 1.13 and most converters; Softmax takes one axis since 13
