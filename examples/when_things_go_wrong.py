@@ -1,5 +1,5 @@
 """What tinygrad-nb says when things go wrong: a NaN found by detect_anomaly, a backward pass
-explained step by step, and a few bad inputs. The README's "When things go wrong" shows this output.
+explained step by step, and a few bad inputs. docs/guides/when-things-go-wrong.md shows this output.
 
     python examples/when_things_go_wrong.py
 """

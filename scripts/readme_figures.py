@@ -1,4 +1,4 @@
-"""Make the pictures the README shows, from live models (run: make figures).
+"""Make the pictures the README and the docs show, from live models (run: make figures).
 
 - docs/img/graph_both.svg: LINEAR -> RELU -> LINEAR -> SIGMOID on 4 planar points, forward and backward
   side by side with the caches between them (the course's "forward and backward functions" figure).

@@ -1,4 +1,4 @@
-"""Where the course's cat files live for tests: ../shared/datasets beside the project root."""
+"""Shared by the tests: where the course's cat files live (../shared/datasets), torch_or_skip."""
 
 import os
 from pathlib import Path
@@ -12,3 +12,7 @@ needs_cat_data = pytest.mark.skipif(
     not (TRAIN.is_file() and TEST.is_file()),
     reason=f"the course's cat files are not at {DATASETS} (set TINYGRAD_NB_DATASETS to their folder)",
 )
+
+
+def torch_or_skip():
+    return pytest.importorskip("torch")

@@ -109,12 +109,13 @@ def check_gradient(fn: Callable[..., Tensor], inputs: Sequence[Tensor],
     ||grad|| + ||gradapprox|| >= ``floor``). The course calls a difference above 2e-7 a
     mistake in the backward pass: pass ``threshold=2e-7`` for its verdict.
 
-    >>> import numpy as np
-    >>> from tinygrad_nb import Tensor, check_gradient
-    >>> theta = Tensor(np.array([[4.0]]), requires_grad=True, name="theta")
-    >>> J = lambda theta: (theta * 3.0).sum()             # J = theta x with x = 3
-    >>> check_gradient(J, [theta], {"dtheta": np.array([[3.0]])}).passed
-    True
+    Examples:
+        >>> import numpy as np
+        >>> from tinygrad_nb import Tensor, check_gradient
+        >>> theta = Tensor(np.array([[4.0]]), requires_grad=True, name="theta")
+        >>> J = lambda theta: (theta * 3.0).sum()             # J = theta x with x = 3
+        >>> check_gradient(J, [theta], {"dtheta": np.array([[3.0]])}).passed
+        True
     """
     checked = _checked_inputs("check_gradient", fn, inputs, eps, threshold, floor)
     analytic = _given_gradients(gradients, checked)

@@ -28,7 +28,7 @@ Semantics (as tinygrad's TinyJit and JAX's jit):
 * Calls from several threads take turns (one lock per jitted function): a recording's ops keep
   their masks from forward to backward, so two replays of one program cannot interleave.
 
-The README's "Compiled steps: jit" section has the whole contract as a table, each row a test,
+docs/guides/jit.md ("Compiled steps: jit") has the whole contract as a table, each row a test,
 and the sharp bits left to the user.
 """
 

@@ -47,8 +47,9 @@ class Task:
             None when unknown or for a dataset. Assigning a task to a model fills it in from
             the model's last layer.
 
-    >>> Task("multiclass", classes=10, output="logits")
-    Task('multiclass', classes 0..9, output='logits')
+    Examples:
+        >>> Task("multiclass", classes=10, output="logits")
+        Task('multiclass', classes 0..9, output='logits')
     """
 
     kind: str

@@ -19,10 +19,11 @@ test 0.80; RMSprop 0.971, 0.82). Momentum keeps gradient descent's alpha
 because it is the course's momentum, v := 0.9 v + 0.1 dW, whose steps are as long as
 gradient descent's (``SGD(momentum=0.9, dampening=0.9)``).
 
->>> default_settings("cat", "sgd").lr
-0.0075
->>> default_settings("planar", "adam").lr
-0.001
+Examples:
+    >>> default_settings("cat", "sgd").lr
+    0.0075
+    >>> default_settings("planar", "adam").lr
+    0.001
 """
 
 from __future__ import annotations
