@@ -15,7 +15,21 @@ from tinygrad_nb.autograd import grad
 from tinygrad_nb.explain_mode import explain
 from tinygrad_nb.factories import arange, full, linspace, ones, rand, randn, zeros
 from tinygrad_nb.function import Function, GraphFreedError, InputError, ShapeError
-from tinygrad_nb.functional import concatenate, cos, exp, linear, log, maximum, minimum, sin, stack, tanh, where
+from tinygrad_nb.functional import (
+    concatenate,
+    conv2d,
+    cos,
+    exp,
+    linear,
+    log,
+    maximum,
+    minimum,
+    pool2d,
+    sin,
+    stack,
+    tanh,
+    where,
+)
 from tinygrad_nb.grad_mode import enable_grad, is_grad_enabled, no_grad
 from tinygrad_nb.gradcheck import GradcheckResult, check_gradient, gradcheck, relative_difference
 from tinygrad_nb.guards import register_library, state_changed, state_read, state_version, state_written
@@ -32,5 +46,6 @@ __all__ = [
     "jit", "Jit", "JitError", "side_effect", "state_changed", "state_read", "state_version", "state_written",
     "register_library",
     "zeros", "ones", "full", "arange", "linspace", "randn", "rand",
-    "linear", "concatenate", "stack", "where", "maximum", "minimum", "sin", "cos", "exp", "log", "tanh",
+    "linear", "conv2d", "pool2d", "concatenate", "stack", "where", "maximum", "minimum",
+    "sin", "cos", "exp", "log", "tanh",
 ]

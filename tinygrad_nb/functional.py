@@ -1,5 +1,5 @@
-"""Functions of tensors: ``linear``, ``concatenate``, ``stack``, ``where``, ``maximum``, ``minimum``, and
-PyTorch's module-level spellings of the elementwise methods (``tinygrad_nb.sin(x)`` is ``x.sin()``)."""
+"""Functions of tensors: ``linear``, ``conv2d``, ``pool2d``, ``concatenate``, ``stack``, ``where``, ``maximum``,
+``minimum``, and PyTorch's module-level spellings of the elementwise methods (``tinygrad_nb.sin(x)`` is ``x.sin()``)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_nb import ops
+from tinygrad_nb.function import InputError
 from tinygrad_nb.tensor import Tensor
 
 
@@ -21,6 +22,47 @@ def _tensors(op: str, xs: Sequence[Any]) -> tuple[Tensor, ...]:
 def linear(W: Tensor, A_prev: Any, b: Tensor) -> Tensor:
     """Z = W A_prev + b in one op: W (n[l], n[l-1]), A_prev (n[l-1], m), b (n[l], 1) -> Z (n[l], m)."""
     return ops.Linear.apply(W, A_prev if isinstance(A_prev, Tensor) else W._other(A_prev), b)
+
+
+def conv2d(A_prev: Any, W: Tensor, b: Tensor | None = None, stride: int = 1, pad: int = 0) -> Tensor:
+    """Course 4's conv_forward: Z = W * A_prev + b, differentiable in A_prev, W and b.
+
+    A_prev (m, n_H_prev, n_W_prev, n_C_prev), W (f, f, n_C_prev, n_C), b (1, 1, 1, n_C) or None (zeros)
+    -> Z (m, n_H, n_W, n_C) with n_H = floor((n_H_prev - f + 2 pad) / stride) + 1. ``pad`` zeros are added
+    on each side of the height and width, as the course's ``zero_pad``. The backward is the course's
+    conv_backward: dA_prev, dW and db summed over the m examples.
+    """
+    stride, pad = _positive("conv2d", "stride", stride), _non_negative("conv2d", "pad", pad)
+    A_prev = A_prev if isinstance(A_prev, Tensor) else W._other(A_prev)
+    if b is None:
+        b = Tensor(np.zeros((1, 1, 1, W.shape[-1] if W.ndim else 1), dtype=W.dtype))
+    return ops.Conv2D.apply(A_prev, W, b, stride=stride, pad=pad)
+
+
+def pool2d(A_prev: Any, f: int, stride: int | None = None, mode: str = "max") -> Tensor:
+    """Course 4's pool_forward: the max (``mode="max"``) or mean (``"average"``) of each f x f window.
+
+    A_prev (m, n_H_prev, n_W_prev, n_C) -> A (m, n_H, n_W, n_C), n_H = floor((n_H_prev - f) / stride) + 1,
+    per channel; ``stride`` defaults to f (windows side by side). The backward is the course's
+    pool_backward: max sends each window's gradient to its maximum, average spreads it evenly.
+    """
+    f = _positive("pool2d", "f", f)
+    stride = f if stride is None else _positive("pool2d", "stride", stride)
+    if not isinstance(A_prev, Tensor):
+        A_prev = Tensor(A_prev)
+    return ops.Pool2D.apply(A_prev, f=f, stride=stride, mode=mode)
+
+
+def _positive(op: str, name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise InputError(f"{op}: {name} must be a positive int, got {value!r}")
+    return int(value)
+
+
+def _non_negative(op: str, name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+        raise InputError(f"{op}: {name} must be an int >= 0, got {value!r}")
+    return int(value)
 
 
 def concatenate(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:

@@ -4,6 +4,7 @@
 |--------------|----------------------------------------------------------------------|
 | binary.py    | Add, Sub, Mul, Div, Pow, Matmul                                      |
 | linear.py    | Linear (Z = W A_prev + b, the course's linear_forward/backward)      |
+| conv.py      | Conv2D, Pool2D (course 4: conv_forward/backward, pool_forward/backward)|
 | unary.py     | Neg, Cast, Exp, Log, Sqrt, Sin, Cos, Abs, Sigmoid, Tanh, Relu,       |
 |              | LeakyRelu, Softplus, LogSigmoid, Softmax, LogSoftmax                 |
 | reduce.py    | Sum, Mean, Max, Logsumexp                                            |
@@ -26,6 +27,7 @@ from tinygrad_nb.ops.constant import (
                                       NotEqual,
                                       ToIndex,
 )
+from tinygrad_nb.ops.conv import Conv2D, Pool2D
 from tinygrad_nb.ops.linear import Linear
 from tinygrad_nb.ops.movement import Concatenate, Expand, Getitem, Reshape, ScatterAdd, Stack, Transpose
 from tinygrad_nb.ops.reduce import Logsumexp, Max, Mean, Sum
@@ -50,7 +52,7 @@ from tinygrad_nb.ops.unary import (
 )
 
 __all__ = [
-    "Add", "Sub", "Mul", "Div", "Pow", "Matmul", "Linear",
+    "Add", "Sub", "Mul", "Div", "Pow", "Matmul", "Linear", "Conv2D", "Pool2D",
     "Neg", "Cast", "Exp", "Log", "Sqrt", "Abs", "Sigmoid", "Tanh", "Relu", "LeakyRelu", "Softplus", "LogSigmoid",
     "Softmax", "LogSoftmax", "Sin", "Cos",
     "Sum", "Mean", "Max", "Logsumexp",
