@@ -158,7 +158,7 @@ def op_name(cls: type) -> str:
 def _snake(name: str) -> str:
     out = []
     for i, ch in enumerate(name):
-        if ch.isupper() and i and not name[i - 1].isupper():
+        if ch.isupper() and i and not (name[i - 1].isupper() or name[i - 1].isdigit()):  # Conv2D -> conv2d
             out.append("_")
         out.append(ch.lower())
     return "".join(out)

@@ -37,6 +37,8 @@ from viz.graph_style import convention, examples
 HIST_BINS = 20
 FORWARD = {  # op -> forward formula; {out} is the result, {0}, {1}, ... its inputs (course names)
     "linear": "{out} = {0} {1} + {2}",
+    "conv2d": "{out} = {1} * {0} + {2} (convolution: each f x f window of {0} times each filter)",
+    "pool2d": "{out} = pool({0}) (the max or mean of each f x f window, per channel)",
     "relu": "{out} = relu({0}) = max(0, {0})",
     "leaky_relu": "{out} = leaky_relu({0}) = {0} where {0} > 0, else slope * {0}",
     "sigmoid": "{out} = sigmoid({0}) = 1 / (1 + e^(-{0}))",
