@@ -16,7 +16,6 @@ import importlib.util
 import sys
 
 import nn
-from nn.files.torch_bridge import from_torch, to_torch
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -35,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     nn.fit(model, X, Y, lr=args.lr, num_iterations=args.iterations, print_every=every)
     cost_here = nn.binary_cross_entropy(model(X), Y).item()  # the cost of the trained model
 
-    net = to_torch(model)  # the same W[l], b[l], float64
+    net = nn.to_torch(model)  # the same W[l], b[l], float64
     optimizer = torch.optim.SGD(net.parameters(), lr=args.lr)
     bce = torch.nn.BCELoss()
     Xt, Yt = torch.from_numpy(X.T), torch.from_numpy(Y.T)  # PyTorch: one example per row
@@ -53,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"first cost in PyTorch:              {costs[0]!r}")
     difference = abs(costs[0] - cost_here)
     print(f"difference: {difference:.3g} (float64)")
-    back = from_torch(net)
+    back = nn.from_torch(net)
     print(f"after {args.iterations} more in PyTorch: cost {bce(net(Xt), Yt).item():.6f}, "
           f"train accuracy {nn.accuracy(back, X, Y):.3f}")
     return 0 if difference <= 1e-12 else 1

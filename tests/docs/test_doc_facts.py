@@ -125,6 +125,11 @@ def test_ci_runs_the_readme_test_command_then_the_slow_tests():
     assert "make test" in lines and "make test-slow" in lines
     assert lines.index("make test") < lines.index("make test-slow")
     assert any("apt-get install" in line and "chromium" in line for line in lines)
+    assert "make docs" in lines  # the site, --strict
+    torch_installs = [line for line in lines if "pip install" in line and "torch" in line]
+    assert torch_installs and min(map(lines.index, torch_installs)) < lines.index("make test"), \
+        "CI installs PyTorch before the tests, so the comparisons with torch run rather than skip"
+    assert "export TINYGRAD_NB_EVERY_CHECK=1" in lines
 
 
 def test_files_named(name: str) -> set[str]:

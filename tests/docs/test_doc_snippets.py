@@ -117,6 +117,22 @@ PYTHON = [b for b in BLOCKS if b.lang == "python"]
 LONG = [b for b in PYTHON if any(k in b.code for k in SHORTEN)]
 
 
+KNOWN_LANGUAGES = {"python", "bash", "text", ""}  # the fences this test reads (python, bash) or shows as text
+
+
+def test_every_fence_is_one_this_test_reads():
+    """A fence this parser would miss (indented inside a note, ```py, ```python title=...) is an error, not a
+    block that silently never runs."""
+    for path in pages():
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            if "```" in line:
+                where = f"{page_name(path)}:{number}: {line!r}"
+                assert line.startswith("```"), f"an indented fence is not run: {where}"
+                assert FENCE.match(line) or line == "```", f"a fence with attributes is not run: {where}"
+                lang = FENCE.match(line).group(1) if FENCE.match(line) else ""
+                assert lang in KNOWN_LANGUAGES, f"a fence in {lang!r} is not run (python or bash): {where}"
+
+
 def test_the_pages_have_the_blocks_this_test_reads():
     assert len(PYTHON) >= 8
     assert {"The cat classifier (week 4)", "Seeing the graph and the training", "Exploring the graph in a browser",

@@ -28,9 +28,8 @@ def test_an_output_equal_to_the_threshold_predicts_0_and_just_above_predicts_1(t
     X = np.ones((3, 2))
     at = model_that_outputs(threshold)
     A = at(X).data
-    exact = A[0, 0] == threshold
-    if exact:
-        np.testing.assert_array_equal(nn.predict(at, X, threshold=threshold), np.zeros((1, 2)))
-    above = model_that_outputs(np.nextafter(float(A[0, 0]), 1.0) if exact else threshold + 1e-9)
+    assert np.all(A == threshold)  # sigmoid(logit(t)) is t exactly for these thresholds
+    np.testing.assert_array_equal(nn.predict(at, X, threshold=threshold), np.zeros((1, 2)))
+    above = model_that_outputs(np.nextafter(threshold, 1.0))
     assert np.all(above(X).data > threshold)
     np.testing.assert_array_equal(nn.predict(above, X, threshold=threshold), np.ones((1, 2)))

@@ -27,6 +27,7 @@ with threadpool_limits(2, user_api="blas"):
     print(before, seen[0], blas())
 """
 
+@pytest.mark.machine_dependent  # two cores
 @pytest.mark.parametrize("env, kwargs, inside", [({}, {}, 1), ({"OMP_NUM_THREADS": "2"}, {}, 2),
                                                  ({"OPENBLAS_NUM_THREADS": "2"}, {"blas_threads": 1}, 1)])
 def test_fit_limits_blas_threads_and_restores_them(env, kwargs, inside):
