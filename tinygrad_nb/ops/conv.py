@@ -5,8 +5,9 @@ biases b (1, 1, 1, n_C), Z (m, n_H, n_W, n_C) with n_H = floor((n_H_prev - f + 2
 
 Fast, without the notebook's four nested loops: the f x f windows of the padded input are one strided
 view (no copy); convolution copies them once into a matrix (im2col) and does one product with W; its
-backward is one product for dW and one for the windows' gradients, which are added back into dA_prev
-with f^2 strided adds (col2im). Pooling takes the max (or mean) of the f^2 strided views directly.
+backward is one product for dW and, for dA_prev, f^2 products dZ W[i, j]^T added into the strided
+views they were read from (col2im without building the columns' gradient). Pooling takes the max (or
+mean) of the f^2 strided views directly, and its backward writes each view once when windows do not overlap.
 """
 
 from __future__ import annotations
@@ -94,7 +95,7 @@ class Conv2D(Function):
         self.stride, self.pad, self.prev_shape = stride, pad, A_prev.shape
         self.cols = _windows(_pad(A_prev, pad), f, stride, n_H, n_W).reshape(m * n_H * n_W, f * f * C)  # im2col
         Z = self.cols @ W.reshape(f * f * C, n_C)
-        Z += b.reshape(1, n_C)
+        Z.reshape(m * n_H, n_W * n_C)[...] += np.tile(b.reshape(n_C), n_W)  # b on wide rows: fewer, longer adds
         return Z.reshape(m, n_H, n_W, n_C)
 
     def backward(self, dZ, Z, A_prev, W, b):
@@ -104,16 +105,15 @@ class Conv2D(Function):
         m, n_H, n_W, _ = dZ.shape
         dZ2 = dZ.reshape(m * n_H * n_W, n_C)
         dW = (self.cols.T @ dZ2).reshape(W.shape) if need_W else None
-        db = dZ2.sum(axis=0).reshape(1, 1, 1, n_C) if need_b else None
+        db = (np.ones(len(dZ2), dtype=dZ2.dtype) @ dZ2).reshape(1, 1, 1, n_C) if need_b else None  # a GEMV
         dA_prev = None
         if need_A:  # not for the input X of the first layer
-            d_cols = (dZ2 @ W.reshape(f * f * C, n_C).T).reshape(m, n_H, n_W, f, f, C)
             pad, stride = self.pad, self.stride
             _, H, Wd, _ = self.prev_shape
-            dA_pad = np.zeros((m, H + 2 * pad, Wd + 2 * pad, C), dtype=d_cols.dtype)
-            for i in range(f):  # col2im: each window entry's gradient added back where it was read
+            dA_pad = np.zeros((m, H + 2 * pad, Wd + 2 * pad, C), dtype=dZ2.dtype)
+            for i in range(f):  # col2im without the columns: window entry (i, j)'s gradient, added where it was read
                 for j in range(f):
-                    _strided(dA_pad, i, j, stride, n_H, n_W)[...] += d_cols[:, :, :, i, j, :]
+                    _strided(dA_pad, i, j, stride, n_H, n_W)[...] += (dZ2 @ W[i, j].T).reshape(m, n_H, n_W, C)
             dA_prev = dA_pad[:, pad:pad + H, pad:pad + Wd, :] if pad else dA_pad
         return dA_prev, dW, db
 
@@ -160,20 +160,29 @@ class Pool2D(Function):
         _no_second_derivative("pool2d", dA)
         f, stride = self.f, self.stride
         _, n_H, n_W, _ = dA.shape
-        dA_prev = np.zeros(self.prev_shape, dtype=dA.dtype)
-        if self.mode == "average":
-            share = dA / (f * f)
-            for i in range(f):
-                for j in range(f):
-                    _strided(dA_prev, i, j, stride, n_H, n_W)[...] += share
-            return (dA_prev,)
-        taken = np.zeros(dA.shape, dtype=bool)  # the window's maximum already found (ties: the first)
+        _, H, Wd, _ = self.prev_shape
+        overlap = stride < f  # windows share entries: their gradients add up
+        covered = stride == f and n_H * f == H and n_W * f == Wd  # windows side by side, no gap, no rest
+        dA_prev = (np.empty if covered else np.zeros)(self.prev_shape, dtype=dA.dtype)  # covered: all written
+        share = dA / (f * f) if self.mode == "average" else None
+        taken = None  # the windows whose maximum is already found (ties: the first, in row order)
         for i in range(f):
             for j in range(f):
-                is_max = _strided(A_prev, i, j, stride, n_H, n_W) == A
-                is_max &= ~taken
-                taken |= is_max
-                _strided(dA_prev, i, j, stride, n_H, n_W)[...] += np.where(is_max, dA, 0)
+                target = _strided(dA_prev, i, j, stride, n_H, n_W)
+                if share is not None:
+                    contribution = share
+                else:
+                    contribution = is_max = _strided(A_prev, i, j, stride, n_H, n_W) == A
+                    if taken is None:
+                        taken = is_max
+                    else:
+                        np.greater(is_max, taken, out=is_max)  # a maximum, and not one found before
+                        taken |= is_max
+                    contribution = dA * is_max
+                if overlap:
+                    target += contribution
+                else:
+                    target[...] = contribution
         return (dA_prev,)
 
     def explain(self, out, ins):
