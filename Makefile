@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 export OPENBLAS_NUM_THREADS ?= 1
 export MKL_NUM_THREADS ?= 1
 
-.PHONY: test test-slow lint docs demo figures bench clean
+.PHONY: test test-slow lint docs demo figures bench bench-cnn clean
 
 # One stamp per extra: a stamp older than pyproject.toml (or a missing .venv) reinstalls.
 $(BIN)/.installed-%: pyproject.toml
@@ -40,6 +40,10 @@ docs: $(BIN)/.installed-docs
 bench: $(BIN)/.installed-bench
 	$(BIN)/python benchmarks/bench.py
 	$(BIN)/python benchmarks/floors.py
+
+# A CNN training step against PyTorch's (needs torch: pip install torch, the CPU build)
+bench-cnn: $(BIN)/.installed-bench
+	$(BIN)/python benchmarks/bench_cnn.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis build dist *.egg-info runs site
