@@ -4,6 +4,11 @@ A Tensor assigned to a module attribute with ``requires_grad=True`` is a paramet
 Module assigned to an attribute is a child. ``parameters()``, ``state_dict()``,
 ``zero_grad()``, ``train()`` and ``eval()`` walk both. ``Parameter(data)`` makes such a
 tensor explicitly, as PyTorch's ``nn.Parameter``: ``self.W = nn.Parameter(np.random.randn(3, 2))``.
+
+A *buffer* is state that is saved but not trained (BatchNorm's running mean and variance):
+``self.register_buffer("running_mean", np.zeros((n, 1)))`` makes a float array that
+``state_dict()``, ``load_state_dict()``, ``nn.save``/``nn.load`` and ``astype`` include and that
+``parameters()`` (so every optimiser) leaves out, as PyTorch's ``register_buffer``.
 """
 
 from __future__ import annotations
@@ -71,11 +76,13 @@ class Module(Built):
     training: bool
     _parameters: dict[str, Tensor]
     _modules: dict[str, Module]
+    _buffers: dict[str, np.ndarray]
     _task: Task | None = None
 
     def __init__(self) -> None:
         object.__setattr__(self, "_parameters", {})
         object.__setattr__(self, "_modules", {})
+        object.__setattr__(self, "_buffers", {})
         object.__setattr__(self, "training", True)
 
     def __setattr__(self, name: str, value: Any) -> None:
@@ -86,7 +93,10 @@ class Module(Built):
             state_written(self, name)
         self._parameters.pop(name, None)
         self._modules.pop(name, None)
-        if isinstance(value, Tensor) and value.requires_grad:
+        buffers = self.__dict__.get("_buffers")
+        if buffers is not None and name in buffers:  # a buffer stays one: a float array of the same shape
+            value = buffers[name] = _buffer_array(type(self).__name__, name, value, buffers[name].shape)
+        elif isinstance(value, Tensor) and value.requires_grad:
             self._parameters[name] = value
             if value.name is None and value.is_leaf:  # a parameter made for this attribute takes its name
                 value.name = name
@@ -183,6 +193,54 @@ class Module(Built):
         """Every parameter, in order (W1, b1, W2, b2, ... for a network)."""
         return [p for _, p in self.named_parameters()]
 
+    # ----- buffers ----------------------------------------------------------------------------
+    def register_buffer(self, name: str, array: Any) -> None:
+        """Make ``self.<name>`` a buffer: a float array saved with the module but never trained.
+
+        As PyTorch's ``register_buffer``: BatchNorm's running mean and variance. A buffer is in
+        ``state_dict()`` (so ``nn.save`` keeps it and ``load_state_dict`` restores it, with the same
+        checks as a parameter) and converted by ``astype``, but not in ``parameters()``, so no optimiser
+        updates it. The module updates it itself, in place (``self.running_mean[...] = ...``) or by
+        assigning a new array of the same shape (``self.running_mean = ...``). Ints and bools become float64.
+        """
+        if not isinstance(name, str) or not name.isidentifier():
+            raise TypeError(f"register_buffer: name must be an identifier such as 'running_mean', got {name!r}")
+        if name in self._parameters or name in self._modules:
+            raise KeyError(f"register_buffer: {type(self).__name__}.{name} is already a "
+                           f"{'parameter' if name in self._parameters else 'module'}")
+        arr = _buffer_array(type(self).__name__, name, array, None)
+        self._buffers[name] = arr
+        self.__setattr__(name, arr)  # as any attribute: a jitted step that read the old value records anew
+
+    def named_buffers(self) -> Iterator[tuple[str, np.ndarray]]:
+        """(name, buffer) pairs, each buffer once under its first name, named as ``named_parameters`` names
+        (a child's prefixed by its attribute name, ``bn.running_mean``; in a Sequential ``1.running_mean``).
+
+        Raises ValueError when two different buffers, or a buffer and a parameter, would get the same name.
+        """
+        seen: dict[int, str] = {}
+        owner: dict[str, int] = {name: id(p) for name, p in self.named_parameters()}
+        for name, b in self._reachable_buffers():
+            if id(b) in seen:
+                continue
+            if name in owner:
+                raise ValueError(f"{type(self).__name__}: a buffer and another buffer or parameter are both named "
+                                 f"{name!r}; give the modules distinct attribute names")
+            seen[id(b)], owner[name] = name, id(b)
+            yield name, b
+
+    def _reachable_buffers(self) -> Iterator[tuple[str, np.ndarray]]:
+        """Every (name, buffer) pair on every path, repeats included, prefixed as ``_reachable_parameters``."""
+        yield from self.__dict__.get("_buffers", {}).items()
+        for child_name, child in self._modules.items():
+            prefix = self._child_prefix(child_name, child)
+            for name, b in child._reachable_buffers():
+                yield prefix + name, b
+
+    def buffers(self) -> list[np.ndarray]:
+        """Every buffer (the arrays themselves, not copies), in order."""
+        return [b for _, b in self.named_buffers()]
+
     @side_effect  # a jitted step replays it
     def zero_grad(self) -> None:
         """Forget every parameter's gradient (sets ``.grad`` to None)."""
@@ -190,19 +248,24 @@ class Module(Built):
             p.grad = None
 
     def state_dict(self) -> dict[str, np.ndarray]:
-        """The course's ``parameters`` dict: {"W1": array (n[1], n[0]), "b1": array (n[1], 1), ...} (copies)."""
-        return {name: p.data.copy() for name, p in self.named_parameters()}
+        """The course's ``parameters`` dict: {"W1": array (n[1], n[0]), "b1": array (n[1], 1), ...} (copies),
+        then the buffers (a BatchNorm's ``running_mean``, ``running_var``)."""
+        state = {name: p.data.copy() for name, p in self.named_parameters()}
+        state.update((name, b.copy()) for name, b in self.named_buffers())
+        return state
 
     def load_state_dict(self, state: Mapping[str, Any], strict: bool = True) -> None:
-        """Copy arrays from ``state`` (e.g. the course's ``parameters`` dict) into the parameters.
+        """Copy arrays from ``state`` (e.g. the course's ``parameters`` dict) into the parameters and buffers.
 
         Every key is checked first: a missing key (with ``strict``), an unexpected key (with
         ``strict``), a shape that does not fit or an array that is not float (bool, int)
-        raises one ValueError naming each bad key, and then no parameter has changed.
+        raises one ValueError naming each bad key, and then no parameter or buffer has changed.
+        A buffer is copied into in place (it keeps its array and dtype).
         """
         if not isinstance(state, Mapping):
             raise TypeError(f"load_state_dict expects a dict of arrays, got {type(state).__name__}")
-        own = dict(self.named_parameters())
+        buffers = dict(self.named_buffers())
+        own: dict[str, Any] = {**dict(self.named_parameters()), **buffers}
         problems, updates = [], {}
         for name, value in state.items():
             if name not in own:
@@ -223,10 +286,13 @@ class Module(Built):
         if problems:
             raise ValueError(f"load_state_dict: {'; '.join(problems)}")
         for name, arr in updates.items():
-            own[name].data = arr.astype(own[name].dtype, copy=True)
+            if name in buffers:
+                np.copyto(buffers[name], arr, casting="unsafe")
+            else:
+                own[name].data = arr.astype(own[name].dtype, copy=True)
 
     def astype(self, dtype: Any) -> Module:
-        """Convert every parameter to a float dtype (float32 for speed, float64 for gradient checks)."""
+        """Convert every parameter and buffer to a float dtype (float32 for speed, float64 for gradient checks)."""
         try:
             dtype = np.dtype(dtype)
         except TypeError:
@@ -236,6 +302,10 @@ class Module(Built):
         for p in self.parameters():
             p.data = p.data.astype(dtype)
             p.grad = None
+        for m in self.modules():
+            for name, b in list(m.__dict__.get("_buffers", {}).items()):
+                if b.dtype != dtype:
+                    setattr(m, name, b.astype(dtype))  # through __setattr__: a jitted step records anew
         return self
 
     # ----- the task -----------------------------------------------------------------------------
@@ -308,6 +378,21 @@ class Module(Built):
         lines = [f"  ({name}): {m._repr_with(numbering).replace(chr(10), chr(10) + '  ')}"
                  for name, m in self._modules.items()]
         return f"{type(self).__name__}(  # params={n}\n" + "\n".join(lines) + "\n)"
+
+
+def _buffer_array(owner: str, name: str, value: Any, shape: tuple[int, ...] | None) -> np.ndarray:
+    """``value`` as a buffer's array: a float ndarray (ints and bools become float64; a float array is kept,
+    not copied), of ``shape`` when given (the shape the buffer has)."""
+    arr = value.data if isinstance(value, Tensor) else value
+    if not isinstance(arr, np.ndarray):
+        raise TypeError(f"{owner}.{name} is a buffer: it must be a numpy array, got {type(value).__name__}")
+    if arr.dtype.kind in "biu":
+        arr = arr.astype(np.float64)
+    elif arr.dtype.kind != "f":
+        raise TypeError(f"{owner}.{name} is a buffer: it must be a float array, got dtype {arr.dtype}")
+    if shape is not None and arr.shape != shape:
+        raise ValueError(f"{owner}.{name} is a buffer of shape {shape}, got an array of shape {arr.shape}")
+    return arr
 
 
 def _state_key(v: Any) -> Any:
