@@ -18,6 +18,7 @@ from nn.files.torch_bridge import from_torch, save_torch_state_dict, to_torch
 from nn.layers import init
 from nn.layers.activations import Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
 from nn.layers.containers import MLP, Sequential
+from nn.layers.conv import AvgPool2D, Conv2D, MaxPool2D
 from nn.layers.dense import Linear
 from nn.layers.dropout import Dropout
 from nn.layers.flatten import Flatten
@@ -50,7 +51,7 @@ from tinygrad_nb import register_library
 
 __all__ = [
     "Module", "Parameter", "Linear", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "Softmax", "Identity", "Dropout",
-    "Flatten", "Sequential", "MLP", "init", "optim", "datasets", "utils",
+    "Conv2D", "MaxPool2D", "AvgPool2D", "Flatten", "Sequential", "MLP", "init", "optim", "datasets", "utils",
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "mse", "l2_penalty",
     "MSELoss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss",
     "fit", "Costs", "predict", "accuracy", "DivergenceWarning", "defaults", "default_settings", "Settings",

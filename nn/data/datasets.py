@@ -1,5 +1,9 @@
 """Datasets in the course's layout: X is (n_x, m) float64, Y is (n_y, m), one example per column.
 
+Images for a convolutional network are course 4's X (m, n_H, n_W, n_C), the examples FIRST and the
+channels last (``load_course_h5(path, flatten=False)``, ``digits(images=True)``); Y stays (n_y, m).
+A Dataset's X with 3 or more axes holds its m examples in axis 0 (``Dataset.examples_axis``).
+
 Every loader returns a ``Dataset``: X, Y, classes, a name, a task (an ``nn.Task``, binary or
 multiclass) and, when one is held out, a ``.test`` Dataset.
 
@@ -40,7 +44,7 @@ class Dataset:
     """Examples in the course's layout, what their labels mean, and (optionally) a held-out test set.
 
     Attributes:
-        X: the inputs (n_x, m), one example per column.
+        X: the inputs (n_x, m), one example per column; or images (m, n_H, n_W, n_C), the examples first.
         Y: the labels (1, m): 0/1 for a binary task, 0..C-1 for a multiclass one (or one-hot (C, m)).
         classes: the class names in label order: Y = i means ``classes[i]``.
         name: what the data is called in messages and reprs (``"digits"``, a file's name).
@@ -63,8 +67,10 @@ class Dataset:
         X, Y = np.asarray(X), np.asarray(Y)
         if X.ndim < 2 or Y.ndim != 2:
             raise ValueError(f"Dataset {name!r}: expected X (n_x, m) and Y (n_y, m), got X {X.shape} and Y {Y.shape}")
-        if X.shape[-1] != Y.shape[-1]:
-            raise ValueError(f"Dataset {name!r}: X {X.shape} has {X.shape[-1]} examples (columns) but Y {Y.shape} "
+        axis = examples_axis(X)
+        if X.shape[axis] != Y.shape[-1]:
+            where = "examples (columns)" if axis else "examples (images (m, n_H, n_W, n_C), the examples first)"
+            raise ValueError(f"Dataset {name!r}: X {X.shape} has {X.shape[axis]} {where} but Y {Y.shape} "
                              f"has {Y.shape[-1]}; the course's layout is one example per column")
         if test is not None and not isinstance(test, Dataset):
             raise TypeError(f"Dataset {name!r}: test must be a Dataset or None, got {type(test).__name__}")
@@ -78,8 +84,13 @@ class Dataset:
 
     @property
     def m(self) -> int:
-        """The number of examples m (columns of X)."""
-        return int(self.X.shape[-1])
+        """The number of examples m (columns of X, or images)."""
+        return int(self.X.shape[self.examples_axis])
+
+    @property
+    def examples_axis(self) -> int:
+        """The axis of X that holds the m examples: 1 for X (n_x, m), 0 for images (m, n_H, n_W, n_C)."""
+        return examples_axis(self.X)
 
     def __iter__(self) -> Iterator[Any]:
         """``X, Y, classes = data``, as when a Dataset was a tuple."""
@@ -109,8 +120,16 @@ class Dataset:
                              f"test set and {m - n_test} for training; both need at least one")
         perm = np.random.RandomState(seed).permutation(m)
         test, train = perm[:n_test], perm[n_test:]
-        held_out = Dataset(self.X[..., test], self.Y[:, test], self.classes, f"{self.name} test", self.task)
-        return Dataset(self.X[..., train], self.Y[:, train], self.classes, self.name, self.task, test=held_out)
+        axis = self.examples_axis
+        held_out = Dataset(np.take(self.X, test, axis=axis), self.Y[:, test], self.classes, f"{self.name} test",
+                           self.task)
+        return Dataset(np.take(self.X, train, axis=axis), self.Y[:, train], self.classes, self.name, self.task,
+                       test=held_out)
+
+
+def examples_axis(X: np.ndarray) -> int:
+    """The axis of a Dataset's X that holds its examples: 0 for 3 or more axes (images (m, n_H, n_W, n_C)), else 1."""
+    return 0 if X.ndim >= 3 else 1
 
 
 def Split(train: Dataset, test: Dataset | None) -> Dataset:
@@ -140,25 +159,29 @@ def _fraction(who: str, test_fraction: Any) -> float:
     return float(test_fraction)
 
 
-def load_course_h5(path: str | os.PathLike) -> Dataset:
+def load_course_h5(path: str | os.PathLike, flatten: bool = True) -> Dataset:
     """Read train_catvnoncat.h5 or test_catvnoncat.h5: X (12288, m) in [0, 1], Y (1, m), class names.
 
     X is the course's ``x.reshape(m, -1).T / 255.`` (C order: each column is one
-    64x64x3 image flattened row by row). Only plain numeric datasets stored inside the file
+    64x64x3 image flattened row by row). With ``flatten=False`` X is the images as stored,
+    (m, 64, 64, 3) / 255. (course 4's layout, for a network that starts with ``nn.Conv2D``);
+    ``nn.Flatten()`` turns them into the flattened X exactly. Only plain numeric datasets stored inside the file
     are read (no links to other files, no external storage), and only after their declared
     sizes are checked against the file's size on disk.
     """
+    if not isinstance(flatten, bool):
+        raise TypeError(f"load_course_h5: flatten must be True or False, got {flatten!r}")
     path = Path(path)
     with open_for_reading(path, "load_course_h5") as f:
         try:
-            return _read_course_file(f, path)
+            return _read_course_file(f, path, flatten)
         except BadFileError:
             raise
         except (OSError, KeyError, ValueError, RuntimeError, TypeError) as e:  # h5py on damaged metadata
             raise BadFileError(f"load_course_h5: {path} is damaged: {e}") from e
 
 
-def _read_course_file(f: Any, path: Path) -> Dataset:
+def _read_course_file(f: Any, path: Path, flatten: bool) -> Dataset:
     prefix = next((p for p in ("train", "test") if has_link(f, f"{p}_set_x") and has_link(f, f"{p}_set_y")), None)
     if prefix is None:
         raise BadFileError(f"load_course_h5: {path} lacks the course's keys train_set_x/train_set_y or "
@@ -183,8 +206,18 @@ def _read_course_file(f: Any, path: Path) -> Dataset:
     classes = ["0", "1"] if classes_ds is None else [
         c.decode("utf-8", "replace") if isinstance(c, bytes) else str(c)
         for c in read_array(classes_ds, f"{where} list_classes").reshape(-1)]
-    X = x.reshape(m, -1).T / 255.0
+    X = x.reshape(m, -1).T / 255.0 if flatten else _images(x, where, prefix) / 255.0
     return Dataset(X, y.reshape(1, m).astype(np.float64), classes, name=path.stem)
+
+
+def _images(x: np.ndarray, where: str, prefix: str) -> np.ndarray:
+    """The stored images as (m, n_H, n_W, n_C): a grey (m, n_H, n_W) gets n_C = 1."""
+    if x.ndim == 3:
+        return x[..., None]
+    if x.ndim != 4:
+        raise BadFileError(f"{where} {prefix}_set_x should hold images (m, n_H, n_W, n_C) to load them unflattened, "
+                           f"got shape {x.shape}")
+    return x
 
 
 def _check_classes(ds: Any, where: str) -> int:
@@ -202,16 +235,17 @@ def _check_classes(ds: Any, where: str) -> int:
     return nbytes
 
 
-def load_course_split(train_path: str | os.PathLike,
-                      test_path: str | os.PathLike | None = None) -> tuple[Dataset, Dataset | None]:
+def load_course_split(train_path: str | os.PathLike, test_path: str | os.PathLike | None = None,
+                      flatten: bool = True) -> tuple[Dataset, Dataset | None]:
     """(train, test): the course's train file and its test file: ``test_path``, else the train path with
-    "train" -> "test" when that file exists (None when there is none). ``train.test`` is the test set too."""
+    "train" -> "test" when that file exists (None when there is none). ``train.test`` is the test set too.
+    ``flatten=False``: the images (m, 64, 64, 3), as ``load_course_h5``."""
     train_path = Path(train_path)
-    train = load_course_h5(train_path)
+    train = load_course_h5(train_path, flatten)
     if test_path is None and "train" in train_path.name:
         guess = train_path.with_name(train_path.name.replace("train", "test"))
         test_path = guess if guess.is_file() else None
-    test = load_course_h5(test_path) if test_path is not None else None
+    test = load_course_h5(test_path, flatten) if test_path is not None else None
     train.test = test
     return train, test
 
@@ -240,8 +274,11 @@ def planar(m: int = 400, seed: int = 1, test_fraction: float | None = None) -> D
 
 
 def digits(task: str = "binary", test_fraction: float = 0.2, seed: int = 0, *,
-           binary: bool | None = None) -> Dataset:
+           binary: bool | None = None, images: bool = False) -> Dataset:
     """The 1,797 8x8 handwritten digits shipped with scikit-learn, X (64, m) scaled to [0, 1], test set held out.
+
+    ``images=True``: X is the images (m, 8, 8, 1) (course 4's layout, one channel), for a network that
+    starts with ``nn.Conv2D``; ``nn.Flatten()`` turns them into the default X exactly.
 
     ``task="binary"``: Y (1, m) is 1 for an odd digit, 0 for an even one (classes even, odd; a sigmoid task).
     ``task="multiclass"``: Y (1, m) holds the digit 0..9 (classes "0".."9"; a softmax task).
@@ -250,12 +287,14 @@ def digits(task: str = "binary", test_fraction: float = 0.2, seed: int = 0, *,
     """
     task = _digits_task(task, binary)
     test_fraction = _fraction("digits", test_fraction)
+    if not isinstance(images, bool):
+        raise TypeError(f"digits: images must be True or False, got {images!r}")
     try:
         from sklearn.datasets import load_digits
     except ImportError as e:
         raise missing_extra("digits()", "scikit-learn", "digits", module="sklearn") from e
     data = load_digits()
-    X = data.data.T / 16.0
+    X = data.images[..., None] / 16.0 if images else data.data.T / 16.0
     labels = data.target.reshape(1, -1).astype(np.float64)
     binary = task == "binary"
     Y = labels % 2 if binary else labels

@@ -2,7 +2,8 @@
 
 A Sequential or MLP of Linear, Sigmoid, Tanh, ReLU, LeakyReLU, Softmax, Identity and Dropout
 (nested Sequentials flattened) is portable; anything else is refused naming the layer, its
-position and its type. A Linear used twice appears twice: the exporters keep it one layer.
+position and its type (Conv2D and the pool layers: "not supported yet"). A Linear used twice
+appears twice: the exporters keep it one layer.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import numpy as np
 
 from nn.layers.activations import Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
 from nn.layers.containers import MLP, Sequential
+from nn.layers.conv import Conv2D, Pool2D
 from nn.layers.dense import Linear
 from nn.layers.dropout import Dropout
 from nn.layers.module import Module
@@ -44,6 +46,10 @@ def _collect(seq: Sequential, where: str, out: list[Module], who: str) -> None:
             _collect(m, f"{label}.", out, who)
         elif type(m) in PORTABLE:
             out.append(m)
+        elif isinstance(m, (Conv2D, Pool2D)):
+            raise TypeError(f"{who}: layer {label} ({type(m).__name__}) is not supported yet: the exporters take "
+                            f"dense networks ({', '.join(t.__name__ for t in PORTABLE)}); convolutional layers are "
+                            "not exported yet (nn.save keeps the whole model)")
         else:
             raise TypeError(f"{who}: layer {label} ({type(m).__name__}) is not supported; supported layers: "
                             f"{', '.join(t.__name__ for t in PORTABLE)} (and nested Sequential)")

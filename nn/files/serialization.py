@@ -7,6 +7,10 @@ File layout (format "tinygrad-nb", version 2)::
     /layer1/W1, /layer1/b1 each layer's parameters in their native dtype
     /layer2/W2, ...
 
+A layer is a Linear (W{l} (n[l], n[l-1]), b{l} (n[l], 1)) or a Conv2D (W{l} (f, f, n_C_prev, n_C),
+b{l} (1, 1, 1, n_C)), numbered together in the order the network runs them; the pool layers and
+Flatten have no parameters and are stored in the architecture only.
+
 Version 1 is the same without the seal; it still loads. The task attribute (``nn.Task``: binary or
 multiclass, the class names, probabilities or logits) is optional, so files without one (saved
 before tasks were stored, or from a model whose ``task`` is None) load with ``task`` None.
@@ -50,6 +54,7 @@ from nn.files.hdf5 import (
 )
 from nn.layers.activations import ACTIVATIONS, LeakyReLU, Softmax
 from nn.layers.containers import MLP, Sequential
+from nn.layers.conv import AvgPool2D, Conv2D, MaxPool2D
 from nn.layers.dense import Linear, parameter_names
 from nn.layers.dropout import Dropout
 from nn.layers.flatten import Flatten
@@ -260,34 +265,40 @@ def _expected_shapes(config: Any, who: str) -> tuple[dict[str, tuple[int, ...]] 
         raise BadFileError(f"{who}: the stored architecture is invalid ({e}): {reprlib.repr(config)}") from None
     if unknown is not None:
         return None, unknown, None
-    n_L = walk.applied[-1][1] if walk.applied else None
-    if config["type"] == "Linear":
-        (n_in, n_out), = walk.distinct
+    linears = [W for W, _ in walk.applied if len(W) == 2]
+    n_L = linears[-1][0] if linears else None
+    if config["type"] in ("Linear", "Conv2D"):
+        (W_shape, b_shape), = walk.distinct
         W, b = parameter_names(config.get("index"))
-        return {W: (n_out, n_in), b: (n_out, 1)}, None, n_L
+        return {W: W_shape, b: b_shape}, None, n_L
     shapes: dict[str, tuple[int, ...]] = {}
-    for l, (n_in, n_out) in enumerate(walk.distinct, start=1):
-        shapes[f"W{l}"], shapes[f"b{l}"] = (n_out, n_in), (n_out, 1)
+    for l, (W_shape, b_shape) in enumerate(walk.distinct, start=1):
+        shapes[f"W{l}"], shapes[f"b{l}"] = W_shape, b_shape
     return shapes, None, n_L
 
 
-# Keep in step with ``build`` and ``Sequential.config``: the module types that hold parameters, in the order a
-# Sequential numbers them (the distinct Linear layers in order of first use), and how "Shared" entries refer back.
-class _ArchitectureWalk:
-    """The Linear layers of a stored architecture, read without building it.
+Shapes = tuple[tuple[int, ...], tuple[int, ...]]  # (W's shape, b's shape) of a numbered layer
 
-    ``distinct``: (n_in, n_out) of each distinct Linear in order of first use (W1, W2, ...);
-    ``applied``: the same for every Linear in the order the forward pass runs them;
-    ``runs``: for each path of a Sequential's entry, the (n_in, n_out) its module runs, for "Shared" entries.
+
+# Keep in step with ``build`` and ``Sequential.config``: the module types that hold parameters, in the order a
+# Sequential numbers them (the distinct Linear and Conv2D layers in order of first use), and how "Shared" entries
+# refer back.
+class _ArchitectureWalk:
+    """The numbered layers (Linear, Conv2D) of a stored architecture, read without building it.
+
+    ``distinct``: (W's shape, b's shape) of each distinct layer in order of first use (W1, W2, ...): (n_out, n_in)
+    and (n_out, 1) for a Linear, (f, f, n_C_prev, n_C) and (1, 1, 1, n_C) for a Conv2D;
+    ``applied``: the same for every layer in the order the forward pass runs them;
+    ``runs``: for each path of a Sequential's entry, the shapes its module runs, for "Shared" entries.
     """
 
     def __init__(self) -> None:
-        self.distinct: list[tuple[int, int]] = []
-        self.applied: list[tuple[int, int]] = []
-        self.runs: dict[tuple[int, ...], list[tuple[int, int]]] = {}
+        self.distinct: list[Shapes] = []
+        self.applied: list[Shapes] = []
+        self.runs: dict[tuple[int, ...], list[Shapes]] = {}
 
     def module(self, config: Any, path: tuple[int, ...]) -> str | None:
-        """Record the Linear layers of ``config`` found at ``path``; returns the first unknown module type, if any."""
+        """Record the numbered layers of ``config`` found at ``path``; returns the first unknown module type, if any."""
         if not isinstance(config, dict) or not isinstance(config.get("type"), str):
             raise TypeError("each module must be a JSON object with a string 'type'")
         kind = config["type"]
@@ -296,16 +307,21 @@ class _ArchitectureWalk:
             if not isinstance(dims, list) or len(dims) < 2:
                 raise ValueError(f"layer_dims must be a list of at least 2 sizes, got {reprlib.repr(dims)}")
             dims = [_positive_int(n, f"layer_dims[{l}]") for l, n in enumerate(dims)]
-            pairs = list(zip(dims[:-1], dims[1:]))
+            pairs: list[Shapes] = [((n_out, n_in), (n_out, 1)) for n_in, n_out in zip(dims[:-1], dims[1:])]
             self.distinct.extend(pairs)
             self.applied.extend(pairs)
             return None
-        if kind == "Linear":
-            pair = (_positive_int(config["n_in"], "n_in"), _positive_int(config["n_out"], "n_out"))
+        if kind in ("Linear", "Conv2D"):
+            if kind == "Linear":
+                n_in, n_out = _positive_int(config["n_in"], "n_in"), _positive_int(config["n_out"], "n_out")
+                shapes: Shapes = ((n_out, n_in), (n_out, 1))
+            else:
+                f, n_C = _positive_int(config["f"], "f"), _positive_int(config["n_C"], "n_C")
+                shapes = ((f, f, _positive_int(config["n_C_prev"], "n_C_prev"), n_C), (1, 1, 1, n_C))
             if config.get("index") is not None:
                 _positive_int(config["index"], "index")
-            self.distinct.append(pair)
-            self.applied.append(pair)
+            self.distinct.append(shapes)
+            self.applied.append(shapes)
             return None
         if kind == "Shared":
             raise ValueError("a Shared entry must be an item of a Sequential's layers")
@@ -326,7 +342,8 @@ class _ArchitectureWalk:
                     return unknown
                 self.runs[here] = self.applied[before:]
             return None
-        known = {"LeakyReLU", "Softmax", "Dropout", "Flatten"} | {cls.__name__ for cls in ACTIVATIONS.values()}
+        known = ({"LeakyReLU", "Softmax", "Dropout", "Flatten", "MaxPool2D", "AvgPool2D"}
+                 | {cls.__name__ for cls in ACTIVATIONS.values()})
         return None if kind in known else kind
 
 
@@ -422,6 +439,11 @@ def _build(config: dict[str, Any], path: tuple[int, ...] = (),
             return Dropout(keep_prob=config["keep_prob"])
         if kind == "Flatten":
             return Flatten()
+        if kind == "Conv2D":
+            return Conv2D(config["n_C_prev"], config["n_C"], config["f"], stride=config["stride"], pad=config["pad"],
+                          init="zeros", index=config.get("index"))
+        if kind in ("MaxPool2D", "AvgPool2D"):
+            return (MaxPool2D if kind == "MaxPool2D" else AvgPool2D)(config["f"], stride=config["stride"])
         by_class = {cls.__name__: cls for cls in ACTIVATIONS.values()}
         if kind in by_class:
             return by_class[kind]()

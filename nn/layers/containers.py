@@ -1,9 +1,16 @@
 """``Sequential`` and ``MLP``: networks in the course's numbering.
 
-The Linear layers are numbered 1..L in order. Their parameters are named W1, b1, ...,
-WL, bL (so ``state_dict()`` is the course's ``parameters`` dict) and their outputs
-Z1, ..., ZL; the activation after Linear l names its output A{l}. A layer used twice is
-one layer (its W{l}, b{l} listed and stepped once) whose two outputs get two numbers.
+The Linear and Conv2D layers are numbered together 1..L in order. Their parameters are named
+W1, b1, ..., WL, bL (so ``state_dict()`` is the course's ``parameters`` dict) and their outputs
+Z1, ..., ZL; the activation after layer l names its output A{l}, a pool layer after it P{l}. A
+layer used twice is one layer (its W{l}, b{l} listed and stepped once) whose two outputs get two
+numbers.
+
+The layers must chain: a Linear's n[l-1] is the n[l-1] of the Linear before it, a Conv2D's n_C_prev
+the n_C of the Conv2D before it, and images (a Conv2D's or pool layer's output) reach a Linear only
+through ``Flatten``. Whether the Linear after Flatten takes n_H n_W n_C inputs depends on the
+images' size, so it is checked when the input is known: ``trace_shapes``, which fit, predict and
+accuracy call on image data, ``summary(input_shape=...)``, and the forward pass, each naming the layer.
 
 The numbers are computed from the structure of the network asked, every time it is asked
 (``state_dict``, ``forward``, ``summary``, ``config``), and never stored on a layer: a
@@ -21,17 +28,25 @@ import numpy as np
 from nn import validate
 from nn.layers import init as initialisers
 from nn.layers.activations import Activation, activation
+from nn.layers.conv import Conv2D, Pool2D, Shape
 from nn.layers.dense import Linear, as_input, course_name
 from nn.layers.dropout import Dropout
 from nn.layers.flatten import Flatten
 from nn.layers.module import Module, Numbering
-from nn.layers.summary import Row, output_cell
+from nn.layers.summary import Row, Summary, format_summary, image_cell, output_cell
 from nn.layers.task import Task, output_of_layer
 from tinygrad_nb import Tensor, state_version
+
+NUMBERED = (Linear, Conv2D)  # the layers a network numbers 1..L: each owns W{l} and b{l}
+Numbered = Linear | Conv2D
 
 
 class Sequential(Module):
     """Modules applied in order: ``Sequential(Linear(2, 4), Tanh(), Linear(4, 1), Sigmoid())``.
+
+    A convolutional network is one too: ``Sequential(Conv2D(3, 8, 3), ReLU(), MaxPool2D(2), Flatten(),
+    Linear(n_H n_W 8, 1), Sigmoid())`` takes images X (m, n_H_prev, n_W_prev, 3) and outputs (1, m);
+    its Conv2D and Linear layers are numbered together (W1, b1 the filters, W2, b2 the dense layer).
 
     A module may appear twice (``Sequential(lin, Tanh(), lin, Sigmoid())``): it is one layer
     with one set of parameters, named after its first use (W1, b1), stepped once per update.
@@ -74,35 +89,47 @@ class Sequential(Module):
         state.pop("_structure_cache", None)
         return state
 
-    def _structure(self) -> tuple[list[Linear], list[Linear], dict[int, int], list[tuple[str, Module, int]]]:
-        """The Linear layers as run and as distinct, the numbering and the plan ``_run`` follows, computed once
-        per structure: any module's attribute set (``Module.__setattr__``) bumps the version they are kept for."""
+    def _structure(self) -> tuple[list[Numbered], list[Numbered], dict[int, int], list[tuple[str, Module, int]]]:
+        """The numbered layers (Linear, Conv2D) as run and as distinct, the numbering and the plan ``_run`` follows,
+        computed once per structure: any module's attribute set (``Module.__setattr__``) bumps the version they
+        are kept for."""
         version = state_version()
         cached = self.__dict__.get("_structure_cache")
         if cached is None or cached[0] != version or cached[5] is not self.layers:
-            applied = [lin for m in self.layers for lin in _linears_run_by(m)]
+            applied = [lin for m in self.layers for lin in _numbered_run_by(m)]
             distinct = list({id(lin): lin for lin in applied}.values())
             numbering = {id(lin): l for l, lin in enumerate(distinct, start=1)}
             plan = [("sequential" if isinstance(m, Sequential) and type(m).forward is Sequential.forward
-                     else "linear" if isinstance(m, Linear)
-                     else "activation" if isinstance(m, Activation) else "other", m, len(_linears_run_by(m)))
+                     else "numbered" if isinstance(m, NUMBERED)
+                     else "pool" if isinstance(m, Pool2D)
+                     else "flatten" if isinstance(m, Flatten)
+                     else "activation" if isinstance(m, Activation) else "other", m, len(_numbered_run_by(m)))
                     for m in self.layers]
             cached = (version, applied, distinct, numbering, plan, self.layers)
             object.__setattr__(self, "_structure_cache", cached)
         return cached[1], cached[2], cached[3], cached[4]
 
     def _check_chain(self) -> None:
-        """ValueError when a Linear's n_in is not the n_out of the Linear run before it."""
-        applied = self._applied_linears()
+        """ValueError when a Linear's n_in is not the n_out of the Linear run before it, a Conv2D's n_C_prev not
+        the n_C of the Conv2D before it, or images reach a Linear without a Flatten (or a Conv2D gets (n, m))."""
+        applied = self._applied_numbered()
         for l in range(1, len(applied)):
-            n_out, n_in = applied[l - 1].n_out, applied[l].n_in
-            if n_in != n_out:
-                raise ValueError(f"Sequential: layers do not chain: Linear {l} gives n[{l}] = {n_out} "
-                                 f"but Linear {l + 1} expects n[{l}] = {n_in}")
+            before, after = applied[l - 1], applied[l]
+            if isinstance(before, Linear) and isinstance(after, Linear) and after.n_in != before.n_out:
+                raise ValueError(f"Sequential: layers do not chain: Linear {l} gives n[{l}] = {before.n_out} "
+                                 f"but Linear {l + 1} expects n[{l}] = {after.n_in}")
+            if isinstance(before, Conv2D) and isinstance(after, Conv2D) and after.n_C_prev != before.n_C:
+                raise ValueError(f"Sequential: layers do not chain: Conv2D {l} gives n_C = {before.n_C} channels "
+                                 f"but Conv2D {l + 1} expects n_C_prev = {after.n_C_prev}")
+        _check_layouts(_leaves(self))
+
+    def _applied_numbered(self) -> list[Numbered]:
+        """The Linear and Conv2D layers in the order the forward pass runs them (a shared one as often as it runs)."""
+        return list(self._structure()[0])
 
     def _applied_linears(self) -> list[Linear]:
         """The Linear layers in the order the forward pass runs them (a shared one as often as it runs)."""
-        return list(self._structure()[0])
+        return [m for m in self._structure()[0] if isinstance(m, Linear)]
 
     def __len__(self) -> int:
         return len(self.layers)
@@ -111,11 +138,12 @@ class Sequential(Module):
         return self.layers[i]
 
     def linears(self) -> list[Linear]:
-        """The distinct Linear layers in order of first use: ``linears()[l - 1]`` owns W{l} and b{l}."""
-        return list(self._structure()[1])
+        """The distinct Linear layers in order of first use. In a network of Linear layers only,
+        ``linears()[l - 1]`` owns W{l} and b{l}; with Conv2D layers too, ``numbering()`` says each one's l."""
+        return [m for m in self._structure()[1] if isinstance(m, Linear)]
 
     def numbering(self) -> dict[int, int]:
-        """This network's layer numbers, ``{id(linear): l}``: the l-th distinct Linear it runs owns W{l}, b{l}.
+        """This network's layer numbers, ``{id(layer): l}``: the l-th distinct Linear or Conv2D it runs owns W{l}, b{l}.
 
         Computed from the network's structure each time it is called, never stored on the layers.
         """
@@ -123,13 +151,15 @@ class Sequential(Module):
 
     @property
     def layer_dims(self) -> list[int]:
-        """[n[0], n[1], ..., n[L]], as the course's ``layers_dims`` (a shared layer counts each time it runs)."""
+        """[n[0], n[1], ..., n[L]] of the Linear layers, as the course's ``layers_dims`` (a shared layer counts each
+        time it runs). In a convolutional network these are the dense layers' after Flatten: n[L] is still the
+        output units, and the first entry is the n_H n_W n_C the first Linear takes."""
         applied = self._applied_linears()
         return [applied[0].n_in] + [lin.n_out for lin in applied] if applied else []
 
     def _child_prefix(self, child_name: str, child: Module) -> str:
-        # Linear layers carry course names (W1, b1, ...), unique in the network: no "0." prefix.
-        return "" if isinstance(child, (Linear, Sequential)) else f"{child_name}."
+        # Linear and Conv2D layers carry course names (W1, b1, ...), unique in the network: no "0." prefix.
+        return "" if isinstance(child, (*NUMBERED, Sequential)) else f"{child_name}."
 
     def _reachable_parameters(self, numbering: Numbering | None = None) -> Iterator[tuple[str, Tensor]]:
         # The outermost Sequential asked numbers every layer it runs; a nested one takes those numbers.
@@ -146,17 +176,24 @@ class Sequential(Module):
         return self._run(A, 0)[0]
 
     def _run(self, A: Tensor, l: int) -> tuple[Tensor, int]:
-        """Run the layers on A, ``l`` Linear layers having run before; returns the output and the new count.
+        """Run the layers on A, ``l`` numbered layers having run before; returns the output and the new count.
 
-        The l-th Linear to run outputs Z{l}, the activation after it A{l}; a nested Sequential
-        (not a subclass with its own forward) carries on the count.
+        The l-th Linear or Conv2D to run outputs Z{l}, the activation after it A{l}, a pool layer
+        after it P{l}; a nested Sequential (not a subclass with its own forward) carries on the count.
         """
+        flattened: tuple[int, ...] | None = None  # the images Flatten made A of, for a Linear that does not fit
         for kind, m, count in self._structure()[3]:
             if kind == "sequential":
                 A, l = m._run(A, l)  # type: ignore[attr-defined]
-            elif kind == "linear":
+            elif kind == "numbered":
                 l += 1
+                A, flattened = _apply_numbered(m, A, l, flattened), None  # type: ignore[arg-type]
+            elif kind == "pool":
                 A = m.apply_as(A, l)  # type: ignore[attr-defined]
+            elif kind == "flatten":
+                flattened = A.shape if A.ndim >= 3 else flattened
+                A = m.forward(A)
+                continue
             else:
                 out = m.forward(A)
                 l += count
@@ -164,6 +201,23 @@ class Sequential(Module):
                     out.name = course_name("A", l)
                 A = out
         return A, l
+
+    def trace_shapes(self, input_shape: tuple[int, ...]) -> list[tuple[Module, Shape]]:
+        """(layer, its output's shape) for each layer the forward pass runs on an input of ``input_shape``, in order
+        (nested Sequentials flattened); ValueError naming the first layer the input would not fit, in course
+        notation, without computing anything. After a module of your own the shapes are not known (None).
+
+        ``trace_shapes(X.shape)`` for images X (m, n_H, n_W, n_C) checks that the Linear after Flatten takes
+        n_H n_W n_C inputs; for X (n_x, m) that the first Linear takes n_x.
+        """
+        return _trace(_leaves(self), tuple(input_shape), known=True)
+
+    def summary(self, input_shape: tuple[int, ...] | None = None) -> Summary:
+        """The table of ``Module.summary``; with ``input_shape`` (X.shape, or one image's (n_H, n_W, n_C)), the
+        rows of a network taking images show every output's n_H and n_W (else "?"), and a Linear after Flatten
+        that does not fit those images is a ValueError naming it."""
+        return format_summary(self.summary_head(), self._summary_rows(input_shape), list(self.named_parameters()),
+                              self.count_parameters(), self.task)
 
     def fit_task(self, task: Task | None) -> Task | None:
         """``task`` checked against n[L] and the last layer, with ``output`` filled in from that layer.
@@ -191,31 +245,46 @@ class Sequential(Module):
 
     def summary_rows(self) -> list[Row]:
         """One row per module in the order the forward pass runs them (nested Sequentials flattened):
-        a Linear shows W[l], b[l], its count (or "shared" when used again) and Z[l] (n[l], m)."""
+        a Linear shows W[l], b[l], its count (or "shared" when used again) and Z[l] (n[l], m); a Conv2D
+        W[l] (f, f, n_C_prev, n_C), b[l] (1, 1, 1, n_C) and Z[l] (m, n_H, n_W, n_C), "?" for the sizes
+        that depend on the input's (``summary(input_shape=...)`` gives them)."""
+        return self._summary_rows(None)
+
+    def _summary_rows(self, input_shape: tuple[int, ...] | None) -> list[Row]:
+        leaves = _leaves(self)
+        if input_shape is None:
+            dims = self.layer_dims
+            first = next((m for m in leaves if isinstance(m, (*NUMBERED, Pool2D, Flatten))), None)
+            start: Shape = ((1, None, None, first.n_C_prev) if isinstance(first, Conv2D)
+                            else (1, None, None, None) if isinstance(first, (Pool2D, Flatten))
+                            else (dims[0] if dims else None, 1))
+            shapes = _trace(leaves, start, known=False)
+        else:
+            shapes = _trace(leaves, _example_shape(input_shape), known=True)
         rows: list[Row] = []
         counted: set[int] = set()
-        dims = self.layer_dims
-        n: int | None = dims[0] if dims else None
         l, name = 0, "X"
         numbering = self.numbering()
-        for m in _leaves(self):
-            if isinstance(m, Linear):
-                l, n, name = l + 1, m.n_out, f"Z{l + 1}"  # numbered here: a shared layer runs twice
+        for m, shape in shapes:
+            if isinstance(m, NUMBERED):
+                l, name = l + 1, f"Z{l + 1}"  # numbered here: a shared layer runs twice
                 parameters = m.describe_parameters(numbering[id(m)])
                 count = "shared" if id(m) in counted else f"{m.count_parameters():,}"
-                rows.append((str(l), "Linear", parameters, count, output_cell(name, n)))
+                module = "Linear" if isinstance(m, Linear) else f"Conv2D {m.hyperparameters()}"
+                rows.append((str(l), module, parameters, count, _cell(name, shape)))
                 counted.add(id(m))
                 continue
+            module = type(m).__name__
             if isinstance(m, Activation) and l and m.kind != "identity":
                 name = f"A{l}"
-            elif isinstance(m, Flatten):
-                n = None
-            elif not isinstance(m, (Activation, Dropout)):  # a module of the user's: its own count, output unknown
+            elif isinstance(m, Pool2D):
+                name, module = ("P" if not l else f"P{l}"), f"{module} {m.hyperparameters()}"
+            elif not isinstance(m, (Activation, Dropout, Flatten)):  # a module of the user's: its own count
                 own = m.count_parameters()
-                n, name = None, ""
-                rows.append(("", type(m).__name__, "", f"{own:,}" if own else "", ""))
+                name = ""
+                rows.append(("", module, "", f"{own:,}" if own else "", ""))
                 continue
-            rows.append(("", type(m).__name__, "", "", output_cell(name, n)))
+            rows.append(("", module, "", "", _cell(name, shape)))
         return rows
 
     def config(self) -> dict[str, Any]:
@@ -321,13 +390,131 @@ class MLP(Sequential):
                             for l, lin in enumerate(self.linears(), start=1)))
 
 
-def _linears_run_by(m: Module) -> list[Linear]:
-    """The Linear layers that running ``m`` runs, in order (for a module other than a Sequential: its own)."""
-    if isinstance(m, Linear):
+def _numbered_run_by(m: Module) -> list[Numbered]:
+    """The Linear and Conv2D layers that running ``m`` runs, in order (for a module other than a Sequential: its
+    own)."""
+    if isinstance(m, NUMBERED):
         return [m]
     if isinstance(m, Sequential):
-        return m._applied_linears()
-    return [sub for sub in m.modules() if isinstance(sub, Linear)]
+        return m._applied_numbered()
+    return [sub for sub in m.modules() if isinstance(sub, NUMBERED)]
+
+
+def _apply_numbered(m: Numbered, A: Tensor, l: int, flattened: tuple[int, ...] | None) -> Tensor:
+    """Layer ``l`` run on A; a Linear that does not fit what Flatten made of the images ``flattened`` says so."""
+    try:
+        return m.apply_as(A, l)
+    except ValueError:
+        if isinstance(m, Linear) and flattened is not None and A.ndim == 2 and A.shape[0] != m.n_in:
+            raise ValueError(_flatten_misfit(m, l, flattened)) from None
+        raise
+
+
+def _check_layouts(leaves: list[Module]) -> None:
+    """ValueError when images (a Conv2D's or pool layer's output) reach a Linear without a Flatten between them,
+    or a Conv2D or pool layer follows a dense layer's (n, m) output; activations and dropout keep the layout,
+    a module of the user's may change it (nothing is said after one)."""
+    l, last = 0, None  # last: the layer that made the current layout, or None when it is not known
+    for m in leaves:
+        if isinstance(m, NUMBERED):
+            l += 1
+        if isinstance(m, Linear) and isinstance(last, (Conv2D, Pool2D)):
+            raise ValueError(f"Sequential: Linear {l} follows {_name(last, l - 1)}, whose output is images (m, n_H, "
+                             f"n_W, n_C); put nn.Flatten() before it, which gives the (n_H n_W n_C, m) a Linear takes")
+        if isinstance(m, (Conv2D, Pool2D)) and isinstance(last, (Linear, Flatten)):
+            what = _name(m, l)
+            raise ValueError(f"Sequential: {what} takes images (m, n_H_prev, n_W_prev, n_C_prev) but follows "
+                             f"{_name(last, l - isinstance(m, Conv2D))}, whose output is (n, m); the conv and pool "
+                             "layers come before nn.Flatten() and the Linear layers")
+        if isinstance(m, (*NUMBERED, Pool2D, Flatten)):
+            last = m
+        elif not isinstance(m, (Activation, Dropout)):
+            last = None
+
+
+def _name(m: Module, l: int) -> str:
+    """``Conv2D 1``, ``Linear 2``, ``MaxPool2D 1``, ``Flatten``: a layer as messages name it (l: its number)."""
+    if isinstance(m, Flatten) or (isinstance(m, Pool2D) and not l):
+        return type(m).__name__
+    return f"{type(m).__name__} {l}"
+
+
+def _flatten_misfit(lin: Linear, l: int, images: tuple[Any, ...]) -> str:
+    """Why Linear ``l`` cannot take the (n_H n_W n_C, m) that Flatten makes of ``images`` (m, n_H, n_W, n_C)."""
+    sizes = images[1:]
+    n = int(np.prod(sizes))
+    return (f"Linear {l} expects n[{l - 1}] = {lin.n_in} inputs, but Flatten gives n_H n_W n_C = "
+            f"{' x '.join(map(str, sizes))} = {n} per example from images {tuple(images)}; build it as "
+            f"Linear({n}, {lin.n_out}) (or change the conv and pool layers before it)")
+
+
+def _example_shape(input_shape: Any) -> tuple[int, ...]:
+    """``input_shape`` as X.shape: one image's (n_H, n_W, n_C) gets m = 1 in front, X (n_x, m)'s is kept."""
+    if isinstance(input_shape, (str, bytes)) or not isinstance(input_shape, (tuple, list)):
+        raise TypeError(f"summary: input_shape must be a tuple such as X.shape, got {type(input_shape).__name__}")
+    shape = tuple(validate.positive_int(f"summary: input_shape[{i}]", n) for i, n in enumerate(input_shape))
+    return (1, *shape) if len(shape) == 3 else shape
+
+
+def _trace(leaves: list[Module], shape: Shape | None, known: bool) -> list[tuple[Module, Shape]]:
+    """(layer, output shape) for each of ``leaves`` run on ``shape``; None after a module of the user's.
+
+    ``known``: the input's size is given, so a layer it does not fit is a ValueError; otherwise the
+    sizes not known are None and nothing is refused.
+    """
+    out: list[tuple[Module, Shape]] = []
+    l = 0
+    flattened: tuple[Any, ...] | None = None
+    for m in leaves:
+        if shape is None:
+            if isinstance(m, Linear):
+                l += 1
+                shape = (m.n_out, None)
+            elif isinstance(m, Conv2D):
+                l += 1
+            out.append((m, shape))  # type: ignore[arg-type]
+            continue
+        if isinstance(m, Linear):
+            l += 1
+            if len(shape) != 2:
+                if known:
+                    raise ValueError(f"Linear {l} expects (n[{l - 1}], m) = ({m.n_in}, m), got {tuple(shape)}; "
+                                     "for images (m, n_H, n_W, n_C) put nn.Flatten() first")
+            elif known and shape[0] is not None and shape[0] != m.n_in:
+                if flattened is not None:
+                    raise ValueError(_flatten_misfit(m, l, flattened))
+                raise ValueError(m._shape_message(tuple(shape), l))  # the layer's own message (did you mean X.T?)
+            shape, flattened = (m.n_out, shape[-1] if len(shape) == 2 else shape[0]), None
+        elif isinstance(m, Conv2D):
+            l += 1
+            shape = m.output_shape(shape, l) if known else _lenient(m, shape, l)
+        elif isinstance(m, Pool2D):
+            shape = m.output_shape(shape, l) if known else _lenient(m, shape, l)
+        elif isinstance(m, Flatten):
+            if len(shape) >= 3:
+                flattened = tuple(shape)
+            shape = m.output_shape(shape)
+        elif not isinstance(m, (Activation, Dropout)):
+            shape = None
+        out.append((m, shape))  # type: ignore[arg-type]
+    return out
+
+
+def _lenient(m: Conv2D | Pool2D, shape: Shape, l: int) -> Shape:
+    """The output shape where it can be told from ``shape``, without refusing anything."""
+    try:
+        return m.output_shape(shape if len(shape) == 4 else (shape[-1], None, None, None), l)
+    except ValueError:
+        return (shape[0], None, None, m.n_C if isinstance(m, Conv2D) else None)
+
+
+def _cell(name: str, shape: Shape | None) -> str:
+    """The output column: ``Z1 (4, m)`` for (n, m), ``Z1 (m, 62, 62, 8)`` for images; the name alone if unknown."""
+    if shape is None:
+        return name
+    if len(shape) == 4:
+        return image_cell(name, shape[1:])
+    return output_cell(name, shape[0] if len(shape) == 2 else None)
 
 
 def _leaves(seq: Sequential) -> list[Module]:

@@ -32,11 +32,20 @@ class Summary(str):
         return str(self)
 
 
-def summary(model: Any) -> Summary:
-    """The table of an ``nn.Module``: the same as ``model.summary()``."""
+def summary(model: Any, input_shape: tuple[int, ...] | None = None) -> Summary:
+    """The table of an ``nn.Module``: the same as ``model.summary()`` (``model.summary(input_shape=...)``).
+
+    ``input_shape``, for a Sequential that takes images: X.shape (m, n_H, n_W, n_C) or one image's
+    (n_H, n_W, n_C), so that the rows show every output's n_H and n_W (else "?").
+    """
     if not callable(getattr(model, "summary_rows", None)):
         raise TypeError(f"summary expects an nn.Module, got {type(model).__name__}")
-    return model.summary()
+    if input_shape is None:
+        return model.summary()
+    if not callable(getattr(model, "trace_shapes", None)):
+        raise TypeError(f"summary: input_shape is for an nn.Sequential (its layers' output shapes), "
+                        f"got {type(model).__name__}")
+    return model.summary(input_shape=input_shape)
 
 
 def format_summary(head: str, rows: list[Row], named_parameters: list[tuple[str, Any]], total: int,
@@ -57,6 +66,14 @@ def parameter_rows(named_parameters: list[tuple[str, Any]]) -> list[Row]:
 def output_cell(name: str, n: int | None) -> str:
     """``Z1 (4, m)``: an output's course name and shape (rows n[l], m examples); the name alone when n is unknown."""
     return "" if not name else name if n is None else f"{name} ({n}, m)"
+
+
+def image_cell(name: str, shape: tuple[int | None, int | None, int | None] | None) -> str:
+    """``Z1 (m, 62, 62, 8)``: a course-4 output's name and shape (n_H, n_W, n_C) with the m examples first; "?"
+    where a size is not known (the input's size is needed: ``model.summary(input_shape=X.shape)``)."""
+    if not name or shape is None:
+        return name
+    return f"{name} (m, {', '.join('?' if n is None else str(n) for n in shape)})"
 
 
 def _table(rows: list[Row]) -> list[str]:

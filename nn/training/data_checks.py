@@ -3,7 +3,14 @@ model's output against the loss.
 
 The course's layout is one example per column: X (n_x, m), Y (n_y, m). Data in the other
 layout (one example per row, as scikit-learn and PyTorch keep it) gets the usual message plus
-"did you mean X.T?" when the shapes say so. A loss that cannot go with the model's output (a
+"did you mean X.T?" when the shapes say so.
+
+Images are course 4's X (m, n_H, n_W, n_C), the examples FIRST (and the channels last), for a
+model that starts with a Conv2D, a pool layer or a Flatten; Y stays (n_y, m), since the dense
+layers at the end output (n_y, m). ``examples_axis`` is the one place that says which axis of X
+holds the m examples for a model (0 for images, else the last); fit's mini-batches slice that
+axis. Images given to a model that starts with a Linear get "did you mean Flatten() first?",
+images in PyTorch's (m, n_C, n_H, n_W) get "channels last". A loss that cannot go with the model's output (a
 cross-entropy on logits fed probabilities, a binary cross-entropy fed logits) is refused with
 the fix; a custom loss or a model whose last layer is not known is accepted as it is.
 """
@@ -15,8 +22,12 @@ from typing import Any
 
 import numpy as np
 
+from nn.layers.activations import Activation
 from nn.layers.containers import Sequential, output_kind
+from nn.layers.conv import Conv2D, Pool2D
 from nn.layers.dense import Linear
+from nn.layers.dropout import Dropout
+from nn.layers.flatten import Flatten
 from nn.layers.module import Module
 from nn.layers.task import output_of_layer
 from nn.training.losses import (
@@ -86,11 +97,111 @@ def matrix(label: str, a: Any) -> np.ndarray:
 
 def input_size(model: Module) -> int | None:
     """n[0], the rows the model's first Linear layer expects, where the model says it (a Sequential, a Linear)."""
-    if isinstance(model, Linear):
-        return model.n_in
-    if isinstance(model, Sequential) and model.layers and isinstance(model.layers[0], Linear):
-        return model.layers[0].n_in
+    first = first_layer(model)
+    return first.n_in if isinstance(first, Linear) else None
+
+
+def first_layer(model: Module) -> Module | None:
+    """The first layer ``model`` runs on X, looking into Sequentials and past activations and dropout (which take
+    any layout); None when the model does not say (a module of your own, a Sequential subclass with its forward)."""
+    todo = [model]
+    while todo:
+        m = todo.pop(0)
+        if isinstance(m, Sequential):
+            if type(m).forward is not Sequential.forward:
+                return None
+            todo = list(m.layers) + todo
+        elif isinstance(m, (Activation, Dropout)):
+            continue
+        else:
+            return m
     return None
+
+
+def takes_images(model: Module) -> bool:
+    """Whether ``model`` starts with a Conv2D or a pool layer: its X is images (m, n_H, n_W, n_C)."""
+    return isinstance(first_layer(model), (Conv2D, Pool2D))
+
+
+def examples_axis(model: Module, X: Any) -> int:
+    """The axis of X (an array) that holds the m examples for ``model``: 0 for images (m, n_H, n_W, n_C) and other
+    inputs of 3 or more axes (course 4's layout, which Conv2D, the pool layers and Flatten take), 1 for X (n_x, m)
+    (the course's one example per column). ValueError, in course notation, for an X the model cannot take."""
+    x = _array("X", X)
+    first = first_layer(model)
+    if x.ndim == 2:
+        if isinstance(first, (Conv2D, Pool2D)):
+            label = (f"Conv2D {_index(model, first)}" if isinstance(first, Conv2D) else type(first).__name__)
+            raise ValueError(f"{label} takes images X (m, n_H_prev, n_W_prev, n_C_prev), but X is {x.shape}, a "
+                             f"matrix (n_x, m): keep the images unflattened (e.g. nn.datasets.load_course_h5(path, "
+                             f"flatten=False), nn.datasets.digits(images=True)), or start the model with nn.Flatten()"
+                             f" and a Linear for flattened X")
+        return 1
+    if x.ndim < 2:
+        raise ValueError(f"X must be 2-D (n, m) with one example per column, or images (m, n_H, n_W, n_C), "
+                         f"got shape {x.shape}")
+    if isinstance(first, Linear):
+        n = int(np.prod(x.shape[1:]))
+        raise ValueError(f"X {x.shape} has {x.ndim} axes, but the model's first layer is a Linear, which takes X "
+                         f"(n_x, m) = ({first.n_in}, m), one example per column; for images (m, n_H, n_W, n_C) did "
+                         f"you mean Flatten() first? nn.Sequential(nn.Flatten(), ...) gives X.reshape(m, -1).T, "
+                         f"({n}, {x.shape[0]})")
+    if x.ndim != 4 and not isinstance(first, Flatten):
+        raise ValueError(f"X {x.shape} must be images (m, n_H, n_W, n_C) (one channel: n_C = 1, "
+                         f"X[..., None]) or a matrix (n_x, m), one example per column")
+    return 0
+
+
+def _index(model: Module, layer: Module) -> int | None:
+    if isinstance(model, Sequential):
+        return model.numbering().get(id(layer))
+    return getattr(layer, "index", None)
+
+
+def check_inputs(model: Module, X: Any) -> tuple[np.ndarray, int]:
+    """(X as a float array, its examples axis) for ``model``: X (n_x, m) with n_x = n[0], or images
+    (m, n_H, n_W, n_C) that fit every layer (``Sequential.trace_shapes``: the filters' n_C_prev, the windows,
+    the Linear after Flatten); m >= 1, no NaN or Inf. Errors name the layer, in course notation."""
+    axis = examples_axis(model, X)
+    if axis == 1:
+        return check_X(X, input_size(model)), 1
+    x = _array("X", X)
+    if x.shape[0] == 0:
+        raise ValueError(f"X has no examples: shape {x.shape} (m = 0; images are (m, n_H, n_W, n_C))")
+    if isinstance(model, Sequential):
+        model.trace_shapes(x.shape)
+    elif isinstance(model, (Conv2D, Pool2D)):
+        model.output_shape(x.shape, getattr(model, "index", None))
+    if not np.isfinite(x).all():
+        raise ValueError("X contains NaN or Inf")
+    return (x if x.dtype.kind == "f" else x.astype(np.float64)), 0
+
+
+def check_examples(model: Module, X: Any, Y: Any) -> tuple[np.ndarray, np.ndarray, int]:
+    """(X, Y, X's examples axis) for ``model``: ``check_inputs`` and Y (n_y, m) with X's m, for fit and accuracy."""
+    x = _array("X", X)
+    if x.ndim == 2 and examples_axis(model, x) == 1:
+        x2, y = check_data(x, Y, input_size(model))
+        return x2, y, 1
+    y = matrix("Y", Y)
+    x, axis = check_inputs(model, x)
+    m = x.shape[axis]
+    if y.shape[1] != m:
+        hint = f"; did you mean Y.T? ({y.shape[::-1]}, one example per column)" if y.shape[0] == m else ""
+        raise ValueError(f"X has m = {m} examples (images (m, n_H, n_W, n_C) = {x.shape}, the examples first) but Y "
+                         f"has {y.shape[1]}: Y is {y.shape}, it must be (n_y, m), one example per column{hint}")
+    return x, y, axis
+
+
+def _array(label: str, a: Any) -> np.ndarray:
+    """``a`` (an array or a Tensor) as a numeric array of any shape, or a TypeError naming ``label``."""
+    a = a.data if isinstance(a, Tensor) else a
+    if not isinstance(a, np.ndarray):
+        raise TypeError(f"{label} must be a numpy array (course layout: one example per column, or images "
+                        f"(m, n_H, n_W, n_C)), got {type(a).__name__}")
+    if a.dtype.kind not in "biuf":
+        raise TypeError(f"{label} must be numeric, got dtype {a.dtype}")
+    return a
 
 
 def loss_function(loss: Any) -> Callable[..., Any] | None:

@@ -19,12 +19,20 @@ from nn import validate
 from nn.data.datasets import Dataset
 from nn.layers.activations import Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
 from nn.layers.containers import MLP, Sequential
+from nn.layers.conv import AvgPool2D, Conv2D, MaxPool2D
 from nn.layers.dense import Linear, as_input
 from nn.layers.dropout import Dropout
 from nn.layers.flatten import Flatten
 from nn.layers.module import Module, eval_mode
 from nn.layers.task import check_task
-from nn.training.data_checks import check_data, check_output_and_loss, check_X, input_size, loss_function
+from nn.training.data_checks import (
+    check_data,
+    check_examples,
+    check_inputs,
+    check_output_and_loss,
+    check_X,
+    loss_function,
+)
 from nn.training.dataset_args import adopt_task, fit_defaults, unpack
 from nn.training.divergence import ON_DIVERGENCE, DivergenceWarning, Watch
 from nn.training.losses import (
@@ -48,7 +56,8 @@ SEEDS = 2**32  # numpy.random.RandomState takes seeds in [0, 2**32 - 1]
 
 # What fit compiles by default (jit=None): a step built only of these, by exact type (a subclass may do anything
 # in Python that a replay would skip). Each one's forward, loss or update runs only traced ops or @side_effect.
-NN_MODULES = (Sequential, MLP, Linear, Sigmoid, Tanh, ReLU, LeakyReLU, Softmax, Identity, Flatten, Dropout)
+NN_MODULES = (Sequential, MLP, Linear, Conv2D, MaxPool2D, AvgPool2D, Sigmoid, Tanh, ReLU, LeakyReLU, Softmax, Identity,
+              Flatten, Dropout)
 NN_LOSS_OBJECTS = (MSELoss, BCELoss, BCEWithLogitsLoss, CrossEntropyLoss)
 NN_OPTIMIZERS = (SGD, RMSprop, Adam)
 _OPTIMIZER_METHODS = ("step", "zero_grad", "update", "update_all")
@@ -197,10 +206,14 @@ def fit(model: Module, X: Any, Y: Any = None, *, loss: str | Loss = "binary_cros
         scheduler: InverseTimeDecay | None = None, jit: bool | None = None,
         history: dict[str, Any] | None = None, on_divergence: str = "warn",
         blas_threads: int | None = None) -> Costs:
-    """Train ``model`` on X (n_x, m) and Y (n_y, m); returns the costs recorded every ``record_every`` iterations
-    (default: ``print_every``) and at the last iteration run, as a ``Costs`` list: a list of floats whose
-    ``.iterations`` holds the iteration (or epoch, with ``batch_size``) of each cost, e.g. [0, 1000, ..., 4000,
-    4999], which ``viz.plot_costs(costs)`` draws them at.
+    """Train ``model`` on X (n_x, m) (or images (m, n_H, n_W, n_C)) and Y (n_y, m); returns the costs recorded every
+    ``record_every`` iterations (default: ``print_every``) and at the last iteration run, as a ``Costs`` list: a
+    list of floats whose ``.iterations`` holds the iteration (or epoch, with ``batch_size``) of each cost, e.g.
+    [0, 1000, ..., 4000, 4999], which ``viz.plot_costs(costs)`` draws them at.
+
+    A model that starts with a Conv2D or a pool layer (or a Flatten) takes images X (m, n_H, n_W, n_C),
+    course 4's layout with the examples FIRST; Y stays (n_y, m), what its dense layers output. The
+    examples axis of X is ``nn.training.data_checks.examples_axis``: mini-batches slice it.
 
     ``fit(model, data)`` takes an ``nn.datasets`` Dataset instead (X and Y are its .X and .Y):
     the learning rate and ``num_iterations`` left out are then that data's defaults, the same as
@@ -211,7 +224,7 @@ def fit(model: Module, X: Any, Y: Any = None, *, loss: str | Loss = "binary_cros
 
     Full batch (``batch_size=None``): each iteration is one gradient step, as in the course,
     and its cost is J. Mini-batch: each iteration is one epoch over mini-batches of
-    ``batch_size`` columns; epoch i shuffles the columns with ``RandomState(seed + i)``, and
+    ``batch_size`` examples (columns, or images); epoch i shuffles the examples with ``RandomState(seed + i)``, and
     its cost is the epoch's average over the m examples (the sum of every mini-batch's J
     times its size, over m: the course's ``cost_total / m``). The course's
     ``random_mini_batches`` starts at seed 10 and adds 1 before each epoch: ``seed=11``.
@@ -233,7 +246,8 @@ def fit(model: Module, X: Any, Y: Any = None, *, loss: str | Loss = "binary_cros
     faster where per-op bookkeeping dominates). A replay runs only the recorded ops and
     ``@side_effect`` calls, not your Python, so the default (None) compiles only a step that is
     safe by construction, made entirely of nn's own parts: a model of nn's own layer classes
-    (``Sequential``, ``MLP``, ``Linear``, the activations, ``Identity``, ``Flatten``; exact
+    (``Sequential``, ``MLP``, ``Linear``, ``Conv2D``, ``MaxPool2D``, ``AvgPool2D``, the activations,
+    ``Identity``, ``Flatten``, ``Dropout``; exact
     types, not subclasses), a loss from ``nn.training.losses.LOSSES`` (its name or the function) or an
     ``MSELoss``, ``BCELoss``, ``BCEWithLogitsLoss`` or ``CrossEntropyLoss`` object, and no
     optimizer or an ``nn.optim`` ``SGD``, ``RMSprop`` or ``Adam`` (exact types). A Dropout's mask is
@@ -272,9 +286,10 @@ def fit(model: Module, X: Any, Y: Any = None, *, loss: str | Loss = "binary_cros
     """
     _check_model(model, "fit")
     X, Y, data = unpack(X, Y, "fit")
-    x, y = check_data(X, Y, input_size(model))
+    x, y, axis = check_examples(model, X, Y)
+    m = x.shape[axis]
     batch_size = validate.positive_int("batch_size", batch_size, allow_none=True)
-    lr, num_iterations = fit_defaults(data, lr, num_iterations, optimizer is not None, batch_size, x.shape[1])
+    lr, num_iterations = fit_defaults(data, lr, num_iterations, optimizer is not None, batch_size, m)
     cost_fn = _resolve_loss(loss)
     loss_fn = loss_function(cost_fn)  # the nn.training.losses function behind it (a loss object's), for the checks
     check_output_and_loss(model, loss_fn, y)
@@ -296,22 +311,22 @@ def fit(model: Module, X: Any, Y: Any = None, *, loss: str | Loss = "binary_cros
         jit = False  # code of the user's in the step: a replay would skip its Python
     floors = loss_fn is binary_cross_entropy and getattr(cost_fn, "reduction", "mean") == "mean"
     watch = None if on_divergence == "ignore" else Watch(
-        x.shape[1] if floors and not lambd else None, _advice(opt, optimizer is not None),
+        m if floors and not lambd else None, _advice(opt, optimizer is not None),
         "iteration" if batch_size is None else "epoch")
     adopt_task(model, data, "fit")  # last: a refused call leaves the model as it was
-    with limit_blas_threads(threads, _largest_product(model, batch_size or x.shape[1])):
-        return _train(model, x, y, cost_fn, opt, scheduler, watch, on_divergence == "stop", history,
+    with limit_blas_threads(threads, _largest_product(model, x.shape, axis, batch_size or m)):
+        return _train(model, x, y, axis, cost_fn, opt, scheduler, watch, on_divergence == "stop", history,
                       num_iterations=num_iterations, batch_size=batch_size, seed=seed, lambd=lambd,
                       print_every=print_every if print_cost else 0, record_every=record_every,
                       progress=progress, insist=jit)
 
 
-def _train(model: Module, x: np.ndarray, y: np.ndarray, cost_fn: Loss, opt: Optimizer,
+def _train(model: Module, x: np.ndarray, y: np.ndarray, axis: int, cost_fn: Loss, opt: Optimizer,
            scheduler: InverseTimeDecay | None, watch: Watch | None, stop_on_divergence: bool,
            history: dict[str, Any] | None, *, num_iterations: int, batch_size: int | None, seed: int,
            lambd: float, print_every: int, record_every: int, progress: bool | None,
            insist: bool | None) -> Costs:
-    """fit's loop, its arguments checked; ``print_every=0`` prints nothing."""
+    """fit's loop, its arguments checked; ``print_every=0`` prints nothing. ``axis``: X's examples axis."""
     named = [(name, p) for name, p in model.named_parameters() if name.split(".")[-1].startswith("W")]
     weights = [p for _, p in named]
     shorts = [name.split(".")[-1] for name, _ in named]
@@ -320,7 +335,7 @@ def _train(model: Module, x: np.ndarray, y: np.ndarray, cost_fn: Loss, opt: Opti
         history.clear()
         history.update(iterations=[], costs=[], grad_norms={k: [] for k in keys},
                        record_every=record_every, learning_rate=float(opt.lr), divergence=None)
-    m = x.shape[1]
+    m = x.shape[axis]
     word = "iteration" if batch_size is None else "epoch"
     model.train()
     costs: list[float] = []
@@ -330,7 +345,7 @@ def _train(model: Module, x: np.ndarray, y: np.ndarray, cost_fn: Loss, opt: Opti
     def step(xb: Tensor, yb: np.ndarray) -> Tensor:
         J = _check_cost(cost_fn(model(xb), yb))
         if lambd:
-            J = J + l2_penalty(weights, lambd, xb.shape[1])
+            J = J + l2_penalty(weights, lambd, xb.shape[axis])
         opt.zero_grad()
         J.backward()
         opt.step()
@@ -340,13 +355,13 @@ def _train(model: Module, x: np.ndarray, y: np.ndarray, cost_fn: Loss, opt: Opti
     bar = Progress(num_iterations, progress)
     try:
         for i in range(num_iterations):
-            batches = full_batch if batch_size is None else _mini_batches(x, y, batch_size, (seed + i) % SEEDS)
+            batches = full_batch if batch_size is None else _mini_batches(x, y, batch_size, (seed + i) % SEEDS, axis)
             total = 0.0
             try:
                 for xb, yb in batches:
                     J, compiled = _run_step(compiled, step, insist, xb, yb)
                     cost = J.item()  # one batch: J itself; several: their average over the m examples
-                    total += cost * xb.shape[1]
+                    total += cost * xb.shape[axis]
             except InputError:  # a loss refusing NaN outputs, which NaN weights give
                 if watch is None or all(np.isfinite(p.data).all() for p in model.parameters()):
                     raise
@@ -399,11 +414,18 @@ def _advice(opt: Optimizer, given: bool) -> str:
     return f"try a smaller learning rate, e.g. {where} (a tenth of {opt.lr:g})"
 
 
-def _largest_product(model: Module, m: int) -> int:
-    """Multiply-adds of the step's largest matrix product W[l] A[l-1]: n[l] n[l-1] m (0 when unknown)."""
+def _largest_product(model: Module, shape: tuple[int, ...], axis: int, m: int) -> int:
+    """Multiply-adds of the step's largest matrix product on ``m`` examples of X (``shape``): W[l] A[l-1], n[l] n[l-1]
+    m, for a Linear; for a Conv2D the windows' matrix times W[l], m n_H n_W (f f n_C_prev) n_C (0 when unknown)."""
     if not isinstance(model, Sequential):
         return 0
-    return max((lin.n_in * lin.n_out * m for lin in model.linears()), default=0)
+    largest = max((lin.n_in * lin.n_out * m for lin in model.linears()), default=0)
+    if axis == 0:
+        for layer, out in model.trace_shapes((m, *shape[1:])):
+            if isinstance(layer, Conv2D) and out is not None:
+                _, n_H, n_W, n_C = out
+                largest = max(largest, m * n_H * n_W * layer.f * layer.f * layer.n_C_prev * n_C)
+    return largest
 
 
 def _jit_step(step: Callable[[Tensor, np.ndarray], Tensor], model: Module,
@@ -429,15 +451,20 @@ def _run_step(compiled: Callable[[Tensor, np.ndarray], Tensor] | None, step: Cal
         return (result if isinstance(result, Tensor) else step(xb, yb)), None
 
 
-def _mini_batches(x: np.ndarray, y: np.ndarray, size: int, seed: int) -> list[tuple[Tensor, np.ndarray]]:
-    """Shuffle the columns with ``seed`` and cut them into batches of ``size`` (the last may be smaller)."""
-    perm = np.random.RandomState(seed).permutation(x.shape[1])
-    xs, ys = x[:, perm], y[:, perm]
-    return [(Tensor(xs[:, k:k + size], name="X"), ys[:, k:k + size]) for k in range(0, x.shape[1], size)]
+def _mini_batches(x: np.ndarray, y: np.ndarray, size: int, seed: int,
+                  axis: int = 1) -> list[tuple[Tensor, np.ndarray]]:
+    """Shuffle the examples with ``seed`` and cut them into batches of ``size`` (the last may be smaller): X's
+    examples lie along ``axis`` (the columns of X (n_x, m), 0 for images (m, n_H, n_W, n_C)), Y's are its columns."""
+    m = x.shape[axis]
+    perm = np.random.RandomState(seed).permutation(m)
+    xs, ys = np.take(x, perm, axis=axis), y[:, perm]
+    before = (slice(None),) * axis
+    return [(Tensor(xs[before + (slice(k, k + size),)], name="X"), ys[:, k:k + size]) for k in range(0, m, size)]
 
 
 def _output(model: Module, x: np.ndarray) -> np.ndarray:
-    """A[L] (n[L], m) in evaluation mode (dropout off), without a graph; the model keeps its modes."""
+    """A[L] (n[L], m) for X (n_x, m) or images (m, n_H, n_W, n_C), in evaluation mode (dropout off), without a
+    graph; the model keeps its modes."""
     with eval_mode(model), no_grad():
         return model(as_input(x, "X")).data
 
@@ -449,8 +476,8 @@ def _predicted_labels(A: np.ndarray, threshold: float) -> np.ndarray:
 
 
 def predict(model: Module, X: Any, threshold: float = 0.5) -> np.ndarray:
-    """Predicted labels (1, m) for X (n_x, m) (or a Dataset's X, after ``nn.check_task``): A[L] > threshold for one
-    output unit, the argmax class for several.
+    """Predicted labels (1, m) for X (n_x, m) or images (m, n_H, n_W, n_C) (or a Dataset's X, after
+    ``nn.check_task``): A[L] > threshold for one output unit, the argmax class for several.
 
     Runs in evaluation mode; afterwards the model is in the mode it was in before.
     """
@@ -459,7 +486,7 @@ def predict(model: Module, X: Any, threshold: float = 0.5) -> np.ndarray:
         check_task(model, X)
         X = X.X
     threshold = validate.number("threshold", threshold)
-    return _predicted_labels(_output(model, check_X(X, input_size(model))), threshold)
+    return _predicted_labels(_output(model, check_inputs(model, X)[0]), threshold)
 
 
 def accuracy(model: Module, X: Any, Y: Any = None) -> float:
@@ -474,7 +501,7 @@ def accuracy(model: Module, X: Any, Y: Any = None) -> float:
     X, Y, data = unpack(X, Y, "accuracy")
     if data is not None:
         check_task(model, data)
-    x, y = check_data(X, Y, input_size(model))
+    x, y, _ = check_examples(model, X, Y)
     A = _output(model, x)
     labels = _class_labels(y, A.shape[0])
     return float((_predicted_labels(A, 0.5) == labels).mean())

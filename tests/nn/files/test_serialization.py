@@ -106,5 +106,5 @@ def test_save_and_load_round_trip_flatten_and_dropout_given_as_p(tmp_path):
     nn.save(model, tmp_path / "m.h5")
     loaded = nn.load(tmp_path / "m.h5")
     assert isinstance(loaded[0], nn.Flatten) and loaded[3].keep_prob == 0.75
-    X = np.random.RandomState(3).rand(2, 3, 5)
+    X = np.random.RandomState(3).rand(5, 2, 3)  # m = 5 examples first: Flatten gives (6, 5)
     np.testing.assert_array_equal(loaded.eval()(X).data, model.eval()(X).data)
