@@ -9,14 +9,12 @@
 (1, 3)
 """
 
-import sys
-
-from nn.data import datasets
+from nn import datasets, defaults, init, optim, utils
 from nn.files.onnx_bridge import export_onnx, to_onnx
 from nn.files.serialization import load, save
 from nn.files.torch_bridge import from_torch, save_torch_state_dict, to_torch
-from nn.layers import init
 from nn.layers.activations import Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
+from nn.layers.batchnorm import BatchNorm
 from nn.layers.containers import MLP, Sequential
 from nn.layers.conv import AvgPool2D, Conv2D, MaxPool2D
 from nn.layers.dense import Linear
@@ -25,8 +23,6 @@ from nn.layers.flatten import Flatten
 from nn.layers.module import Module, Parameter
 from nn.layers.summary import summary
 from nn.layers.task import Task, TaskMismatchError, check_task
-from nn.training import clip as utils
-from nn.training import defaults, optim
 from nn.training.defaults import Settings, default_settings
 from nn.training.divergence import DivergenceWarning
 from nn.training.loop import Costs, accuracy, fit, predict
@@ -51,7 +47,8 @@ from tinygrad_nb import register_library
 
 __all__ = [
     "Module", "Parameter", "Linear", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "Softmax", "Identity", "Dropout",
-    "Conv2D", "MaxPool2D", "AvgPool2D", "Flatten", "Sequential", "MLP", "init", "optim", "datasets", "utils",
+    "Conv2D", "MaxPool2D", "AvgPool2D", "BatchNorm", "Flatten", "Sequential", "MLP",
+    "init", "optim", "datasets", "utils",
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "mse", "l2_penalty",
     "MSELoss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss",
     "fit", "Costs", "predict", "accuracy", "DivergenceWarning", "defaults", "default_settings", "Settings",
@@ -59,11 +56,5 @@ __all__ = [
     "save", "load", "summary", "Task", "TaskMismatchError", "check_task",
     "export_onnx", "to_onnx", "to_torch", "from_torch", "save_torch_state_dict",
 ]
-
-# The public submodules keep their flat, PyTorch-like paths (``import nn.optim``, ``from nn.init import he``)
-# wherever their files live in the sub-packages by concern.
-_PUBLIC_SUBMODULES = {"datasets": datasets, "defaults": defaults, "init": init, "optim": optim, "utils": utils}
-for _name, _module in _PUBLIC_SUBMODULES.items():
-    sys.modules[f"{__name__}.{_name}"] = _module
 
 register_library("nn")  # the jit trusts this package's code to keep its contract

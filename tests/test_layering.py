@@ -111,6 +111,7 @@ def test_importing_the_engine_loads_no_optional_library():
 # Inside nn, sub-packages by concern, each importing only those before it (and nn's two foundation
 # modules): layers < files < data < training. nn/__init__.py, on top, gathers the public names.
 NN_FOUNDATION = {"nn.validate", "nn.extras"}
+NN_FACADES = {"nn.optim", "nn.init", "nn.datasets", "nn.utils", "nn.defaults"}  # public paths, re-exports only
 NN_PACKAGES = ["nn.layers", "nn.files", "nn.data", "nn.training"]
 NN_THIRD_PARTY = {
     "foundation": {"numpy"},
@@ -119,7 +120,8 @@ NN_THIRD_PARTY = {
     "nn.data": {"numpy", "h5py", "sklearn", "scipy"},
     "nn.training": {"numpy", "tqdm", "threadpoolctl"},
 }
-NN_FILES = [p for p in FILES if p.relative_to(ROOT).parts[0] == "nn" and module_name(p) != "nn"]
+NN_FILES = [p for p in FILES if p.relative_to(ROOT).parts[0] == "nn" and module_name(p) != "nn"
+            and module_name(p) not in NN_FACADES]
 
 
 def nn_package(module: str) -> str:
@@ -144,6 +146,15 @@ def test_each_package_of_nn_imports_only_the_packages_before_it(path):
         else:
             assert root in STDLIB | {"tinygrad_nb"} | NN_THIRD_PARTY[package], \
                 f"{module_name(path)} ({package}) imports {root}, not declared for {package}"
+
+
+@pytest.mark.parametrize("facade", sorted(NN_FACADES))
+def test_each_public_submodule_only_re_exports_one_module_of_a_sub_package(facade):
+    tree = ast.parse(MODULES[facade].read_text())
+    imported = {node.module for node in tree.body if isinstance(node, ast.ImportFrom)}
+    assert len(imported) == 1 and nn_package(imported.pop()) in NN_PACKAGES
+    assert all(isinstance(node, (ast.Expr, ast.ImportFrom, ast.Assign)) for node in tree.body), \
+        f"{facade} is a public path only: its code lives in the sub-package it imports"
 
 
 def test_every_public_submodule_of_nn_keeps_its_flat_path():
