@@ -21,6 +21,7 @@ from nn.layers.dense import Linear
 from nn.layers.dropout import Dropout
 from nn.layers.flatten import Flatten
 from nn.layers.module import Module, Parameter
+from nn.layers.recurrent import LSTM, RNN, LSTMCell, RNNCell
 from nn.layers.summary import summary
 from nn.layers.task import Task, TaskMismatchError, check_task
 from nn.training.defaults import Settings, default_settings
@@ -48,6 +49,7 @@ from tinygrad_nb import register_library
 __all__ = [
     "Module", "Parameter", "Linear", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "Softmax", "Identity", "Dropout",
     "Conv2D", "MaxPool2D", "AvgPool2D", "BatchNorm", "Flatten", "Sequential", "MLP",
+    "RNNCell", "RNN", "LSTMCell", "LSTM",
     "init", "optim", "datasets", "utils",
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "mse", "l2_penalty",
     "MSELoss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss",
