@@ -5,11 +5,20 @@ File layout (format "tinygrad-nb", version 2)::
     user block             the checksum seal: SHA-256 of each array's bytes and of all other bytes
     /                      attrs: format, format_version, architecture (JSON), task (JSON, when the model has one)
     /layer1/W1, /layer1/b1 each layer's parameters in their native dtype
+    /layer1/gamma1, ...    a BatchNorm's parameters and buffers beside them: gamma1, beta1, running_mean1,
+                           running_var1 (/other/gamma1_2, ... for a second BatchNorm after layer 1)
     /layer2/W2, ...
 
 A layer is a Linear (W{l} (n[l], n[l-1]), b{l} (n[l], 1)) or a Conv2D (W{l} (f, f, n_C_prev, n_C),
 b{l} (1, 1, 1, n_C)), numbered together in the order the network runs them; the pool layers and
-Flatten have no parameters and are stored in the architecture only.
+Flatten have no parameters and are stored in the architecture only. A BatchNorm stores what
+``state_dict()`` holds of it: its parameters gamma{l}, beta{l} and its buffers running_mean{l},
+running_var{l} ((n, 1), or (1, 1, 1, n_C) for layout "conv"), l the number of the layer whose Z it
+normalises (see ``nn.layers.containers``); the architecture says which names are buffers. The
+training mode is not stored: ``load`` rebuilds a model in training mode, as a fresh one.
+
+Buffers came with BatchNorm and need no new version: a file of a model without buffers is what it
+was, and a reader from before BatchNorm refuses a file with one as holding an unknown module type.
 
 Version 1 is the same without the seal; it still loads. The task attribute (``nn.Task``: binary or
 multiclass, the class names, probabilities or logits) is optional, so files without one (saved
@@ -39,6 +48,7 @@ from typing import Any
 
 import numpy as np
 
+from nn import validate
 from nn.files.atomic import atomic_path
 from nn.files.hdf5 import (
     BadFileError,
@@ -53,6 +63,7 @@ from nn.files.hdf5 import (
     write_seal,
 )
 from nn.layers.activations import ACTIVATIONS, LeakyReLU, Softmax
+from nn.layers.batchnorm import LAYOUTS, BatchNorm
 from nn.layers.containers import MLP, Sequential
 from nn.layers.conv import AvgPool2D, Conv2D, MaxPool2D
 from nn.layers.dense import Linear, parameter_names
@@ -69,13 +80,14 @@ MAX_NESTING = 64  # JSON levels: a Sequential inside a Sequential costs two
 
 
 def _group_of(name: str) -> str:
-    """W3 and b3 live in group layer3; other parameters in group 'other'."""
+    """W3, b3, gamma3 and running_mean3 live in group layer3; other arrays (gamma3_2) in group 'other'."""
     match = re.fullmatch(r"[A-Za-z_]+(\d+)", name)
     return f"layer{match.group(1)}" if match else "other"
 
 
 def save(model: Module, path: str | os.PathLike) -> Path:
-    """Write ``model`` (architecture, parameters and ``model.task``) to ``path`` atomically; returns the path.
+    """Write ``model`` (architecture, ``state_dict()``: parameters and buffers, and ``model.task``) to ``path``
+    atomically; returns the path.
 
     A model file being replaced keeps its permission bits. An empty path, a folder, a missing
     or read-only folder is refused before anything is written.
@@ -85,14 +97,16 @@ def save(model: Module, path: str | os.PathLike) -> Path:
         raise TypeError(f"save expects an nn.Module, got {type(model).__name__}")
     architecture = json.dumps(model.config())
     params = [(name, np.asarray(p.data)) for name, p in model.named_parameters()]
+    params += [(name, np.asarray(b)) for name, b in model.named_buffers()]  # BatchNorm's running averages
     bad = [name for name, _ in params if not name or "/" in name]
     if bad:
         raise ValueError(f"save: parameter names {bad} cannot be HDF5 dataset names (empty or containing '/')")
     expected, _, _ = _expected_shapes(json.loads(architecture), "save")
     found = {name: tuple(data.shape) for name, data in params}
     if expected is not None and expected != found:  # nn.load would refuse the file it is about to write
-        raise ValueError(f"save: the model's parameters {_shapes_text(found)} are not the ones its architecture "
-                         f"describes {_shapes_text(expected)}, so nn.load could not rebuild it; nothing was written")
+        raise ValueError(f"save: the model's parameters and buffers {_shapes_text(found)} are not the ones its "
+                         f"architecture describes {_shapes_text(expected)}, so nn.load could not rebuild it; "
+                         "nothing was written")
     userblock = userblock_size(len(params))
     with atomic_path(path, who="save") as tmp:
         with h5py.File(tmp, "w", userblock_size=userblock) as f:
@@ -112,7 +126,7 @@ def _shapes_text(shapes: dict[str, tuple[int, ...]]) -> str:
 
 
 def read_file(path: str | os.PathLike) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    """The architecture dict and the {name: array} parameters stored in ``path``, all checked.
+    """The architecture dict and the {name: array} parameters and buffers stored in ``path``, all checked.
 
     Raises FileNotFoundError when there is no file, and BadFileError (a ValueError) naming the
     file and the problem for anything else.
@@ -252,7 +266,8 @@ def _parameter_datasets(f: Any, path: Path) -> dict[str, Any]:
 
 
 def _expected_shapes(config: Any, who: str) -> tuple[dict[str, tuple[int, ...]] | None, str | None, int | None]:
-    """({name: shape} of the parameters ``build(config)`` would create, computed without building it, None, n[L]).
+    """({name: shape} of the parameters and buffers ``build(config)`` would create (its ``state_dict()``), computed
+    without building it, None, n[L]).
 
     (None, the type, None) when the architecture holds a module type that ``build`` does not know
     (only a model passed to ``load`` can say what it needs). BadFileError for an invalid one.
@@ -274,7 +289,16 @@ def _expected_shapes(config: Any, who: str) -> tuple[dict[str, tuple[int, ...]] 
     shapes: dict[str, tuple[int, ...]] = {}
     for l, (W_shape, b_shape) in enumerate(walk.distinct, start=1):
         shapes[f"W{l}"], shapes[f"b{l}"] = W_shape, b_shape
+    for suffix, shape in walk.batchnorm:  # gamma{l}, beta{l}, then the buffers, as state_dict() lists them
+        shapes[f"gamma{suffix}"] = shapes[f"beta{suffix}"] = shape
+    for suffix, shape in walk.batchnorm:
+        shapes[f"running_mean{suffix}"] = shapes[f"running_var{suffix}"] = shape
     return shapes, None, n_L
+
+
+def _is_buffer(name: str) -> bool:
+    """Whether ``name``, one that ``_expected_shapes`` gives, is a buffer (a BatchNorm's running averages)."""
+    return re.fullmatch(r"running_(mean|var)(\d+(_\d+)?)?", name) is not None
 
 
 Shapes = tuple[tuple[int, ...], tuple[int, ...]]  # (W's shape, b's shape) of a numbered layer
@@ -289,13 +313,18 @@ class _ArchitectureWalk:
     ``distinct``: (W's shape, b's shape) of each distinct layer in order of first use (W1, W2, ...): (n_out, n_in)
     and (n_out, 1) for a Linear, (f, f, n_C_prev, n_C) and (1, 1, 1, n_C) for a Conv2D;
     ``applied``: the same for every layer in the order the forward pass runs them;
-    ``runs``: for each path of a Sequential's entry, the shapes its module runs, for "Shared" entries.
+    ``runs``: for each path of a Sequential's entry, the shapes its module runs, for "Shared" entries;
+    ``batchnorm``: (suffix, shape) of each distinct BatchNorm in order, its names gamma{suffix}, ... as a Sequential
+    names them (``_batchnorm_suffixes``: "l" for the l-th numbered layer run before it, "l_2" for a second after
+    it; "" for a BatchNorm saved on its own).
     """
 
     def __init__(self) -> None:
         self.distinct: list[Shapes] = []
         self.applied: list[Shapes] = []
         self.runs: dict[tuple[int, ...], list[Shapes]] = {}
+        self.batchnorm: list[tuple[str, tuple[int, ...]]] = []
+        self._after: dict[int, int] = {}  # l -> the BatchNorm layers met after the l-th numbered layer run
 
     def module(self, config: Any, path: tuple[int, ...]) -> str | None:
         """Record the numbered layers of ``config`` found at ``path``; returns the first unknown module type, if any."""
@@ -322,6 +351,16 @@ class _ArchitectureWalk:
                 _positive_int(config["index"], "index")
             self.distinct.append(shapes)
             self.applied.append(shapes)
+            return None
+        if kind == "BatchNorm":
+            n = _positive_int(config["n"], "n")
+            validate.number("eps", config["eps"], low=0, low_open=True)
+            validate.number("momentum", config["momentum"], low=0, high=1)
+            layout = validate.choice("layout", config["layout"], LAYOUTS)
+            l = len(self.applied)
+            k = self._after[l] = self._after.get(l, 0) + 1
+            suffix = "" if not path else str(l) if k == 1 else f"{l}_{k}"
+            self.batchnorm.append((suffix, (n, 1) if layout == "dense" else (1, 1, 1, n)))
             return None
         if kind == "Shared":
             raise ValueError("a Shared entry must be an item of a Sequential's layers")
@@ -385,10 +424,13 @@ def _positive_int(n: Any, label: str) -> int:
 
 def _check_against_architecture(expected: dict[str, tuple[int, ...]], stored: dict[str, tuple[int, ...]],
                                  path: Path) -> None:
-    problems = [f"{name} is stored as {stored[name]}, the architecture needs {shape}"
+    def what(name: str) -> str:
+        return f"buffer {name}" if _is_buffer(name) else name
+
+    problems = [f"{what(name)} is stored as {stored[name]}, the architecture needs {shape}"
                 for name, shape in expected.items() if name in stored and tuple(stored[name]) != shape]
-    problems += [f"{name} {shape} is missing" for name, shape in expected.items() if name not in stored]
-    problems += [f"{name} is stored but the architecture has no such parameter" for name in stored
+    problems += [f"{what(name)} {shape} is missing" for name, shape in expected.items() if name not in stored]
+    problems += [f"{name} is stored but the architecture has no such parameter or buffer" for name in stored
                  if name not in expected]
     if problems:
         raise BadFileError(f"load: {path} does not match its own architecture: {'; '.join(problems[:3])}"
@@ -439,6 +481,8 @@ def _build(config: dict[str, Any], path: tuple[int, ...] = (),
             return Dropout(keep_prob=config["keep_prob"])
         if kind == "Flatten":
             return Flatten()
+        if kind == "BatchNorm":
+            return BatchNorm(config["n"], eps=config["eps"], momentum=config["momentum"], layout=config["layout"])
         if kind == "Conv2D":
             return Conv2D(config["n_C_prev"], config["n_C"], config["f"], stride=config["stride"], pad=config["pad"],
                           init="zeros", index=config.get("index"))
@@ -453,10 +497,14 @@ def _build(config: dict[str, Any], path: tuple[int, ...] = (),
 
 
 def load(path: str | os.PathLike, model: Module | None = None) -> Module:
-    """Rebuild the model stored in ``path`` or, given ``model``, load the stored parameters into it.
+    """Rebuild the model stored in ``path`` or, given ``model``, load the stored parameters and buffers into it.
 
     The stored task (``model.task``) comes back too; a file without one gives a rebuilt model
-    ``task`` None and leaves a given model's task as it was.
+    ``task`` None and leaves a given model's task as it was. The buffers (a BatchNorm's running
+    averages) are restored as the parameters are, so a model saved after training predicts the
+    same in eval mode. The mode itself is not stored: a rebuilt model is in training mode, as a
+    freshly built one (call ``model.eval()`` before using it yourself; ``nn.predict`` and
+    ``nn.accuracy`` switch to eval mode on their own), and a given model keeps its mode.
 
     Missing, extra or mis-shaped parameters raise a ValueError naming each bad key; a damaged,
     forged or foreign file raises BadFileError (a ValueError) naming the file and the problem.

@@ -126,7 +126,8 @@ class BatchNorm(Module):
     Parameters ``gamma`` (ones) and ``beta`` (zeros); buffers ``running_mean`` (zeros) and ``running_var``
     (ones), all (n, 1) for ``layout="dense"`` and (1, 1, 1, n) for ``layout="conv"``. The buffers are in
     ``state_dict()`` and saved, but not in ``parameters()``: no optimiser changes them. In a Sequential
-    the names are prefixed by the layer's position (``"1.gamma"``, ``"1.running_mean"``).
+    they take the number l of the layer whose Z[l] it normalises (``gamma1``, ``beta1``, ``running_mean1``,
+    ``running_var1``; see ``nn.layers.containers``).
 
     Args:
         n: n[l], the units of the layer normalised (dense), or n_C, its channels (conv).

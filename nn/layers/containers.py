@@ -12,10 +12,21 @@ through ``Flatten``. Whether the Linear after Flatten takes n_H n_W n_C inputs d
 images' size, so it is checked when the input is known: ``trace_shapes``, which fit, predict and
 accuracy call on image data, ``summary(input_shape=...)``, and the forward pass, each naming the layer.
 
+A ``BatchNorm`` normalises the Z{l} of the numbered layer run before it (course 2 week 3: Z~[l] =
+gamma[l] Z_norm[l] + beta[l]), so its tensors take that l: gamma{l}, beta{l}, running_mean{l},
+running_var{l}, and its output is Z{l}~ (A{l}~ after an activation, X~ before any layer, where l
+is 0). l counts the numbered layers as the forward pass runs them, as Z{l} does (a layer used twice
+counts twice). A second BatchNorm after the same layer takes gamma{l}_2, ..., a BatchNorm used
+twice one set of names (its first use's), so no two tensors of a network share a name. It keeps its
+input's shape; its n must be the n[l] of a Linear before it (layout="dense") or the n_C of a
+Conv2D before it (layout="conv"), checked when the network is built (and, after Flatten, when
+the input is known).
+
 The numbers are computed from the structure of the network asked, every time it is asked
 (``state_dict``, ``forward``, ``summary``, ``config``), and never stored on a layer: a
 Sequential nested in two networks is numbered by each as that network runs it, and on its
-own from 1, so building one network never renames another.
+own from 1, so building one network never renames another. A BatchNorm inside a module of
+your own (not a Sequential) keeps that module's prefix (``"2.block.gamma"``).
 """
 
 from __future__ import annotations
@@ -28,6 +39,7 @@ import numpy as np
 from nn import validate
 from nn.layers import init as initialisers
 from nn.layers.activations import Activation, activation
+from nn.layers.batchnorm import BatchNorm
 from nn.layers.conv import Conv2D, Pool2D, Shape
 from nn.layers.dense import Linear, as_input, course_name
 from nn.layers.dropout import Dropout
@@ -39,6 +51,16 @@ from tinygrad_nb import Tensor, state_version
 
 NUMBERED = (Linear, Conv2D)  # the layers a network numbers 1..L: each owns W{l} and b{l}
 Numbered = Linear | Conv2D
+KEEPS_SHAPE = (Activation, Dropout, BatchNorm)  # layers whose output has their input's shape and layout
+
+
+class _Names(dict[int, int]):
+    """A network's numbering (``id(layer) -> l``, as ``Sequential.numbering()``) handed down to the layers it runs,
+    with ``batchnorm``: ``id(batchnorm) -> suffix`` ("1", "1_2"), the names its BatchNorm layers take (gamma1)."""
+
+    def __init__(self, numbering: dict[int, int], batchnorm: dict[int, str]):
+        super().__init__(numbering)
+        self.batchnorm = batchnorm
 
 
 class Sequential(Module):
@@ -89,16 +111,17 @@ class Sequential(Module):
         state.pop("_structure_cache", None)
         return state
 
-    def _structure(self) -> tuple[list[Numbered], list[Numbered], dict[int, int], list[tuple[str, Module, int]]]:
-        """The numbered layers (Linear, Conv2D) as run and as distinct, the numbering and the plan ``_run`` follows,
-        computed once per structure: any module's attribute set (``Module.__setattr__``) bumps the version they
-        are kept for."""
+    def _structure(self) -> tuple[list[Numbered], list[Numbered], _Names, list[tuple[str, Module, int]]]:
+        """The numbered layers (Linear, Conv2D) as run and as distinct, the numbering (with the BatchNorm layers'
+        names) and the plan ``_run`` follows, computed once per structure: any module's attribute set
+        (``Module.__setattr__``) bumps the version they are kept for."""
         version = state_version()
         cached = self.__dict__.get("_structure_cache")
         if cached is None or cached[0] != version or cached[5] is not self.layers:
             applied = [lin for m in self.layers for lin in _numbered_run_by(m)]
             distinct = list({id(lin): lin for lin in applied}.values())
-            numbering = {id(lin): l for l, lin in enumerate(distinct, start=1)}
+            numbering = _Names({id(lin): l for l, lin in enumerate(distinct, start=1)},
+                               _batchnorm_suffixes(_leaves(self)))
             plan = [("sequential" if isinstance(m, Sequential) and type(m).forward is Sequential.forward
                      else "numbered" if isinstance(m, NUMBERED)
                      else "pool" if isinstance(m, Pool2D)
@@ -163,7 +186,47 @@ class Sequential(Module):
 
     def _reachable_parameters(self, numbering: Numbering | None = None) -> Iterator[tuple[str, Tensor]]:
         # The outermost Sequential asked numbers every layer it runs; a nested one takes those numbers.
-        yield from super()._reachable_parameters(self.numbering() if numbering is None else numbering)
+        names = self._names(numbering)
+        yield from self._parameters.items()
+        for child_name, child in self._modules.items():
+            suffix = self._batchnorm_suffix(child, names)
+            if suffix is not None:  # gamma{l}, beta{l}: the l of the Z it normalises
+                yield from ((f"{name}{suffix}", p) for name, p in child._reachable_parameters())
+                continue
+            prefix = self._child_prefix(child_name, child)
+            for name, p in child._reachable_parameters(names):
+                yield prefix + name, p
+
+    def _reachable_buffers(self, numbering: Numbering | None = None) -> Iterator[tuple[str, np.ndarray]]:
+        """The buffers, named as ``_reachable_parameters`` names the parameters: running_mean{l}, running_var{l}."""
+        names = self._names(numbering)
+        yield from self.__dict__.get("_buffers", {}).items()
+        for child_name, child in self._modules.items():
+            suffix = self._batchnorm_suffix(child, names)
+            if suffix is not None:
+                yield from ((f"{name}{suffix}", b) for name, b in child._reachable_buffers())
+            elif isinstance(child, Sequential):
+                yield from child._reachable_buffers(names)
+            else:
+                prefix = self._child_prefix(child_name, child)
+                yield from ((prefix + name, b) for name, b in child._reachable_buffers())
+
+    def _names(self, numbering: Numbering | None) -> _Names:
+        """The numbering handed down by the network asking, or this one's when it is the network asked."""
+        if isinstance(numbering, _Names):
+            return numbering
+        own = self._structure()[2]
+        return own if numbering is None else _Names(dict(numbering), own.batchnorm)
+
+    def _batchnorm_suffix(self, child: Module, names: _Names) -> str | None:
+        """The suffix of a BatchNorm child's names (``"1"``: gamma1); None for any other child.
+
+        A BatchNorm the network asking does not run directly (this Sequential reached through a module of
+        the user's, which prefixes the names) is named as this Sequential alone names it."""
+        if not isinstance(child, BatchNorm):
+            return None
+        suffix = names.batchnorm.get(id(child))
+        return self._structure()[2].batchnorm[id(child)] if suffix is None else suffix
 
     def _repr_with(self, numbering: Numbering | None) -> str:
         return super()._repr_with(self.numbering() if numbering is None else numbering)
@@ -264,7 +327,7 @@ class Sequential(Module):
         rows: list[Row] = []
         counted: set[int] = set()
         l, name = 0, "X"
-        numbering = self.numbering()
+        numbering = self._structure()[2]
         for m, shape in shapes:
             if isinstance(m, NUMBERED):
                 l, name = l + 1, f"Z{l + 1}"  # numbered here: a shared layer runs twice
@@ -275,6 +338,15 @@ class Sequential(Module):
                 counted.add(id(m))
                 continue
             module = type(m).__name__
+            if isinstance(m, BatchNorm):  # gamma{l}, beta{l}; its output Z{l}~
+                suffix = numbering.batchnorm[id(m)]
+                count = "shared" if id(m) in counted else f"{m.count_parameters():,}"
+                counted.add(id(m))
+                name = f"{name}~"
+                parameters = f"gamma{suffix} {m.gamma.shape}, beta{suffix} {m.beta.shape}"
+                rows.append(("", module if m.layout == "dense" else f"{module} conv", parameters, count,
+                             _cell(name, shape)))
+                continue
             if isinstance(m, Activation) and l and m.kind != "identity":
                 name = f"A{l}"
             elif isinstance(m, Pool2D):
@@ -415,6 +487,7 @@ def _check_layouts(leaves: list[Module]) -> None:
     or a Conv2D or pool layer follows a dense layer's (n, m) output; activations and dropout keep the layout,
     a module of the user's may change it (nothing is said after one)."""
     l, last = 0, None  # last: the layer that made the current layout, or None when it is not known
+    units: int | None = None  # n[l] of the Linear or n_C of the Conv2D before, when known
     for m in leaves:
         if isinstance(m, NUMBERED):
             l += 1
@@ -426,10 +499,52 @@ def _check_layouts(leaves: list[Module]) -> None:
             raise ValueError(f"Sequential: {what} takes images (m, n_H_prev, n_W_prev, n_C_prev) but follows "
                              f"{_name(last, l - isinstance(m, Conv2D))}, whose output is (n, m); the conv and pool "
                              "layers come before nn.Flatten() and the Linear layers")
+        if isinstance(m, BatchNorm) and last is not None:
+            _check_batchnorm_after(m, last, l, units)
         if isinstance(m, (*NUMBERED, Pool2D, Flatten)):
             last = m
-        elif not isinstance(m, (Activation, Dropout)):
-            last = None
+            units = (m.n_out if isinstance(m, Linear) else m.n_C if isinstance(m, Conv2D)
+                     else units if isinstance(m, Pool2D) else None)  # Flatten's n_H n_W n_C needs the input
+        elif not isinstance(m, KEEPS_SHAPE):
+            last, units = None, None
+
+
+def _check_batchnorm_after(bn: BatchNorm, last: Module, l: int, units: int | None) -> None:
+    """ValueError when ``bn`` does not fit the output of ``last`` (the layer that made its input's layout, ``l``
+    numbered layers having run): its layout, or its n against n[l] (a Linear's) or n_C (a Conv2D's)."""
+    after = _name(last, l)
+    built = f"BatchNorm({bn.n}{'' if bn.layout == 'dense' else ', layout=' + repr(bn.layout)})"
+    if isinstance(last, (Conv2D, Pool2D)):
+        if bn.layout != "conv":
+            raise ValueError(f"Sequential: {built} follows {after}, whose output is images (m, n_H, n_W, n_C); "
+                             f"layout='dense' is for Z (n, m): build it as BatchNorm({units or 'n_C'}, layout='conv'), "
+                             "which normalises each of the n_C channels")
+        if units is not None and units != bn.n:
+            raise ValueError(f"Sequential: {built} follows {after}, whose output has n_C = {units} channels, but "
+                             f"its gamma and beta are (1, 1, 1, {bn.n}); build it as BatchNorm({units}, layout='conv')")
+    elif bn.layout != "dense":
+        raise ValueError(f"Sequential: {built} takes images (m, n_H, n_W, n_C) but follows {after}, whose output "
+                         f"is (n, m); build it as BatchNorm({units or 'n'}) (layout='dense', for Z (n, m))")
+    elif units is not None and units != bn.n:
+        raise ValueError(f"Sequential: {built} follows {after}, whose output Z{l} is (n[{l}], m) = ({units}, m), but "
+                         f"its gamma and beta are ({bn.n}, 1); build it as BatchNorm({units})")
+
+
+def _batchnorm_suffixes(leaves: list[Module]) -> dict[int, str]:
+    """``id(batchnorm) -> "l"`` for each BatchNorm in ``leaves`` (the modules a network runs, in order): l the
+    number of numbered layers run before it (the l of the Z{l} it normalises, 0 before any), ``"l_2"``,
+    ``"l_3"``, ... for a second and third BatchNorm after the same layer; one used twice keeps its first."""
+    suffixes: dict[int, str] = {}
+    after: dict[int, int] = {}  # l -> how many BatchNorm layers follow Z{l}
+    l = 0
+    for m in leaves:
+        if isinstance(m, BatchNorm):
+            if id(m) not in suffixes:
+                k = after[l] = after.get(l, 0) + 1
+                suffixes[id(m)] = str(l) if k == 1 else f"{l}_{k}"
+        else:
+            l += len(_numbered_run_by(m))
+    return suffixes
 
 
 def _name(m: Module, l: int) -> str:
@@ -494,10 +609,33 @@ def _trace(leaves: list[Module], shape: Shape | None, known: bool) -> list[tuple
             if len(shape) >= 3:
                 flattened = tuple(shape)
             shape = m.output_shape(shape)
+        elif isinstance(m, BatchNorm):
+            if known:
+                _check_batchnorm_input(m, tuple(shape), l, flattened)
         elif not isinstance(m, (Activation, Dropout)):
             shape = None
         out.append((m, shape))  # type: ignore[arg-type]
     return out
+
+
+def _check_batchnorm_input(bn: BatchNorm, shape: tuple[Any, ...], l: int, flattened: tuple[Any, ...] | None) -> None:
+    """ValueError, in course notation, when the input of ``shape`` (after ``l`` numbered layers) does not fit ``bn``."""
+    what = "X" if not l else f"the output of layer {l}"
+    if bn.layout == "dense":
+        if len(shape) != 2:
+            raise ValueError(f"BatchNorm({bn.n}) expects Z (n, m) = ({bn.n}, m), got {what} {shape}; for images "
+                             f"(m, n_H, n_W, n_C) build it as BatchNorm({shape[-1]}, layout='conv')")
+        if shape[0] is not None and shape[0] != bn.n:
+            source = (f" (Flatten gives n_H n_W n_C = {' x '.join(map(str, flattened[1:]))} rows from images "
+                      f"{flattened})" if flattened is not None else "")
+            hint = (f"; did you mean X.T? {shape} looks like {shape[0]} examples as rows (course layout: (n, m), "
+                    "one example per column)" if not l and shape[1] == bn.n else f"; build it as BatchNorm({shape[0]})")
+            raise ValueError(f"BatchNorm({bn.n}) expects Z ({bn.n}, m), but {what} is {shape}{source}{hint}")
+    elif len(shape) != 4:
+        raise ValueError(f"BatchNorm({bn.n}, layout='conv') expects images (m, n_H, n_W, n_C), got {what} {shape}")
+    elif shape[3] is not None and shape[3] != bn.n:
+        raise ValueError(f"BatchNorm({bn.n}, layout='conv') expects n_C = {bn.n} channels, but {what} {shape} has "
+                         f"{shape[3]}; build it as BatchNorm({shape[3]}, layout='conv')")
 
 
 def _lenient(m: Conv2D | Pool2D, shape: Shape, l: int) -> Shape:

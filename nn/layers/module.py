@@ -214,7 +214,8 @@ class Module(Built):
 
     def named_buffers(self) -> Iterator[tuple[str, np.ndarray]]:
         """(name, buffer) pairs, each buffer once under its first name, named as ``named_parameters`` names
-        (a child's prefixed by its attribute name, ``bn.running_mean``; in a Sequential ``1.running_mean``).
+        (a child's prefixed by its attribute name, ``bn.running_mean``; in a Sequential ``running_mean1``, after
+        the layer whose Z1 it normalises).
 
         Raises ValueError when two different buffers, or a buffer and a parameter, would get the same name.
         """

@@ -19,6 +19,7 @@ instead of printing it (see ``Summary``). Each module says its own rows
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 Row = tuple[str, str, str, str, str]  # layer number, module, parameters, count, output
@@ -86,7 +87,17 @@ def _table(rows: list[Row]) -> list[str]:
 
 
 def _total(named_parameters: list[tuple[str, Any]], total: int) -> str:
-    W = sum(p.size for name, p in named_parameters if name.rsplit(".", 1)[-1].startswith("W"))
-    b = sum(p.size for name, p in named_parameters if name.rsplit(".", 1)[-1].startswith("b"))
-    split = f" (W: {W:,}, b: {b:,})" if W + b == total and total else ""
+    """``total: 17 parameters (W: 12, b: 5)``; with BatchNorm layers also their gamma and beta counts. The split is
+    shown only when those kinds are all the parameters (W1, b1, gamma1, beta1_2, W, b, gamma: by name)."""
+    counts = {kind: 0 for kind in _KINDS}
+    for name, p in named_parameters:
+        match = _KIND.fullmatch(name.rsplit(".", 1)[-1])
+        if match:
+            counts[match.group(1)] += p.size
+    shown = [f"{kind}: {n:,}" for kind, n in counts.items() if n or kind in ("W", "b")]
+    split = f" ({', '.join(shown)})" if sum(counts.values()) == total and total else ""
     return f"total: {total:,} parameter{'' if total == 1 else 's'}{split}"
+
+
+_KINDS = ("W", "b", "gamma", "beta")
+_KIND = re.compile(r"(W|b|gamma|beta)(?:\d+(?:_\d+)?)?")

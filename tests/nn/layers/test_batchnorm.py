@@ -230,8 +230,8 @@ def test_buffers_are_in_state_dict_but_not_in_parameters():
     assert set(bn.state_dict()) == {"gamma", "beta", "running_mean", "running_var"}
     assert bn.count_parameters() == 4
     model = nn.Sequential(nn.Linear(3, 2, rng=0), bn, nn.ReLU(), nn.Linear(2, 1, rng=1), nn.Sigmoid())
-    assert [name for name, _ in model.named_buffers()] == ["1.running_mean", "1.running_var"]
-    assert set(model.state_dict()) == {"W1", "b1", "1.gamma", "1.beta", "W2", "b2", "1.running_mean", "1.running_var"}
+    assert [name for name, _ in model.named_buffers()] == ["running_mean1", "running_var1"]  # after Z1: l = 1
+    assert set(model.state_dict()) == {"W1", "b1", "gamma1", "beta1", "W2", "b2", "running_mean1", "running_var1"}
     assert len(model.parameters()) == 6
 
 
@@ -489,7 +489,7 @@ def test_a_jitted_eval_step_reads_running_averages_changed_between_calls():
     X = np.random.RandomState(3).randn(3, 4)
     for i in range(6):
         if i >= 3:  # changed outside the step, in place, by load_state_dict
-            state = {"1.running_mean": np.full((4, 1), 0.1 * i), "1.running_var": np.full((4, 1), 1.0 + i)}
+            state = {"running_mean1": np.full((4, 1), 0.1 * i), "running_var1": np.full((4, 1), 1.0 + i)}
             for model in (jitted_model, eager_model):
                 model.load_state_dict(state, strict=False)
         np.testing.assert_allclose(step(X).data, eager_model(X).data, rtol=1e-12, err_msg=f"call {i + 1}")
