@@ -1,5 +1,5 @@
 """Issue 23: nn.save and nn.load keep Conv2D, MaxPool2D and AvgPool2D (configuration and weights); a loaded CNN
-predicts as the one saved; the exporters refuse the convolutional layers they do not support yet."""
+predicts as the one saved; the exporters take the convolutional layers."""
 
 from __future__ import annotations
 
@@ -65,12 +65,11 @@ def test_a_file_whose_filters_do_not_match_its_architecture_is_refused(tmp_path)
             model.state_dict())
 
 
-def test_the_exporters_refuse_convolutional_layers_as_not_supported_yet():
+def test_the_exporters_take_the_convolutional_layers_now():
+    """Issue 23: what the exporters refused ("not supported yet") they now take, in the order the model runs them
+    (tests/interop/test_onnx_cnn.py and test_torch_cnn.py check what the exported networks compute)."""
+    model = cnn()
     for who in ("to_onnx", "to_torch"):
-        with pytest.raises(TypeError, match=rf"{who}: layer 0 \(Conv2D\) is not supported yet"):
-            portable_layers(cnn(), who)
-    with pytest.raises(TypeError, match=r"layer 0 \(MaxPool2D\) is not supported yet"):
-        portable_layers(nn.Sequential(nn.MaxPool2D(2), nn.Flatten(), nn.Linear(48, 1)), "to_onnx")
-    pytest.importorskip("torch")
-    with pytest.raises(TypeError, match="not supported yet"):
-        nn.to_torch(cnn())
+        assert portable_layers(model, who) == list(model.layers)
+    layers = portable_layers(nn.Sequential(nn.MaxPool2D(2), nn.Flatten(), nn.Linear(48, 1)), "to_onnx")
+    assert [type(m).__name__ for m in layers] == ["MaxPool2D", "Flatten", "Linear"]
