@@ -19,6 +19,7 @@ from nn.layers.containers import MLP, Sequential
 from nn.layers.conv import AvgPool2D, Conv2D, MaxPool2D
 from nn.layers.dense import Linear
 from nn.layers.dropout import Dropout
+from nn.layers.embedding import Embedding
 from nn.layers.flatten import Flatten
 from nn.layers.module import Module, Parameter
 from nn.layers.recurrent import LSTM, RNN, LSTMCell, RNNCell
@@ -44,12 +45,13 @@ from nn.training.reference import (
     closed_form_backward,
     closed_form_forward,
 )
+from nn.training.sampling import sample_index
 from tinygrad_nb import register_library
 
 __all__ = [
     "Module", "Parameter", "Linear", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "Softmax", "Identity", "Dropout",
     "Conv2D", "MaxPool2D", "AvgPool2D", "BatchNorm", "Flatten", "Sequential", "MLP",
-    "RNNCell", "RNN", "LSTMCell", "LSTM",
+    "RNNCell", "RNN", "LSTMCell", "LSTM", "Embedding", "sample_index",
     "init", "optim", "datasets", "utils",
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "mse", "l2_penalty",
     "MSELoss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss",

@@ -27,6 +27,7 @@ from tinygrad_nb.functional import (
     pool2d,
     sin,
     stack,
+    take,
     tanh,
     where,
 )
@@ -46,6 +47,6 @@ __all__ = [
     "jit", "Jit", "JitError", "side_effect", "state_changed", "state_read", "state_version", "state_written",
     "register_library",
     "zeros", "ones", "full", "arange", "linspace", "randn", "rand",
-    "linear", "conv2d", "pool2d", "concatenate", "stack", "where", "maximum", "minimum",
+    "linear", "conv2d", "pool2d", "concatenate", "stack", "take", "where", "maximum", "minimum",
     "sin", "cos", "exp", "log", "tanh",
 ]

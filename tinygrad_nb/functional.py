@@ -1,5 +1,6 @@
-"""Functions of tensors: ``linear``, ``conv2d``, ``pool2d``, ``concatenate``, ``stack``, ``where``, ``maximum``,
-``minimum``, and PyTorch's module-level spellings of the elementwise methods (``tinygrad_nb.sin(x)`` is ``x.sin()``)."""
+"""Functions of tensors: ``linear``, ``conv2d``, ``pool2d``, ``concatenate``, ``stack``, ``take``, ``where``,
+``maximum``, ``minimum``, and PyTorch's module-level spellings of the elementwise methods
+(``tinygrad_nb.sin(x)`` is ``x.sin()``)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ def _tensors(op: str, xs: Sequence[Any]) -> tuple[Tensor, ...]:
 
 def linear(W: Tensor, A_prev: Any, b: Tensor) -> Tensor:
     """Z = W A_prev + b in one op: W (n[l], n[l-1]), A_prev (n[l-1], m), b (n[l], 1) -> Z (n[l], m)."""
-    return ops.Linear.apply(W, A_prev if isinstance(A_prev, Tensor) else W._other(A_prev), b)
+    return ops.Linear.apply(W, W._other(A_prev), b)
 
 
 def conv2d(A_prev: Any, W: Tensor, b: Tensor | None = None, stride: int = 1, pad: int = 0) -> Tensor:
@@ -33,7 +34,7 @@ def conv2d(A_prev: Any, W: Tensor, b: Tensor | None = None, stride: int = 1, pad
     conv_backward: dA_prev, dW and db summed over the m examples.
     """
     stride, pad = _positive("conv2d", "stride", stride), _non_negative("conv2d", "pad", pad)
-    A_prev = A_prev if isinstance(A_prev, Tensor) else W._other(A_prev)
+    A_prev = W._other(A_prev)
     if b is None:
         b = Tensor(np.zeros((1, 1, 1, W.shape[-1] if W.ndim else 1), dtype=W.dtype))
     return ops.Conv2D.apply(A_prev, W, b, stride=stride, pad=pad)
@@ -48,7 +49,7 @@ def pool2d(A_prev: Any, f: int, stride: int | None = None, mode: str = "max") ->
     """
     f = _positive("pool2d", "f", f)
     stride = f if stride is None else _positive("pool2d", "stride", stride)
-    if not isinstance(A_prev, Tensor):
+    if not isinstance(A_prev, Tensor) or A_prev.dtype.kind != "f":
         A_prev = Tensor(A_prev)
     return ops.Pool2D.apply(A_prev, f=f, stride=stride, mode=mode)
 
@@ -73,6 +74,35 @@ def concatenate(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
 def stack(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
     """Join same-shaped tensors along a new ``axis``."""
     return ops.Stack.apply(*_tensors("stack", tensors), axis=axis)
+
+
+def take(x: Tensor, indices: Any, axis: int = 0) -> Tensor:
+    """The entries of ``x`` at integer ``indices`` along ``axis``, as ``np.take``: differentiable in ``x``.
+
+    The result's shape is ``x.shape[:axis] + indices.shape + x.shape[axis + 1:]``: a lookup table E
+    (n_e, n_vocab) and word indices (m,) give ``take(E, indices, axis=1)`` = E[:, indices] (n_e, m), one
+    embedding per column; indices (m, T_x) give (n_e, m, T_x). dx is dout scattered back with
+    ``np.add.at``: the column of an index that appears several times gets the sum of their gradients.
+
+    ``indices``: an integer Tensor, NumPy array or (nested) list, or a float Tensor or array of whole
+    numbers (``Tensor([3, 1])`` is float64). Each must be in 0..n-1 for the n entries along ``axis``;
+    a negative index, an index past the end or a fraction raises (``IndexError``, ``InputError``), on
+    every call of a jitted step too, where the indices are an input read afresh on each call.
+    """
+    if not isinstance(x, Tensor):
+        raise TypeError(f"take: expected x as a Tensor, got {type(x).__name__}")
+    if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
+        raise TypeError(f"take: axis must be an int, got {type(axis).__name__}")
+    if not isinstance(indices, Tensor):
+        if not isinstance(indices, (np.ndarray, list, tuple, int, np.integer)) or isinstance(indices, bool):
+            raise TypeError(f"take: indices must be a Tensor, a numpy.ndarray or a list of ints, "
+                            f"got {type(indices).__name__}")
+        try:
+            arr = np.asarray(indices)
+        except ValueError:
+            raise InputError(f"take: an index list must be rectangular, got {indices!r}") from None
+        indices = Tensor._wrap(arr.astype(np.intp) if arr.size == 0 else arr, name="indices")
+    return ops.Take.apply(x, indices, axis=int(axis))
 
 
 def where(condition: Any, a: Any, b: Any) -> Tensor:

@@ -41,15 +41,19 @@ def _as_array(data: Any, dtype: Any = None) -> np.ndarray:
         raise TypeError(f"Tensor expects a number, a (nested) list of numbers or a numpy.ndarray, "
                         f"got {type(data).__name__}")
     if dtype is not None:
-        dtype = np.dtype(dtype)
-        if dtype.kind not in _FLOAT_KINDS:
-            raise TypeError(f"Tensor dtype must be a float type (float16, float32, float64), got {dtype}")
-        return arr.astype(dtype, copy=False)
+        return arr.astype(_float_dtype(dtype), copy=False)
     if arr.dtype.kind in "biu":
         return arr.astype(np.float64)
     if arr.dtype.kind not in _FLOAT_KINDS:
         raise TypeError(f"Tensor expects numeric data, got an array of dtype {arr.dtype}")
     return arr
+
+
+def _float_dtype(dtype: Any) -> np.dtype:
+    dtype = np.dtype(dtype)
+    if dtype.kind not in _FLOAT_KINDS:
+        raise TypeError(f"Tensor dtype must be a float type (float16, float32, float64), got {dtype}")
+    return dtype
 
 
 class Tensor:
@@ -78,6 +82,8 @@ class Tensor:
         requires_grad = bool(requires_grad)  # 1 and 0 are accepted, as PyTorch does
         if name is not None and not isinstance(name, str):
             raise TypeError(f"name must be a str, got {type(name).__name__}")
+        if isinstance(data, Tensor) and data.data.dtype.kind in "biu":  # Tensor(an int Tensor): float64 by an op, so
+            data = _ops.Cast.apply(data, dtype=np.float64 if dtype is None else _float_dtype(dtype))  # a jit reads it
         self.data: np.ndarray = _as_array(data, dtype)
         self.grad: Tensor | None = None
         self.requires_grad = requires_grad
@@ -291,10 +297,15 @@ class Tensor:
 
     # ----- arithmetic -----------------------------------------------------------------------
     def _other(self, other: Any) -> Tensor:
-        """The other operand as a Tensor. Python numbers and int/bool arrays take this tensor's dtype."""
+        """The other operand as a Tensor. Python numbers and int/bool arrays take this tensor's dtype; so does an
+        integer Tensor (an index array a jitted step was given), by a Cast op that a jit replays."""
         if isinstance(other, Tensor):
+            if other.data.dtype.kind in "iu" and self.data.dtype.kind == "f":
+                return _ops.Cast.apply(other, dtype=self.data.dtype)
             return other
         if isinstance(other, (int, float)) and not isinstance(other, bool):
+            if isinstance(other, float) and self.data.dtype.kind != "f":  # int Tensor * 0.5: float64, as NumPy
+                return Tensor._wrap(np.asarray(other))
             return Tensor._wrap(np.asarray(other, dtype=self.data.dtype))
         if isinstance(other, np.ndarray) and other.dtype.kind in "biu":
             return Tensor._wrap(other.astype(self.data.dtype))
@@ -304,41 +315,49 @@ class Tensor:
             raise TypeError(f"expected a Tensor, a number or a numpy.ndarray as operand, "
                             f"got {type(other).__name__}") from None
 
+    def _operands(self, other: Any) -> tuple[Tensor, Tensor]:
+        """(self, other) for a binary op: an integer self meets a float operand in that operand's dtype, as an
+        int ndarray would (``Y * A`` inside a jitted step, Y an int argument, is eager's ``Y_array * A``)."""
+        o = self._other(other)
+        if self.data.dtype.kind in "iu" and o.data.dtype.kind == "f":
+            return o._other(self), o
+        return self, o
+
     def __add__(self, other: Any) -> Tensor:
-        return _ops.Add.apply(self, self._other(other))
+        return _ops.Add.apply(*self._operands(other))
 
     def __radd__(self, other: Any) -> Tensor:
-        return _ops.Add.apply(self._other(other), self)
+        return _ops.Add.apply(*self._operands(other)[::-1])
 
     def __sub__(self, other: Any) -> Tensor:
-        return _ops.Sub.apply(self, self._other(other))
+        return _ops.Sub.apply(*self._operands(other))
 
     def __rsub__(self, other: Any) -> Tensor:
-        return _ops.Sub.apply(self._other(other), self)
+        return _ops.Sub.apply(*self._operands(other)[::-1])
 
     def __mul__(self, other: Any) -> Tensor:
-        return _ops.Mul.apply(self, self._other(other))
+        return _ops.Mul.apply(*self._operands(other))
 
     def __rmul__(self, other: Any) -> Tensor:
-        return _ops.Mul.apply(self._other(other), self)
+        return _ops.Mul.apply(*self._operands(other)[::-1])
 
     def __truediv__(self, other: Any) -> Tensor:
-        return _ops.Div.apply(self, self._other(other))
+        return _ops.Div.apply(*self._operands(other))
 
     def __rtruediv__(self, other: Any) -> Tensor:
-        return _ops.Div.apply(self._other(other), self)
+        return _ops.Div.apply(*self._operands(other)[::-1])
 
     def __pow__(self, other: Any) -> Tensor:
-        return _ops.Pow.apply(self, self._other(other))
+        return _ops.Pow.apply(*self._operands(other))
 
     def __rpow__(self, other: Any) -> Tensor:
-        return _ops.Pow.apply(self._other(other), self)
+        return _ops.Pow.apply(*self._operands(other)[::-1])
 
     def __matmul__(self, other: Any) -> Tensor:
-        return _ops.Matmul.apply(self, self._other(other))
+        return _ops.Matmul.apply(*self._operands(other))
 
     def __rmatmul__(self, other: Any) -> Tensor:
-        return _ops.Matmul.apply(self._other(other), self)
+        return _ops.Matmul.apply(*self._operands(other)[::-1])
 
     def __neg__(self) -> Tensor:
         return _ops.Neg.apply(self)
@@ -412,11 +431,11 @@ class Tensor:
 
     def maximum(self, other: Any) -> Tensor:
         """Elementwise max(self, other); at a tie each gets half the gradient (``np.maximum(t, 0)`` too)."""
-        return _ops.Maximum.apply(self, self._other(other))
+        return _ops.Maximum.apply(*self._operands(other))
 
     def minimum(self, other: Any) -> Tensor:
         """Elementwise min(self, other); at a tie each gets half the gradient."""
-        return _ops.Minimum.apply(self, self._other(other))
+        return _ops.Minimum.apply(*self._operands(other))
 
     # ----- PyTorch's spellings ------------------------------------------------------------------
     def pow(self, exponent: Any) -> Tensor:
@@ -605,7 +624,9 @@ def _normalise_index(index: Any) -> Any:
     """Tensors and lists inside an index become integer (or boolean) arrays."""
     def one(i: Any) -> Any:
         if isinstance(i, Tensor):
-            return _ops.ToIndex.apply(i).data if i.dtype.kind == "f" else i.data  # an op: a jit reads it afresh
+            # float or int values through an op, so that a jit reads them afresh on every call (a traced index, or
+            # an outside tensor whose .data is rebound between calls); a boolean mask is an array a jit binds
+            return i.data if i.dtype.kind == "b" else _ops.ToIndex.apply(i).data
         if isinstance(i, list):
             try:
                 arr = np.asarray(i)

@@ -195,10 +195,11 @@ class Jit:
                     raise JitError(f"jit: argument {name} is a boolean array; the function would get it as a Tensor "
                                    "of 0.0 and 1.0 (a mask index would pick entries 0 and 1). Pass it as floats and "
                                    "use where(mask > 0, a, b), or keep it out of the arguments")
-                if value.dtype.kind != "f":
+                if value.dtype.kind not in "fiu":
                     nonlocal converted
                     converted = True
-                    value = Tensor(value).data  # ints and bools become float64, as Tensor() does
+                    value = Tensor(value).data  # raises for a dtype Tensor() refuses
+                # an int array stays an int array (an index: word ids, labels); ops meet it as eager meets the array
                 arrays.append(value)
                 key.append((name, value.shape, value.dtype.str))
                 return len(arrays) - 1

@@ -19,9 +19,13 @@ from tinygrad_nb import ShapeError, Tensor, linear
 
 
 def as_input(A: Any, name: str = "X") -> Tensor:
-    """Accept a Tensor or a NumPy array as a layer's input; arrays become a constant Tensor named ``name``."""
+    """Accept a Tensor or a NumPy array as a layer's input; arrays become a constant Tensor named ``name``.
+
+    An integer Tensor becomes a float one as an integer array does (``Tensor(A)``, a recorded conversion), so a
+    jitted step, whose integer array arguments arrive as integer Tensors, computes in the eager step's dtype.
+    """
     if isinstance(A, Tensor):
-        return A
+        return A if A.dtype.kind == "f" else Tensor(A, name=name)
     if isinstance(A, np.ndarray):
         return Tensor(A, name=name)
     raise TypeError(f"expected the input as a Tensor or a numpy.ndarray of shape (n_x, m), got {type(A).__name__}")

@@ -8,7 +8,8 @@
 | unary.py     | Neg, Cast, Exp, Log, Sqrt, Sin, Cos, Abs, Sigmoid, Tanh, Relu,       |
 |              | LeakyRelu, Softplus, LogSigmoid, Softmax, LogSoftmax                 |
 | reduce.py    | Sum, Mean, Max, Logsumexp                                            |
-| movement.py  | Reshape, Transpose, Expand, Getitem, ScatterAdd, Concatenate, Stack  |
+| movement.py  | Reshape, Transpose, Expand, Getitem, ScatterAdd, Take, Concatenate,  |
+|              | Stack                                                                |
 | select.py    | Where, Maximum, Minimum, Clip                                        |
 | constant.py  | Less, LessEqual, Greater, GreaterEqual, Equal, NotEqual, Argmax,     |
 |              | Argmin, ToIndex, Detach (no gradient; recorded so a jit replays them)|
@@ -29,7 +30,7 @@ from tinygrad_nb.ops.constant import (
 )
 from tinygrad_nb.ops.conv import Conv2D, Pool2D
 from tinygrad_nb.ops.linear import Linear
-from tinygrad_nb.ops.movement import Concatenate, Expand, Getitem, Reshape, ScatterAdd, Stack, Transpose
+from tinygrad_nb.ops.movement import Concatenate, Expand, Getitem, Reshape, ScatterAdd, Stack, Take, Transpose
 from tinygrad_nb.ops.reduce import Logsumexp, Max, Mean, Sum
 from tinygrad_nb.ops.select import Clip, Maximum, Minimum, Where
 from tinygrad_nb.ops.unary import (
@@ -56,7 +57,7 @@ __all__ = [
     "Neg", "Cast", "Exp", "Log", "Sqrt", "Abs", "Sigmoid", "Tanh", "Relu", "LeakyRelu", "Softplus", "LogSigmoid",
     "Softmax", "LogSoftmax", "Sin", "Cos",
     "Sum", "Mean", "Max", "Logsumexp",
-    "Reshape", "Transpose", "Expand", "Getitem", "ScatterAdd", "Concatenate", "Stack",
+    "Reshape", "Transpose", "Expand", "Getitem", "ScatterAdd", "Take", "Concatenate", "Stack",
     "Where", "Maximum", "Minimum", "Clip",
     "Less", "LessEqual", "Greater", "GreaterEqual", "Equal", "NotEqual", "Argmax", "Argmin", "Detach", "ToIndex",
 ]

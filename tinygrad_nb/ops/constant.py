@@ -83,7 +83,8 @@ class Argmin(_Constant):
 
 
 class ToIndex(_Constant):
-    """Float values as integer indices (a float Tensor used as an index): an op, so a jit reads them afresh."""
+    """A Tensor's values as integer indices (a float or int Tensor used as an index): an op, so a jit reads them
+    afresh on every call, never a constant of the recording."""
 
     def forward(self, x):
         return x.astype(np.intp)

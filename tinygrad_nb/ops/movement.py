@@ -68,6 +68,55 @@ class ScatterAdd(Function):
         return (gg[self.index],)
 
 
+class Take(Function):
+    """x's entries at integer ``indices`` along ``axis`` (NumPy's ``take``, with checked indices); the gradient is
+    scattered back with ``np.add.at``, so an index that appears several times gets the sum of its gradients.
+
+    The indices are the op's second input, a Tensor: a jitted step reads them afresh on every call (an argument,
+    a value computed from one, or a tensor from outside alike). They must be whole numbers in 0..n-1 for the
+    n entries along ``axis``: a negative index is refused rather than counted from the end, as a lookup table's
+    row -1 is a bug, not the last word. Floats holding whole numbers are taken (``Tensor([1, 2])`` is float64).
+    """
+
+    def forward(self, x, indices, axis):
+        self.axis = axis_index(self.op_name, axis, x.ndim)
+        idx = _whole_indices(indices, x.shape[self.axis], self.axis)
+        self.index, self.in_shape = (slice(None),) * self.axis + (idx,), x.shape
+        return x[self.index]
+
+    def backward(self, g, out, x, indices):
+        if not self.needs_input_grad[0]:
+            return (None, None)
+        if dual.is_array(g):
+            return (dual.scatter_array(g, self.index, self.in_shape), None)
+        return (ScatterAdd.apply(g, index=self.index, shape=self.in_shape), None)
+
+
+def _whole_indices(indices: np.ndarray, n: int, axis: int) -> np.ndarray:
+    """``indices`` as an intp array, or an error naming the first that is not a whole number in 0..n-1."""
+    kind = indices.dtype.kind
+    if kind == "f":
+        bad = ~np.isfinite(indices) | (indices != np.round(indices))
+        if bad.any():
+            raise InputError(f"take: indices must be whole numbers, got {float(indices[bad].flat[0])!r} (a float index "
+                             "with a fraction, or NaN/Inf)")
+    elif kind not in "iu":
+        raise InputError(f"take: indices must be integers, got dtype {indices.dtype}")
+    if indices.size:
+        lo, hi = indices.min(), indices.max()
+        if lo < 0:
+            raise IndexError(f"index {_number(lo)} is negative: indices must be in 0..{n - 1} (axis {axis} has "
+                             f"{n} entries)")
+        if hi >= n:
+            raise IndexError(f"index {_number(hi)} is out of range: indices must be in 0..{n - 1} (axis {axis} "
+                             f"has {n} entries)")
+    return indices if indices.dtype == np.intp else indices.astype(np.intp)
+
+
+def _number(v: np.generic) -> int | float:
+    return int(v) if float(v).is_integer() else float(v)
+
+
 class Concatenate(Function):
     """Tensors joined along an axis; the gradient is sliced back into pieces."""
 
