@@ -110,8 +110,9 @@ def export_onnx(model: Module, path: str | os.PathLike, *, layout: str = "batch_
     In the default ``layout="batch_first"`` the file takes X (m, n_x), one example per row, and
     gives A{L} (m, n[L]): feed it ``X.T`` of the course's X (n_x, m). With ``layout="course"``
     it takes X (n_x, m) as the course does. A convolutional network's file takes the images as the
-    course holds them, (m, n_H, n_W, n_C), in both layouts. A path in a missing folder, or a folder, is
-    refused before anything is written.
+    course holds them, (m, n_H, n_W, n_C), in both layouts. The file is the model in eval mode, whatever
+    mode it is in: BatchNorm uses its running averages and Dropout is left out, as a deployed network runs.
+    A path in a missing folder, or a folder, is refused before anything is written.
     """
     data = to_onnx(model, layout=layout, dtype=dtype, opset=opset).SerializeToString()
     with atomic_path(path, who="export_onnx") as tmp:

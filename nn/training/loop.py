@@ -18,6 +18,7 @@ import numpy as np
 from nn import validate
 from nn.data.datasets import Dataset
 from nn.layers.activations import Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
+from nn.layers.batchnorm import BatchNorm
 from nn.layers.containers import MLP, Sequential
 from nn.layers.conv import AvgPool2D, Conv2D, MaxPool2D
 from nn.layers.dense import Linear, as_input
@@ -189,6 +190,18 @@ def _check_scheduler(scheduler: Any, optimizer: Optimizer | None) -> None:
                          "model.parameters(), lr=0.1); fit(..., optimizer=opt, scheduler=InverseTimeDecay(opt, 1))")
 
 
+def _check_batches_for_batchnorm(model: Module, m: int, batch_size: int | None) -> None:
+    """Refuse, before any step, a batch a dense BatchNorm cannot normalise: one example has no variance."""
+    if not any(isinstance(mod, BatchNorm) and mod.layout == "dense" for mod in model.modules()):
+        return
+    last = m if batch_size is None or batch_size >= m else m % batch_size or batch_size
+    if last == 1:
+        where = f"m = {m}" if batch_size is None or batch_size >= m else f"m = {m} with batch_size = {batch_size}"
+        raise ValueError(f"fit: a mini-batch of one example ({where}) cannot train a BatchNorm, which normalises "
+                         "each unit over the examples of a batch; choose a batch_size that leaves no single "
+                         "example over, or train without BatchNorm")
+
+
 def _check_cost(J: Any) -> Tensor:
     """The loss function's result must be a one-element Tensor, or backward has nothing to run on."""
     if not isinstance(J, Tensor):
@@ -289,6 +302,7 @@ def fit(model: Module, X: Any, Y: Any = None, *, loss: str | Loss = "binary_cros
     x, y, axis = check_examples(model, X, Y)
     m = x.shape[axis]
     batch_size = validate.positive_int("batch_size", batch_size, allow_none=True)
+    _check_batches_for_batchnorm(model, m, batch_size)
     lr, num_iterations = fit_defaults(data, lr, num_iterations, optimizer is not None, batch_size, m)
     cost_fn = _resolve_loss(loss)
     loss_fn = loss_function(cost_fn)  # the nn.training.losses function behind it (a loss object's), for the checks

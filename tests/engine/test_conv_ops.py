@@ -133,3 +133,12 @@ def test_explain_mode_prints_the_courses_conv_and_pool_backward():
     text = printed.getvalue()
     assert "dA1 to each window's maximum of Z1" in text
     assert "sum over windows of a_slice(X) dZ1" in text and "sum(dZ1) per filter" in text
+
+
+def test_a_float64_bias_promotes_the_result_as_addition_would():
+    A_prev = Tensor(np.zeros((1, 3, 3, 1), dtype=np.float32))
+    W = Tensor(np.zeros((1, 1, 1, 1), dtype=np.float32))
+    b = Tensor(np.full((1, 1, 1, 1), 1 + 1e-9))
+    Z = conv2d(A_prev, W, b)
+    assert Z.dtype == np.float64 == (A_prev + b).dtype
+    assert np.all(Z.data == 1 + 1e-9)  # not rounded to float32's 1.0

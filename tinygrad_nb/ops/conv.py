@@ -95,6 +95,8 @@ class Conv2D(Function):
         self.stride, self.pad, self.prev_shape = stride, pad, A_prev.shape
         self.cols = _windows(_pad(A_prev, pad), f, stride, n_H, n_W).reshape(m * n_H * n_W, f * f * C)  # im2col
         Z = self.cols @ W.reshape(f * f * C, n_C)
+        if Z.dtype != np.result_type(Z, b):  # a float64 b with float32 A and W: promote, as A + b would
+            Z = Z.astype(np.result_type(Z, b))
         Z.reshape(m * n_H, n_W * n_C)[...] += np.tile(b.reshape(n_C), n_W)  # b on wide rows: fewer, longer adds
         return Z.reshape(m, n_H, n_W, n_C)
 
