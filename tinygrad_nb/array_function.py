@@ -262,12 +262,12 @@ def _where(call: _Call, *args: Any) -> Any:
     if len(args) != 3:
         raise TypeError(f"{call.name}: either both or neither of x and y should be given")
     condition = args[0]
-    if isinstance(condition, call.cls):  # a traced mask stays an op's result, so a jitted step recomputes it
-        cond = (condition if condition.dtype == bool else condition != 0).data
-    else:
-        cond = np.asarray(_plain(call.cls, condition, _data)).astype(bool, copy=False)  # NumPy's truth test
+    if isinstance(condition, call.cls):  # an input of the op: a jitted step reads or recomputes it every call
+        cond = condition if condition.dtype == bool else condition != 0
+    else:  # NumPy's truth test
+        cond = call.cls._wrap(np.asarray(_plain(call.cls, condition, _data)).astype(bool, copy=False))
     x, y = call.tensors(args[1], args[2])
-    return ops.Where.apply(x, y, cond=cond)
+    return ops.Where.apply(cond, x, y)
 
 
 def _clip(call: _Call, a: Any, a_min: Any = _NO, a_max: Any = _NO, out: Any = None, *, min: Any = _NO,

@@ -106,12 +106,13 @@ def take(x: Tensor, indices: Any, axis: int = 0) -> Tensor:
 
 
 def where(condition: Any, a: Any, b: Any) -> Tensor:
-    """``a`` where ``condition`` holds, else ``b`` (broadcast). The condition is a constant mask."""
-    cond = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
+    """``a`` where ``condition`` holds, else ``b`` (broadcast). The boolean condition gets no gradient; as a
+    Tensor it is read on every call, a jitted step's too."""
+    cond = condition if isinstance(condition, Tensor) else Tensor._wrap(np.asarray(condition))
     if cond.dtype != bool:
         raise TypeError(f"where: condition must be boolean, got dtype {cond.dtype}")
     a, b = _pair(a, b)
-    return ops.Where.apply(a, b, cond=cond)
+    return ops.Where.apply(cond, a, b)
 
 
 def maximum(a: Any, b: Any) -> Tensor:

@@ -595,6 +595,13 @@ class Tensor:
         return _ops.Getitem.apply(self, index=_normalise_index(index))
 
 
+def _mask_read(t: Tensor) -> None:
+    """A boolean mask Tensor used as an index: while a jit records, its values become a guard."""
+    hook = getattr(_state.watch, "on_state_read", None)
+    if hook is not None:
+        hook(f"the boolean mask {t.name or 'index'} {t.data.shape}", lambda: t.data)
+
+
 def _value_read(t: Tensor, how: str) -> None:
     """A tensor's value leaves the graph as a Python or NumPy value: the jit's recorder refuses it for a
     traced tensor, whose value a replay would freeze (as JAX refuses converting a tracer)."""
@@ -625,8 +632,12 @@ def _normalise_index(index: Any) -> Any:
     def one(i: Any) -> Any:
         if isinstance(i, Tensor):
             # float or int values through an op, so that a jit reads them afresh on every call (a traced index, or
-            # an outside tensor whose .data is rebound between calls); a boolean mask is an array a jit binds
-            return i.data if i.dtype.kind == "b" else _ops.ToIndex.apply(i).data
+            # an outside tensor whose .data is rebound between calls); a boolean mask sets the result's shape, so
+            # a jit refuses a traced one and guards an outside one's values (a change records anew)
+            if i.dtype.kind == "b":
+                _mask_read(i)
+                return i.data
+            return _ops.ToIndex.apply(i).data
         if isinstance(i, list):
             try:
                 arr = np.asarray(i)

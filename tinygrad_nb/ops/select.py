@@ -16,15 +16,16 @@ from tinygrad_nb.function import Function
 
 
 class Where(Function):
-    """a where cond else b (cond a constant mask)."""
+    """a where cond else b. The boolean mask cond is an input without gradient, so every call reads it (an
+    outside mask changed between calls of a jitted step too), and a mask computed by ops is replayed."""
 
-    def forward(self, a, b, cond):
+    def forward(self, cond, a, b):
         self.cond = cond
         return np.where(cond, a, b)
 
-    def backward(self, g, out, a, b):
-        ga, gb = self.needs_input_grad
-        return (g * self.cond if ga else None), (g * ~self.cond if gb else None)
+    def backward(self, g, out, cond, a, b):
+        _, ga, gb = self.needs_input_grad
+        return None, (g * self.cond if ga else None), (g * ~self.cond if gb else None)
 
 
 class _Pick(Function):
