@@ -143,3 +143,41 @@ def output_file(suffixes: tuple[str, ...] | None = None) -> Callable[[str], Path
 
     parse.__name__ = "output_file"
     return parse
+
+
+def _per_block(text: str, what: str, example: str) -> list[int]:
+    """Comma-separated positive ints, one per conv block (at least one)."""
+    parts = [t.strip() for t in text.split(",")]
+    values = []
+    for l, part in enumerate(parts, start=1):
+        try:
+            n = int(part)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected comma-separated ints such as {example}, one {what} per conv "
+                                             f"block, got {text!r} (block {l}: {part!r})") from None
+        if n <= 0:
+            raise argparse.ArgumentTypeError(f"block {l}'s {what} must be a positive int, got {n} in {text!r}")
+        values.append(n)
+    return values
+
+
+def filters(text: str) -> list[int]:
+    """The filters n_C of each conv block, such as ``16,32`` (one block or more)."""
+    return _per_block(text, "number of filters", "16,32")
+
+
+def pools(text: str) -> list[int]:
+    """Each conv block's max-pool window f (= its stride), such as ``2,4``."""
+    return _per_block(text, "pool size", "2,4")
+
+
+def image_shape(text: str) -> tuple[int, int, int]:
+    """One image's (n_H, n_W, n_C), such as ``64,64,3``: three positive ints."""
+    try:
+        values = [int(t) for t in text.split(",")]
+    except ValueError:
+        values = []
+    if len(values) != 3 or min(values) <= 0:
+        raise argparse.ArgumentTypeError(f"expected one image's n_H,n_W,n_C as three positive ints such as 64,64,3, "
+                                         f"got {text!r}")
+    return values[0], values[1], values[2]

@@ -23,11 +23,21 @@ from nn import optim
 from nn.files.hdf5 import require_h5py
 from nn.training.defaults import Settings, default_settings, epochs_for, kind_for_data
 from tinygrad_nb import Tensor
+from tinygrad_nb_cli.cnn import (
+    F,
+    build_cnn,
+    check_cnn_gradients,
+    cnn_defaults,
+    describe_cnn,
+    image_sizes,
+    input_image,
+    is_cnn,
+)
 from tinygrad_nb_cli.costs import cost_of_one_step
 from tinygrad_nb_cli.data import check_task, describe, load_data
 from tinygrad_nb_cli.outputs import staged_outputs, write_json_atomically
 from tinygrad_nb_cli.pictures import draw_quietly, run_pictures, save_html_quietly
-from tinygrad_nb_cli.sizes import check_size
+from tinygrad_nb_cli.sizes import check_cnn_size, check_conv_size, check_size
 
 
 def make_optimizer(name: str, params: Iterable[Tensor], lr: float) -> optim.Optimizer:
@@ -43,7 +53,7 @@ def train_settings(args: argparse.Namespace, kind: str, m: int) -> tuple[Setting
     """The settings this run uses (each given argument, else nn.defaults' for the dataset and optimizer), and the
     names of those that came from the defaults. The table counts gradient steps: with --batch-size its
     iterations become about as many steps' worth of epochs of the m examples, as ``nn.fit`` does."""
-    table = default_settings(kind, args.optimizer)
+    table = default_settings(kind, optimizer_of(args))
     given: dict[str, Any] = {"lr": args.lr, "iterations": args.iterations,
                              "hidden_dims": None if args.hidden_dims is None else tuple(args.hidden_dims),
                              "hidden": args.hidden, "init": args.init}
@@ -52,36 +62,97 @@ def train_settings(args: argparse.Namespace, kind: str, m: int) -> tuple[Setting
     return settings, [name for name, value in given.items() if value is None]
 
 
-def cmd_train(args: argparse.Namespace) -> int:
-    """``tinygrad-nb train``: train an MLP, print accuracies, write model.h5, costs.json and pictures.
+def optimizer_of(args: argparse.Namespace) -> str:
+    """The optimiser a train run uses: the one given, else sgd for an MLP and adam for a CNN."""
+    return args.optimizer or ("adam" if getattr(args, "arch", "mlp") == "cnn" else "sgd")
 
-    Settings not given come from ``nn.defaults`` for the dataset and the optimizer; the first line
-    printed says which were used and which of them are defaults. The packages the outputs need
+
+def cnn_settings(args: argparse.Namespace, kind: str) -> tuple[dict[str, Any], list[str], str]:
+    """A CNN run's settings (each given argument, else ``cnn.CNN_DEFAULTS``' for the dataset and optimizer), the
+    names of those that came from the defaults, and where the defaults come from."""
+    row = cnn_defaults(kind, optimizer_of(args))
+    given: dict[str, Any] = {"lr": args.lr, "iterations": args.iterations, "batch_size": args.batch_size,
+                             "filters": args.filters, "pools": args.pools, "hidden_dims": args.hidden_dims,
+                             "hidden": args.hidden, "init": args.init}
+    table: dict[str, Any] = {"lr": row.lr, "iterations": row.epochs, "batch_size": row.batch_size,
+                             "filters": list(row.filters), "pools": list(row.pools),
+                             "hidden_dims": list(row.hidden_dims), "hidden": row.hidden, "init": row.init}
+    if args.filters is not None and args.pools is None:  # a pool of 2 for each block the table has no pool for
+        table["pools"] = (list(row.pools) + [2] * len(args.filters))[:len(args.filters)]
+    settings = {k: (table[k] if v is None else v) for k, v in given.items()}
+    n, b = len(settings["pools"]), len(settings["filters"])
+    if n != b:
+        raise ValueError(f"--pools gives {n} pool size{'s' if n != 1 else ''} for {b} conv "
+                         f"block{'s' if b != 1 else ''} (--filters {','.join(map(str, settings['filters']))}): give "
+                         "one per block")
+    defaulted = [k for k in ("lr", "iterations", "batch_size", "filters", "pools", "hidden_dims", "hidden", "init")
+                 if given[k] is None]
+    return settings, defaulted, row.source
+
+
+def check_arch_options(args: argparse.Namespace) -> None:
+    """Refuse --filters and --pools for an MLP, where they would be silently ignored."""
+    if args.arch != "cnn":
+        for option, value in (("--filters", args.filters), ("--pools", args.pools)):
+            if value is not None:
+                raise ValueError(f"{option} sets the conv blocks of a CNN: add --arch cnn (an MLP has none)")
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    """``tinygrad-nb train``: train an MLP or a CNN, print accuracies, write model.h5, costs.json and pictures.
+
+    Settings not given come from ``nn.defaults`` for the dataset and the optimizer (an MLP), or from
+    ``cnn.CNN_DEFAULTS`` (a CNN, ``--arch cnn``, on the images of the digits or the cat files); the first
+    line printed says which were used and which of them are defaults. The packages the outputs need
     (h5py for model.h5) are checked before training starts. A multiclass network ends in Linear and
     is trained on log softmax of its logits Z[L] (``nn.cross_entropy``, so fit compiles it); its predictions are
     the argmax of Z[L].
     """
     kind = kind_for_data(args.dataset)
     check_task(args.dataset, args.task, args.test_data)
+    check_arch_options(args)
+    cnn = args.arch == "cnn"
+    if cnn:
+        cnn_defaults(kind, optimizer_of(args))  # planar refused before any data is read
     require_h5py("tinygrad-nb train (to save model.h5)")  # before minutes of training, not after
-    train, test = load_data(args.dataset, args.task, args.test_data)
+    train, test = load_data(args.dataset, args.task, args.test_data, images=cnn)
     multiclass = args.task == "multiclass"
-    settings, defaulted = train_settings(args, kind, train.m)
-    dims = [train.X.shape[0], *settings.hidden_dims, 10 if multiclass else 1]
-    check_size(dims, train.X.shape[1], x_loaded=True)
-    model = nn.MLP(dims, hidden=settings.hidden, output="identity" if multiclass else "sigmoid", init=settings.init,
-                   rng=np.random.RandomState(args.seed), task=train.task)  # model.h5 remembers its task
-    optimizer = make_optimizer(args.optimizer, model.parameters(), settings.lr)
-    print(f"tinygrad-nb train: {describe(train)}{f' (test: {describe(test)})' if test else ''}, layer_dims "
-          f"{dims}, {settings.hidden} hidden, {args.optimizer} lr={settings.lr:g}, {settings.iterations} "
-          f"{'epochs' if args.batch_size else 'iterations'}")
+    n_y = 10 if multiclass else 1
+    optimizer_name = optimizer_of(args)
+    rng = np.random.RandomState(args.seed)
+    if cnn:
+        chosen, defaulted, source = cnn_settings(args, kind)
+        image = train.X.shape[1:]
+        n_H, n_W = image_sizes(image, chosen["pools"])[-1]
+        dims = [n_H * n_W * chosen["filters"][-1], *chosen["hidden_dims"], n_y]
+        check_cnn_size(image, chosen["filters"], chosen["pools"], F, dims, train.m)
+        model: nn.Sequential = build_cnn(image, chosen["filters"], chosen["pools"], chosen["hidden_dims"], n_y,
+                                         hidden=chosen["hidden"], init=chosen["init"], rng=rng, task=train.task)
+        lr, iterations, batch_size, hidden = chosen["lr"], chosen["iterations"], chosen["batch_size"], chosen["hidden"]
+        network = f"images {image}, CNN {describe_cnn(model)}"
+    else:
+        settings, defaulted = train_settings(args, kind, train.m)
+        source = settings.source
+        dims = [train.X.shape[0], *settings.hidden_dims, n_y]
+        check_size(dims, train.X.shape[1], x_loaded=True)
+        model = nn.MLP(dims, hidden=settings.hidden, output="identity" if multiclass else "sigmoid",
+                       init=settings.init, rng=rng, task=train.task)  # model.h5 remembers its task
+        lr, iterations, batch_size, hidden = settings.lr, settings.iterations, args.batch_size, settings.hidden
+        network = f"layer_dims {dims}"
+    optimizer = make_optimizer(optimizer_name, model.parameters(), lr)
+    batches = f" of mini-batches of {batch_size}" if cnn and batch_size else ""
+    print(f"tinygrad-nb train: {describe(train)}{f' (test: {describe(test)})' if test else ''}, {network}, "
+          f"{hidden} hidden, {optimizer_name} lr={lr:g}, {iterations} {'epochs' if batch_size else 'iterations'}"
+          f"{batches}")
     if defaulted:
-        print(f"  defaults for {kind} with {args.optimizer} ({settings.source}): {', '.join(defaulted)}")
+        print(f"  defaults for {kind}{' (cnn)' if cnn else ''} with {optimizer_name} ({source}): "
+              f"{', '.join(defaulted)}")
+    print_every = args.print_every or (max(1, iterations // 10) if cnn else 100)
     start = time.perf_counter()
     history: dict = {}
     costs = nn.fit(model, train.X, train.Y, loss="cross_entropy" if multiclass else "binary_cross_entropy",
-                   optimizer=optimizer, num_iterations=settings.iterations, batch_size=args.batch_size,
-                   seed=args.seed, print_every=args.print_every, history=history,
+                   optimizer=optimizer, num_iterations=iterations, batch_size=batch_size,
+                   seed=args.seed, print_every=print_every, history=history,
                    progress=not args.no_progress and sys.stderr.isatty())
     seconds = time.perf_counter() - start
     train_acc = nn.accuracy(model, train.X, train.Y)
@@ -90,26 +161,33 @@ def cmd_train(args: argparse.Namespace) -> int:
     if test is not None:
         print(f"test accuracy ({describe(test)}): {test_acc:.4f}")
     print(f"trained in {seconds:.2f} s")
+    record: dict[str, Any] = {
+        "costs": costs, "iterations": history.get("iterations"), "record_every": print_every,
+        "learning_rate": lr, "optimizer": optimizer_name, "num_iterations": iterations,
+        "layer_dims": dims, "hidden": hidden, "defaults": defaulted,
+        "train_accuracy": train_acc, "test_accuracy": test_acc, "seconds": seconds,
+        "divergence": history.get("divergence"),
+    }
+    if cnn:
+        record.update(arch="cnn", layers=describe_cnn(model), image_shape=list(train.X.shape[1:]),
+                      filters=chosen["filters"], pools=chosen["pools"], batch_size=batch_size)
     out: Path = args.out
     with staged_outputs(out) as stage:
-        written = [nn.save(model, stage / "model.h5"), write_json_atomically(stage / "costs.json", {
-            "costs": costs, "iterations": history.get("iterations"), "record_every": args.print_every,
-            "learning_rate": settings.lr, "optimizer": args.optimizer, "num_iterations": settings.iterations,
-            "layer_dims": dims, "hidden": settings.hidden, "defaults": defaulted,
-            "train_accuracy": train_acc, "test_accuracy": test_acc, "seconds": seconds,
-            "divergence": history.get("divergence"),
-        })]
-        written += run_pictures(model, train.X, train.Y, costs, multiclass=multiclass, learning_rate=settings.lr,
-                                record_every=args.print_every, folder=stage, history=history)
+        written = [nn.save(model, stage / "model.h5"), write_json_atomically(stage / "costs.json", record)]
+        written += run_pictures(model, train.X, train.Y, costs, multiclass=multiclass, learning_rate=lr,
+                                record_every=print_every, folder=stage, history=history)
     for path in written:
         print(f"wrote {out / path.name}")
     return 0
 
 
 def cmd_graph(args: argparse.Namespace) -> int:
-    """``tinygrad-nb graph``: draw a model's graph from layer dims or a saved model.h5."""
+    """``tinygrad-nb graph``: draw a model's graph from layer dims or a saved model.h5 (an MLP or a CNN)."""
     model: nn.Sequential
+    image: tuple[int, ...] | None = None
     if args.layers is not None:
+        if args.image_shape is not None:
+            raise ValueError("--image-shape is the input of a saved CNN (--model); --layers draws an MLP")
         check_size(args.layers, args.m)
         multiclass = args.layers[-1] > 1
         model = nn.MLP(args.layers, hidden=args.hidden, output="identity" if multiclass else "sigmoid",
@@ -119,10 +197,16 @@ def cmd_graph(args: argparse.Namespace) -> int:
         if not isinstance(loaded, nn.Sequential):
             raise ValueError(f"graph: expected a Sequential or MLP model, got {type(loaded).__name__}")
         model = loaded
-        check_size(model.layer_dims, args.m)
+        if is_cnn(model):
+            image = tuple(args.image_shape) if args.image_shape is not None else input_image(model)
+            check_model_size(model, (args.m, *image))
+        else:
+            if args.image_shape is not None:
+                raise ValueError(f"--image-shape is the input of a CNN; {args.model} is an MLP on X (n_x, m)")
+            check_size(model.layer_dims, args.m)
     n_x, n_y = model.layer_dims[0], model.layer_dims[-1]
     rng = np.random.RandomState(args.seed)
-    X = rng.rand(n_x, args.m)
+    X = rng.rand(args.m, *image) if image is not None else rng.rand(n_x, args.m)
     if n_y == 1:
         Y = (rng.rand(1, args.m) > 0.5).astype(np.float64)
     else:
@@ -132,27 +216,91 @@ def cmd_graph(args: argparse.Namespace) -> int:
     out: Path = args.out
     with staged_outputs(out.parent) as stage:  # the picture and its .dot are replaced together
         path, nodes = draw_quietly(J, stage / out.name, show=args.show, max_nodes=args.max_nodes)
-    print(f"drew {nodes} nodes for layer_dims {model.layer_dims} (m = {args.m}) in "
-          f"{time.perf_counter() - start:.3f} s")
+    what = (f"CNN {describe_cnn(model)} on images (m, n_H, n_W, n_C) = {(args.m, *image)}" if image is not None
+            else f"layer_dims {model.layer_dims} (m = {args.m})")
+    print(f"drew {nodes} nodes for {what} in {time.perf_counter() - start:.3f} s")
     print(f"wrote {out.parent / path.name}")
     if args.html is not None:
         print(f"wrote {save_html_quietly(J, args.html, show=args.show, max_nodes=args.max_nodes)}")
     return 0
 
 
+def check_model_size(model: nn.Sequential, shape: tuple[int, ...]) -> None:
+    """``sizes.check_cnn_size`` for a network already built (a saved CNN) on images of ``shape``
+    (m, n_H, n_W, n_C): its layers' shapes traced (ValueError when the images do not fit them), then each
+    Conv2D's windows and output, and the dense layers, checked against the limits."""
+    previous: tuple[Any, ...] = tuple(shape)
+    numbering = model.numbering()
+    for layer, out in model.trace_shapes(shape):
+        if isinstance(layer, nn.Conv2D) and out is not None and None not in previous:
+            check_conv_size(numbering.get(id(layer), 0), previous, layer.f, out)
+        if out is not None:
+            previous = out
+    check_size(model.layer_dims, shape[0])
+
+
 def cmd_check(args: argparse.Namespace) -> int:
-    """``tinygrad-nb check``: the closed-form table on a small random model; exit 1 on a mismatch."""
-    dims = [args.n_x, *args.hidden_dims, 1]
+    """``tinygrad-nb check``: autograd on a small random model against a reference; exit 1 on a mismatch.
+
+    An MLP (the default) is checked against the closed-form dZ, dW, db, dA of the course (``nn.check_against_
+    closed_form``, tolerance 1e-10); a CNN (``--arch cnn``), which has no closed form here, against centred finite
+    differences of J, parameter by parameter (the course's gradient check, eps = 1e-7, tolerance 1e-7).
+    """
+    if args.arch == "cnn":
+        return _check_cnn(args)
+    for option, value in (("--filters", args.filters), ("--pools", args.pools), ("--image-shape", args.image_shape)):
+        if value is not None:
+            raise ValueError(f"{option} describes the CNN of check --arch cnn; the MLP check takes --n-x, "
+                             "--hidden-dims, --hidden and --m")
+    n_x = 5 if args.n_x is None else args.n_x
+    tolerance = 1e-10 if args.tolerance is None else args.tolerance
+    dims = [n_x, *([4, 3] if args.hidden_dims is None else args.hidden_dims), 1]
     check_size(dims, args.m)
     rng = np.random.RandomState(args.seed)
     model = nn.MLP(dims, hidden=args.hidden, init="xavier", rng=rng)
-    X = rng.randn(args.n_x, args.m)
+    X = rng.randn(n_x, args.m)
     Y = (rng.rand(1, args.m) > 0.5).astype(np.float64)
     print(f"autograd against the closed-form formulas: layer_dims {dims}, {args.hidden} hidden, m = {args.m}")
     report = nn.check_against_closed_form(model, X, Y)
-    ok = report.passed(args.tolerance)
+    ok = report.passed(tolerance)
     print(f"{'PASS' if ok else 'FAIL'}: largest relative difference {report.max_difference:.3e} "
-          f"(tolerance {args.tolerance:.0e})")
+          f"(tolerance {tolerance:.0e})")
+    return 0 if ok else 1
+
+
+CHECK_IMAGE, CHECK_FILTERS, CHECK_POOLS = (8, 8, 2), [3, 4], [2, 2]
+CHECK_LIMIT = 20_000  # parameters: each costs two forward passes of finite differences
+
+
+def _check_cnn(args: argparse.Namespace) -> int:
+    """``check --arch cnn``: the course's gradient check of every W[l], b[l] of a small random CNN."""
+    if args.n_x is not None:
+        raise ValueError("--n-x is an MLP's input size; a CNN takes images: give --image-shape n_H,n_W,n_C")
+    image = tuple(args.image_shape) if args.image_shape is not None else CHECK_IMAGE
+    filters = CHECK_FILTERS if args.filters is None else args.filters
+    pools = args.pools if args.pools is not None else ([2] * len(filters) if args.filters is not None else CHECK_POOLS)
+    tolerance = 1e-7 if args.tolerance is None else args.tolerance
+    n_H, n_W = image_sizes(image, pools)[-1]
+    hidden_dims = [] if args.hidden_dims is None else args.hidden_dims
+    dims = [n_H * n_W * filters[-1], *hidden_dims, 1]
+    check_cnn_size(image, filters, pools, F, dims, args.m)
+    parameters = sum(F * F * c_in * c_out + c_out for c_in, c_out in zip([image[2], *filters], filters))
+    parameters += sum(dims[l] * dims[l - 1] + dims[l] for l in range(1, len(dims)))
+    if parameters > CHECK_LIMIT:
+        raise ValueError(f"the CNN has {parameters:,} parameters, more than the {CHECK_LIMIT:,} the finite "
+                         "differences check in reasonable time (two forward passes each); give fewer --filters, "
+                         "a smaller --image-shape or smaller --hidden-dims")
+    rng = np.random.RandomState(args.seed)
+    model = build_cnn(image, filters, pools, hidden_dims, 1, hidden=args.hidden, init="xavier", rng=rng)
+    X = rng.randn(args.m, *image)
+    Y = (rng.rand(1, args.m) > 0.5).astype(np.float64)
+    print(f"autograd against finite differences (the course's gradient check, eps = 1e-7): CNN "
+          f"{describe_cnn(model)}, {args.hidden} hidden, images (m, n_H, n_W, n_C) = {(args.m, *image)}")
+    report = check_cnn_gradients(model, X, Y)
+    for name, p in model.named_parameters():
+        print(f"  d{name} {p.shape}: difference {report.differences[name]:.3e}")
+    ok = report.passed(tolerance)
+    print(f"{'PASS' if ok else 'FAIL'}: largest difference {report.worst:.3e} (tolerance {tolerance:.0e})")
     return 0 if ok else 1
 
 
@@ -182,7 +330,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     check_task(args.data, task, model=None if args.task else str(args.model))  # before the --seed note
     if args.seed is not None:
         print("note: --seed no longer changes predict's data: the splits train holds out are fixed")
-    train, test = load_data(args.data, task)
+    train, test = load_data(args.data, task, images=is_cnn(model))
     on_test = test is not None and not args.train_split
     data = test if on_test and test is not None else train
     nn.check_task(model, data, model_name=str(args.model),

@@ -37,14 +37,21 @@ def check_task(dataset: str, task: str, test_path: str | None = None, model: str
         raise ValueError(f"--test-data goes with a course .h5 dataset, not {dataset}")
 
 
-def load_data(dataset: str, task: str, test_path: str | None = None) -> tuple[Dataset, Dataset | None]:
+def load_data(dataset: str, task: str, test_path: str | None = None,
+              images: bool = False) -> tuple[Dataset, Dataset | None]:
     """(train, test) Datasets for ``digits``, ``planar`` or a course .h5 file (its test file beside it, when there
-    is one); each carries its name and its task (``nn.Task``), which a saved model is checked against."""
+    is one); each carries its name and its task (``nn.Task``), which a saved model is checked against.
+
+    ``images``: X as course 4's images (m, n_H, n_W, n_C) for a CNN, the digits (m, 8, 8, 1) and the cat files
+    (m, 64, 64, 3); planar's points are not images and are refused."""
     check_task(dataset, task, test_path)
+    if images and dataset == "planar":
+        raise ValueError("a CNN takes images: the digits (8x8) or a course .h5 file (64x64x3); planar's examples "
+                         "are points (X (2, m)): use an MLP")
     if dataset == "digits":
-        split = datasets.digits(task=task, seed=SPLIT_SEED)
+        split = datasets.digits(task=task, seed=SPLIT_SEED, images=images)
         return split, split.test
     if dataset == "planar":
         flower = datasets.planar(seed=1).split(PLANAR_TEST_FRACTION, SPLIT_SEED)  # the course's 400 points
         return flower, flower.test
-    return datasets.load_course_split(dataset, test_path)
+    return datasets.load_course_split(dataset, test_path, flatten=not images)
