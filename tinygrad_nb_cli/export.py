@@ -16,6 +16,7 @@ from typing import Any
 import nn
 from nn.files.atomic import atomic_path
 from nn.files.onnx_bridge import LAYOUTS, to_onnx
+from nn.files.portable import portable_layers, takes_images
 from nn.files.torch_bridge import save_torch_state_dict, to_torch
 from tinygrad_nb_cli import arguments as a
 
@@ -49,8 +50,9 @@ def run(args: argparse.Namespace) -> int:
     if args.torch is not None:
         save_torch_state_dict(model, args.torch)
         layers = ", ".join(type(m).__name__ for m in net)
-        print(f"wrote {args.torch}: PyTorch state_dict for torch.nn.Sequential({layers}); "
-              "feed it X.T, one example per row")
+        feed = ("feed it the images as NCHW, X.transpose(0, 3, 1, 2)" if takes_images(portable_layers(model, "export"))
+                else "feed it X.T, one example per row")
+        print(f"wrote {args.torch}: PyTorch state_dict for torch.nn.Sequential({layers}); {feed}")
     return 0
 
 

@@ -2,6 +2,7 @@
 and check on a CNN; the options refused where they would be ignored."""
 
 import json
+import re
 
 import pytest
 from _cli_helpers import train
@@ -81,6 +82,17 @@ def test_predict_on_a_saved_cnn_reads_the_data_as_images(digits_cnn, capsys):
     assert f"359 predictions; {test_line}" in said  # the accuracy train printed, on the same held-out digits
     status, said, _ = run(capsys, "predict", "--model", str(out / "model.h5"), "--train-split")
     assert status == 0 and "1438 predictions; train accuracy (1,438 examples of digits): " in said
+
+
+def test_export_of_a_saved_cnn_says_how_to_feed_each_runtime(digits_cnn, tmp_path, capsys):
+    pytest.importorskip("torch", reason="PyTorch is not installed: pip install torch")
+    pytest.importorskip("onnx", reason="onnx is not installed: pip install 'tinygrad-nb[onnx]'")
+    out, _ = digits_cnn
+    status, said, _ = run(capsys, "export", "--model", str(out / "model.h5"), "--onnx", str(tmp_path / "m.onnx"),
+                          "--torch", str(tmp_path / "m.pt"))
+    assert status == 0
+    assert re.search(r"X \(m, \w+, \w+, 1\)", said), said  # the ONNX file takes images as the course holds them
+    assert "feed it the images as NCHW, X.transpose(0, 3, 1, 2)" in said and "X.T" not in said
 
 
 def test_graph_draws_a_saved_cnn(digits_cnn, tmp_path, capsys):
