@@ -40,6 +40,7 @@ docs: $(BIN)/.installed-docs
 bench: $(BIN)/.installed-bench
 	$(BIN)/python benchmarks/bench.py
 	$(BIN)/python benchmarks/floors.py
+	$(BIN)/python benchmarks/bench_cnn.py  # a CNN step against PyTorch's (skipped, saying so, without torch)
 
 # A CNN training step against PyTorch's (needs torch: pip install torch, the CPU build)
 bench-cnn: $(BIN)/.installed-bench

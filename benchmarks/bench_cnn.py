@@ -450,6 +450,13 @@ def main(argv: list[str] | None = None) -> dict:
     args = parser.parse_args(argv)
     if Path(args.json).resolve() == (Path(__file__).resolve().parent / "results.json"):
         parser.error("results.json belongs to bench.py; write this one elsewhere")
+    import importlib.util
+
+    missing = [name for name in ("torch", "threadpoolctl") if importlib.util.find_spec(name) is None]
+    if missing:  # the reference is PyTorch's step in the same run: without it there is no ratio to report
+        print(f"bench_cnn: skipped, it needs {' and '.join(missing)} (pip install torch threadpoolctl; the CPU "
+              "build of torch: --index-url https://download.pytorch.org/whl/cpu)")
+        return {}
     pinned = pin_to_one_cpu(args.cpu)
     from threadpoolctl import threadpool_limits
 
