@@ -17,9 +17,9 @@ import argparse
 
 import numpy as np
 from _data import add_data_argument, report, train_and_test
-from nn.defaults import default_settings, kind_for_data
 
 import nn
+from nn.defaults import default_settings, kind_for_data
 
 
 def main(argv: list[str] | None = None) -> dict[str, float]:

@@ -13,9 +13,9 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from nn.datasets import Dataset, Split
 
 import nn
+from nn.datasets import Dataset, Split
 
 
 def _sklearn_datasets() -> Any:
