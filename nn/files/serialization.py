@@ -9,6 +9,15 @@ File layout (format "tinygrad-nb", version 2)::
                            running_var1 (/other/gamma1_2, ... for a second BatchNorm after layer 1)
     /layer2/W2, ...
 
+The recurrent layers and the embedding keep course 5's names, in group "other" (saved on their own)::
+
+    /other/Wax, /other/Waa, /other/Wya, /other/ba, /other/by            an RNNCell or RNN
+    /other/Wf, /other/bf, ..., /other/Wo, /other/bo, /other/Wy, /other/by    an LSTMCell or LSTM
+    /other/E                                                           an Embedding (n_e, n_vocab)
+
+and inside a Sequential as ``state_dict()`` names them there, after their place in its list
+(``0.E``, ``1.Wax``, ...); their architecture entry is their ``config()`` (n_x, n_a, n_y; n_vocab, n_e).
+
 A layer is a Linear (W{l} (n[l], n[l-1]), b{l} (n[l], 1)) or a Conv2D (W{l} (f, f, n_C_prev, n_C),
 b{l} (1, 1, 1, n_C)), numbered together in the order the network runs them; the pool layers and
 Flatten have no parameters and are stored in the architecture only. A BatchNorm stores what
@@ -68,8 +77,10 @@ from nn.layers.containers import MLP, Sequential
 from nn.layers.conv import AvgPool2D, Conv2D, MaxPool2D
 from nn.layers.dense import Linear, parameter_names
 from nn.layers.dropout import Dropout
+from nn.layers.embedding import Embedding
 from nn.layers.flatten import Flatten
 from nn.layers.module import Module
+from nn.layers.recurrent import LSTM, RNN, LSTMCell, RNNCell
 from nn.layers.task import Task
 
 FORMAT = "tinygrad-nb"
@@ -77,6 +88,9 @@ FORMAT_VERSION = 2
 READABLE_VERSIONS = (1, 2)
 MAX_ARCHITECTURE_CHARS = 1_000_000  # the JSON of a 10,000-layer MLP is about 60 KB
 MAX_NESTING = 64  # JSON levels: a Sequential inside a Sequential costs two
+RECURRENT: dict[str, type[RNNCell | RNN | LSTMCell | LSTM]] = {
+    cls.__name__: cls for cls in (RNNCell, RNN, LSTMCell, LSTM)}
+COURSE_NAMED = {*RECURRENT, "Embedding"}  # the layers whose parameters keep course 5's names: Wax, ..., Wf, ..., E
 
 
 def _group_of(name: str) -> str:
@@ -293,7 +307,21 @@ def _expected_shapes(config: Any, who: str) -> tuple[dict[str, tuple[int, ...]] 
         shapes[f"gamma{suffix}"] = shapes[f"beta{suffix}"] = shape
     for suffix, shape in walk.batchnorm:
         shapes[f"running_mean{suffix}"] = shapes[f"running_var{suffix}"] = shape
+    shapes.update(walk.named)
     return shapes, None, n_L
+
+
+def _course_named_shapes(config: dict[str, Any]) -> list[tuple[str, tuple[int, ...]]]:
+    """(name, shape) of the parameters of a recurrent layer or an Embedding, in its ``state_dict()`` order, from its
+    config: the course's names Wax, Waa, Wya, ba, by (RNN), Wf, bf, ..., Wy, by (LSTM), E (Embedding)."""
+    kind = config["type"]
+    if kind == "Embedding":
+        return [("E", (_positive_int(config["n_e"], "n_e"), _positive_int(config["n_vocab"], "n_vocab")))]
+    n_x, n_a, n_y = (_positive_int(config[k], k) for k in ("n_x", "n_a", "n_y"))
+    if kind in ("RNNCell", "RNN"):
+        return [("Wax", (n_a, n_x)), ("Waa", (n_a, n_a)), ("Wya", (n_y, n_a)), ("ba", (n_a, 1)), ("by", (n_y, 1))]
+    gates = [(f"{w}{gate}", shape) for gate in "fico" for w, shape in (("W", (n_a, n_a + n_x)), ("b", (n_a, 1)))]
+    return [*gates, ("Wy", (n_y, n_a)), ("by", (n_y, 1))]
 
 
 def _is_buffer(name: str) -> bool:
@@ -316,7 +344,9 @@ class _ArchitectureWalk:
     ``runs``: for each path of a Sequential's entry, the shapes its module runs, for "Shared" entries;
     ``batchnorm``: (suffix, shape) of each distinct BatchNorm in order, its names gamma{suffix}, ... as a Sequential
     names them (``_batchnorm_suffixes``: "l" for the l-th numbered layer run before it, "l_2" for a second after
-    it; "" for a BatchNorm saved on its own).
+    it; "" for a BatchNorm saved on its own);
+    ``named``: {name: shape} of the parameters of each distinct recurrent layer or Embedding (``COURSE_NAMED``),
+    named as ``state_dict()`` names them: Wax, ..., E on their own, "i.Wax", "i.E" as item i of a Sequential's list.
     """
 
     def __init__(self) -> None:
@@ -324,6 +354,7 @@ class _ArchitectureWalk:
         self.applied: list[Shapes] = []
         self.runs: dict[tuple[int, ...], list[Shapes]] = {}
         self.batchnorm: list[tuple[str, tuple[int, ...]]] = []
+        self.named: dict[str, tuple[int, ...]] = {}
         self._after: dict[int, int] = {}  # l -> the BatchNorm layers met after the l-th numbered layer run
 
     def module(self, config: Any, path: tuple[int, ...]) -> str | None:
@@ -361,6 +392,13 @@ class _ArchitectureWalk:
             k = self._after[l] = self._after.get(l, 0) + 1
             suffix = "" if not path else str(l) if k == 1 else f"{l}_{k}"
             self.batchnorm.append((suffix, (n, 1) if layout == "dense" else (1, 1, 1, n)))
+            return None
+        if kind in COURSE_NAMED:
+            prefix = f"{path[-1]}." if path else ""
+            for name, shape in _course_named_shapes(config):
+                if prefix + name in self.named:  # as Sequential.named_parameters refuses it
+                    raise ValueError(f"two different parameters are both named {prefix + name!r}")
+                self.named[prefix + name] = shape
             return None
         if kind == "Shared":
             raise ValueError("a Shared entry must be an item of a Sequential's layers")
@@ -488,6 +526,10 @@ def _build(config: dict[str, Any], path: tuple[int, ...] = (),
                           init="zeros", index=config.get("index"))
         if kind in ("MaxPool2D", "AvgPool2D"):
             return (MaxPool2D if kind == "MaxPool2D" else AvgPool2D)(config["f"], stride=config["stride"])
+        if kind == "Embedding":
+            return Embedding(config["n_vocab"], config["n_e"], init="zeros")
+        if kind in RECURRENT:
+            return RECURRENT[kind](config["n_x"], config["n_a"], config["n_y"], init="zeros")
         by_class = {cls.__name__: cls for cls in ACTIVATIONS.values()}
         if kind in by_class:
             return by_class[kind]()

@@ -16,6 +16,18 @@ The cells run one step (the notebook's ``rnn_cell_forward`` and ``lstm_cell_forw
 layers loop over the T_x steps (``rnn_forward``, ``lstm_forward``) and stack the steps along axis 2,
 so every gradient flows back through time (backpropagation through time is the engine's backward).
 
+The tensors a step creates carry the course's names, with the step number t = 1 .. T_x (a cell, which
+does not know its t, writes "t"), so ``viz.draw_graph``, the explorer and explain mode read as the
+course's unrolled diagrams and its ``rnn_cell_backward``:
+
+* RNN: x<t> (the slice x[:, :, t-1]), (Wax x<t> + ba) and (Waa a<t-1>), their sum z<t> (dz<t> is the
+  notebook's ``dtanh`` = (1 - a<t>^2) da<t>), a<t> = tanh(z<t>), zy<t> = Wya a<t> + by, y<t> = softmax(zy<t>);
+* LSTM: x<t>, concat<t> = [a<t-1>; x<t>], zf<t>, zi<t>, zc<t>, zo<t> (the gates' arguments), the gates
+  f<t>, i<t>, c~<t>, o<t>, (f<t> c<t-1>) and (i<t> c~<t>), c<t>, tanh(c<t>), a<t>, zy<t>, y<t>;
+* the sequences a, y (and c) stacked from the steps; a<0> (and c<0>) when the layer makes them.
+
+Only tensors made inside the forward are named: a Tensor you pass in (x, a<0>, a cell's x<t>) keeps its name.
+
 >>> import numpy as np
 >>> from nn.layers.recurrent import RNN
 >>> rnn = RNN(n_x=3, n_a=5, n_y=2, rng=1)
@@ -53,6 +65,23 @@ def _draw(who: str, init: Init, shape: tuple[int, int], rng: np.random.RandomSta
 
 def _bias(n: int) -> Tensor:
     return Tensor(np.zeros((n, 1)), requires_grad=True)
+
+
+def _named(t: Tensor, name: str) -> Tensor:
+    """``t`` labelled ``name`` (a<3>, f<3>, ...): ``t`` must be a tensor this forward just made, never one passed in
+    or a parameter. Names are labels for graphs and explain mode only."""
+    t.name = name
+    return t
+
+
+def _steps(t: int | None) -> tuple[str, str]:
+    """The labels of step t and of step t-1: ("3", "2") for t = 3, ("t", "t-1") for a cell."""
+    return ("t", "t-1") if t is None else (str(t), str(t - 1))
+
+
+def _step_of(x: Tensor, t: int) -> Tensor:
+    """x<t+1> = x[:, :, t], a new tensor (a slice of x), labelled with the course's 1-based step."""
+    return _named(x[:, :, t], f"x<{t + 1}>")
 
 
 class _Recurrent(Module):
@@ -161,10 +190,16 @@ class _RNNParameters(_Recurrent):
         self.ba = _bias(self.n_a)
         self.by = _bias(self.n_y)
 
-    def step(self, xt: Tensor, a_prev: Tensor) -> tuple[Tensor, Tensor]:
-        """(a<t>, y<t>) from checked Tensors x<t> (n_x, m) and a<t-1> (n_a, m): the notebook's rnn_cell_forward."""
-        a_next = (linear(self.Wax, xt, self.ba) + self.Waa @ a_prev).tanh()
-        yt_pred = linear(self.Wya, a_next, self.by).softmax(axis=0)
+    def step(self, xt: Tensor, a_prev: Tensor, t: int | None = None) -> tuple[Tensor, Tensor]:
+        """(a<t>, y<t>) from checked Tensors x<t> (n_x, m) and a<t-1> (n_a, m): the notebook's rnn_cell_forward.
+
+        ``t`` (1 .. T_x) only labels the tensors made here (a<3>, y<3>, ...); None labels them a<t>, y<t>.
+        """
+        now, before = _steps(t)
+        from_x = _named(linear(self.Wax, xt, self.ba), f"(Wax x<{now}> + ba)")
+        from_a = _named(self.Waa @ a_prev, f"(Waa a<{before}>)")
+        a_next = _named(_named(from_x + from_a, f"z<{now}>").tanh(), f"a<{now}>")
+        yt_pred = _named(_named(linear(self.Wya, a_next, self.by), f"zy<{now}>").softmax(axis=0), f"y<{now}>")
         return a_next, yt_pred
 
 
@@ -209,10 +244,10 @@ class RNN(_RNNParameters):
         a_next = self._state(a0, "a<0>", x.shape[1])
         a, y = [], []
         for t in range(x.shape[2]):
-            a_next, yt_pred = self.step(x[:, :, t], a_next)
+            a_next, yt_pred = self.step(_step_of(x, t), a_next, t + 1)
             a.append(a_next)
             y.append(yt_pred)
-        return stack(a, axis=2), stack(y, axis=2)
+        return _named(stack(a, axis=2), "a"), _named(stack(y, axis=2), "y")
 
     def _outputs(self) -> str:
         return f"a ({self.n_a}, m, T_x), y ({self.n_y}, m, T_x)"
@@ -238,16 +273,22 @@ class _LSTMParameters(_Recurrent):
     def _weight_text(self) -> str:
         return f"Wf (n_a, n_a + n_x) is {self.Wf.shape} with n_a = {self.n_a}"
 
-    def step(self, xt: Tensor, a_prev: Tensor, c_prev: Tensor) -> tuple[Tensor, Tensor, Tensor]:
-        """(a<t>, c<t>, y<t>) from checked Tensors: the notebook's lstm_cell_forward."""
-        concat = concatenate([a_prev, xt], axis=0)
-        ft = linear(self.Wf, concat, self.bf).sigmoid()
-        it = linear(self.Wi, concat, self.bi).sigmoid()
-        cct = linear(self.Wc, concat, self.bc).tanh()
-        c_next = ft * c_prev + it * cct
-        ot = linear(self.Wo, concat, self.bo).sigmoid()
-        a_next = ot * c_next.tanh()
-        yt_pred = linear(self.Wy, a_next, self.by).softmax(axis=0)
+    def step(self, xt: Tensor, a_prev: Tensor, c_prev: Tensor,
+             t: int | None = None) -> tuple[Tensor, Tensor, Tensor]:
+        """(a<t>, c<t>, y<t>) from checked Tensors: the notebook's lstm_cell_forward.
+
+        ``t`` (1 .. T_x) only labels the tensors made here (f<3>, c<3>, ...); None labels them f<t>, c<t>.
+        """
+        now, before = _steps(t)
+        concat = _named(concatenate([a_prev, xt], axis=0), f"concat<{now}>")
+        ft = _named(_named(linear(self.Wf, concat, self.bf), f"zf<{now}>").sigmoid(), f"f<{now}>")
+        it = _named(_named(linear(self.Wi, concat, self.bi), f"zi<{now}>").sigmoid(), f"i<{now}>")
+        cct = _named(_named(linear(self.Wc, concat, self.bc), f"zc<{now}>").tanh(), f"c~<{now}>")
+        c_next = _named(_named(ft * c_prev, f"(f<{now}> c<{before}>)") + _named(it * cct, f"(i<{now}> c~<{now}>)"),
+                        f"c<{now}>")
+        ot = _named(_named(linear(self.Wo, concat, self.bo), f"zo<{now}>").sigmoid(), f"o<{now}>")
+        a_next = _named(ot * _named(c_next.tanh(), f"tanh(c<{now}>)"), f"a<{now}>")
+        yt_pred = _named(_named(linear(self.Wy, a_next, self.by), f"zy<{now}>").softmax(axis=0), f"y<{now}>")
         return a_next, c_next, yt_pred
 
 
@@ -291,11 +332,11 @@ class LSTM(_LSTMParameters):
         a_next, c_next = self._state(a0, "a<0>", m), self._state(c0, "c<0>", m)
         a, y, c = [], [], []
         for t in range(x.shape[2]):
-            a_next, c_next, yt = self.step(x[:, :, t], a_next, c_next)
+            a_next, c_next, yt = self.step(_step_of(x, t), a_next, c_next, t + 1)
             a.append(a_next)
             y.append(yt)
             c.append(c_next)
-        return stack(a, axis=2), stack(y, axis=2), stack(c, axis=2)
+        return _named(stack(a, axis=2), "a"), _named(stack(y, axis=2), "y"), _named(stack(c, axis=2), "c")
 
     def _outputs(self) -> str:
         return f"a ({self.n_a}, m, T_x), y ({self.n_y}, m, T_x), c ({self.n_a}, m, T_x)"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from tinygrad_nb.explain_mode import COURSE_ACTIVATION
 from tinygrad_nb.function import Function, ShapeError, describe
 from tinygrad_nb.ops import dual
 from tinygrad_nb.ops.binary import check_matrix_product
@@ -42,5 +43,10 @@ class Linear(Function):
                 (dual.sum_rows(dZ) if need_b else None))
 
     def explain(self, Z, ins):
+        """The course's linear_backward. The 1/m is there when dZ is the course's m * dJ/dZ (Z named Z[l]); for
+        any other Z, say an RNN's, dZ is dJ/dZ and the formulas are rnn_cell_backward's dWax = dz x<t>^T, ..."""
         W, A_prev, b = ins
-        return [(0, f"1/m d{Z} {A_prev}^T"), (2, f"1/m sum(d{Z}, axis=1, keepdims=True)"), (1, f"{W}^T d{Z}")]
+        scaled_out, scaled_in = bool(COURSE_ACTIVATION.match(Z)), bool(COURSE_ACTIVATION.match(A_prev))
+        mean = "1/m " if scaled_out else ""
+        back = "" if scaled_out == scaled_in else "m " if scaled_in else "1/m "
+        return [(0, f"{mean}d{Z} {A_prev}^T"), (2, f"{mean}sum(d{Z}, axis=1, keepdims=True)"), (1, f"{back}{W}^T d{Z}")]

@@ -56,6 +56,9 @@ class Getitem(Function):
             return (dual.scatter_array(g, self.index, self.in_shape),)
         return (ScatterAdd.apply(g, index=self.index, shape=self.in_shape),)
 
+    def explain(self, out, ins):  # an RNN's x<t> = x[:, :, t-1]: dx[:, :, t-1] += dx<t>
+        return [(0, f"d{out} placed at {ins[0]}[{_index_of(self.index)}], zeros elsewhere")]
+
 
 class ScatterAdd(Function):
     """zeros(shape) with g added at index: the backward of ``Getitem``, itself differentiable."""
@@ -132,6 +135,10 @@ class Concatenate(Function):
         return tuple(g[lead + (slice(int(lo), int(hi)),)] if need else None
                      for lo, hi, need in zip(self.bounds[:-1], self.bounds[1:], self.needs_input_grad))
 
+    def explain(self, out, ins):  # the LSTM's concat = [a<t-1>; x<t>]: da_prev = dconcat[:n_a, :]
+        return [(i, f"d{out}[{_index_text(self.axis, f'{int(lo)}:{int(hi)}')}]")
+                for i, (lo, hi) in enumerate(zip(self.bounds[:-1], self.bounds[1:]))]
+
 
 class Stack(Function):
     """Same-shaped tensors joined along a new axis; the gradient is indexed back out."""
@@ -143,3 +150,26 @@ class Stack(Function):
     def backward(self, g, out, *xs):
         lead = (slice(None),) * self.axis
         return tuple(g[lead + (i,)] if need else None for i, need in enumerate(self.needs_input_grad))
+
+    def explain(self, out, ins):  # a sequence stacked from its steps: da<t> = da[:, :, t-1]
+        return [(i, f"d{out}[{_index_text(self.axis, str(i))}]") for i in range(len(ins))]
+
+
+def _index_of(index) -> str:
+    """``:, :, 2``: a NumPy index as written in code (an index array as ``[...]``)."""
+    def one(i) -> str:
+        if isinstance(i, slice):
+            text = ":".join("" if v is None else str(v) for v in (i.start, i.stop))
+            return text + (f":{i.step}" if i.step is not None else "")
+        if i is Ellipsis:
+            return "..."
+        if i is None:
+            return "None"
+        return str(i) if np.ndim(i) == 0 else "[...]"
+
+    return ", ".join(one(i) for i in (index if isinstance(index, tuple) else (index,)))
+
+
+def _index_text(axis: int, index: str) -> str:
+    """``:, :, 2``: NumPy's index ``index`` along ``axis``, the trailing axes left out."""
+    return ", ".join([":"] * axis + [index])

@@ -131,6 +131,9 @@ class Tanh(_Activation):
     def backward(self, g, out, x):  # tanh' = 1 - A^2
         return (g * (1 - out * out),)
 
+    def explain(self, out, ins):  # the course's rnn_cell_backward: dtanh = (1 - a_next^2) * da_next
+        return [(0, f"d{out} * tanh'({ins[0]}) = (1 - {out}^2) * d{out}")]
+
 
 class Relu(_Activation):
     """A = max(Z, 0); relu'(Z) = 1 where Z > 0, else 0."""
@@ -183,6 +186,9 @@ class Softmax(Function):
 
     def backward(self, g, out, x):  # J^T g = A (g - sum(g A))
         return (out * (g - (g * out).sum(axis=self.axis, keepdims=True)),)
+
+    def explain(self, out, ins):
+        return [(0, f"{out} * (d{out} - sum(d{out} * {out}, axis={self.axis}))")]
 
 
 class LogSoftmax(Function):
