@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 export OPENBLAS_NUM_THREADS ?= 1
 export MKL_NUM_THREADS ?= 1
 
-.PHONY: test test-slow lint docs demo figures bench bench-cnn clean
+.PHONY: test test-slow lint docs demo figures bench bench-cnn bench-lstm clean
 
 # One stamp per extra: a stamp older than pyproject.toml (or a missing .venv) reinstalls.
 $(BIN)/.installed-%: pyproject.toml
@@ -41,10 +41,15 @@ bench: $(BIN)/.installed-bench
 	$(BIN)/python benchmarks/bench.py
 	$(BIN)/python benchmarks/floors.py
 	$(BIN)/python benchmarks/bench_cnn.py  # a CNN step against PyTorch's (skipped, saying so, without torch)
+	$(BIN)/python benchmarks/bench_lstm.py  # an LSTM character-model step against PyTorch's (likewise)
 
 # A CNN training step against PyTorch's (needs torch: pip install torch, the CPU build)
 bench-cnn: $(BIN)/.installed-bench
 	$(BIN)/python benchmarks/bench_cnn.py
+
+# An LSTM character-model step against PyTorch's (needs torch)
+bench-lstm: $(BIN)/.installed-bench
+	$(BIN)/python benchmarks/bench_lstm.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis build dist *.egg-info runs site
