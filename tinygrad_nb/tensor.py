@@ -297,8 +297,8 @@ class Tensor:
 
     # ----- arithmetic -----------------------------------------------------------------------
     def _other(self, other: Any) -> Tensor:
-        """The other operand as a Tensor. Python numbers and int/bool arrays take this tensor's dtype; so does an
-        integer Tensor (an index array a jitted step was given), by a Cast op that a jit replays."""
+        """The other operand as a Tensor. Python numbers, NumPy integer scalars and int/bool arrays take this tensor's
+        dtype; so does an integer Tensor (an index array a jitted step was given), by a Cast op that a jit replays."""
         if isinstance(other, Tensor):
             if other.data.dtype.kind in "iu" and self.data.dtype.kind == "f":
                 return _ops.Cast.apply(other, dtype=self.data.dtype)
@@ -309,6 +309,8 @@ class Tensor:
             return Tensor._wrap(np.asarray(other, dtype=self.data.dtype))
         if isinstance(other, np.ndarray) and other.dtype.kind in "biu":
             return Tensor._wrap(other.astype(self.data.dtype))
+        if isinstance(other, (np.integer, np.bool_)) and self.data.dtype.kind == "f":  # mask.sum() of an array:
+            return Tensor._wrap(np.asarray(other, dtype=self.data.dtype))  # as the integer Tensor a jit sees
         try:
             return Tensor._wrap(_as_array(other))
         except TypeError:

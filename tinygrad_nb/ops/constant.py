@@ -87,6 +87,11 @@ class ToIndex(_Constant):
     afresh on every call, never a constant of the recording."""
 
     def forward(self, x):
+        if x.dtype.kind == "f":
+            bad = ~np.isfinite(x) | (x != np.round(x))
+            if bad.any():  # NumPy refuses a float index array; a silent truncation would pick another entry
+                raise IndexError(f"an index Tensor must hold whole numbers, got {float(x[bad].flat[0])!r}: round it "
+                                 "or convert it with .astype(int) yourself")
         return x.astype(np.intp)
 
 
