@@ -41,10 +41,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import pin_to_one_cpu  # noqa: E402
+from timing import all_functions, missing_reference, time_steps  # noqa: E402
 
 import tinygrad_nb  # noqa: E402
 from tinygrad_nb import Tensor, conv2d, linear, no_grad, pool2d, side_effect  # noqa: E402
-from tinygrad_nb.function import Function  # noqa: E402
 
 M, H, C0, F1, F2, LR = 32, 64, 3, 8, 16, 0.01
 M_TEST = 50
@@ -69,32 +69,6 @@ def initial_weights() -> dict[str, np.ndarray]:
         "W2": rng.randn(3, 3, F1, F2) * np.sqrt(2 / (9 * F1)), "b2": rng.randn(1, 1, 1, F2) * 0.01,
         "W3": rng.randn(1, n3) * np.sqrt(1 / n3), "b3": rng.randn(1, 1) * 0.01,
     }
-
-
-def time_steps(steps: dict[str, Callable[[], None]], repeats: int, warmup: int) -> dict[str, dict[str, float]]:
-    """As bench.time_steps (samples of ~20 ms taken round-robin after a warm-up, medians in seconds per
-    step), on two clocks read around the same samples: ``wall`` (perf_counter) and ``cpu`` (process_time:
-    this process's user + system CPU time, page faults included). On a shared machine the CPU time is
-    the steadier figure: time spent waiting for the CPU while another process runs is not in it."""
-    batch = {}
-    for name, step in steps.items():
-        for _ in range(warmup):
-            step()
-        t0 = time.perf_counter()
-        step()
-        batch[name] = max(1, int(0.02 / max(time.perf_counter() - t0, 1e-6)))
-    wall: dict[str, list[float]] = {name: [] for name in steps}
-    cpu: dict[str, list[float]] = {name: [] for name in steps}
-    for _ in range(repeats):
-        for name, step in steps.items():
-            n = batch[name]
-            t0, c0 = time.perf_counter(), time.process_time()
-            for _ in range(n):
-                step()
-            c1, t1 = time.process_time(), time.perf_counter()
-            wall[name].append((t1 - t0) / n)
-            cpu[name].append((c1 - c0) / n)
-    return {name: {"wall": statistics.median(wall[name]), "cpu": statistics.median(cpu[name])} for name in steps}
 
 
 def print_table(medians: dict[str, dict[str, float]], title: str) -> dict:
@@ -266,17 +240,6 @@ def correctness() -> dict:
 # ------------------------------------------------------------------------------------ per-op profile
 
 
-def _all_functions() -> list[type]:
-    seen, stack = [], [Function]
-    while stack:
-        cls = stack.pop()
-        for sub in cls.__subclasses__():
-            if sub not in seen:
-                seen.append(sub)
-                stack.append(sub)
-    return seen
-
-
 def profile_ops(dtype, steps: int = 20) -> dict:
     """Milliseconds per step in each op's forward and backward (the class methods wrapped with timers
     for this measurement only), the rest being the engine's bookkeeping and the SGD update."""
@@ -294,7 +257,7 @@ def profile_ops(dtype, steps: int = 20) -> dict:
                 times[key] += clock() - t0
         return wrapper
 
-    for cls in _all_functions():
+    for cls in all_functions():
         for kind in ("forward", "backward"):
             if kind in cls.__dict__:
                 saved.append((cls, kind, cls.__dict__[kind]))
@@ -450,12 +413,7 @@ def main(argv: list[str] | None = None) -> dict:
     args = parser.parse_args(argv)
     if Path(args.json).resolve() == (Path(__file__).resolve().parent / "results.json"):
         parser.error("results.json belongs to bench.py; write this one elsewhere")
-    import importlib.util
-
-    missing = [name for name in ("torch", "threadpoolctl") if importlib.util.find_spec(name) is None]
-    if missing:  # the reference is PyTorch's step in the same run: without it there is no ratio to report
-        print(f"bench_cnn: skipped, it needs {' and '.join(missing)} (pip install torch threadpoolctl; the CPU "
-              "build of torch: --index-url https://download.pytorch.org/whl/cpu)")
+    if missing_reference("bench_cnn"):
         return {}
     pinned = pin_to_one_cpu(args.cpu)
     from threadpoolctl import threadpool_limits

@@ -42,11 +42,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import pin_to_one_cpu  # noqa: E402
+from timing import all_functions, missing_reference, time_steps  # noqa: E402
 
 import nn  # noqa: E402
 import tinygrad_nb  # noqa: E402
 from tinygrad_nb import Tensor, take  # noqa: E402
-from tinygrad_nb.function import Function  # noqa: E402
 
 N_VOCAB, N_E, N_A, M, T_X = 27, 16, 64, 32, 20
 LR, MAX_NORM = 0.01, 5.0
@@ -227,40 +227,15 @@ def first_calls() -> dict:
     return out
 
 
-def time_steps(steps: dict[str, Callable], repeats: int, warmup: int) -> dict[str, dict[str, float]]:
-    """Medians (seconds per step) of samples of ~20 ms taken round-robin after a warm-up, on wall and CPU time;
-    each call gets the next of 64 batches, so every input changes between calls."""
-    data = batches(64, seed=7)
-    batch, k = {}, 0
-    for name, step in steps.items():
-        for i in range(warmup):
-            step(*data[i])
-        t0 = time.perf_counter()
-        step(*data[0])
-        batch[name] = max(1, int(0.02 / max(time.perf_counter() - t0, 1e-6)))
-    wall: dict[str, list[float]] = {name: [] for name in steps}
-    cpu: dict[str, list[float]] = {name: [] for name in steps}
-    for _ in range(repeats):
-        for name, step in steps.items():
-            n = batch[name]
-            t0, c0 = time.perf_counter(), time.process_time()
-            for _ in range(n):
-                step(*data[k % 64])
-                k += 1
-            c1, t1 = time.process_time(), time.perf_counter()
-            wall[name].append((t1 - t0) / n)
-            cpu[name].append((c1 - c0) / n)
-    return {name: {"wall": statistics.median(wall[name]), "cpu": statistics.median(cpu[name])} for name in steps}
+def cycling(step: Callable, data: list[Batch]) -> Callable[[], object]:
+    """``step`` as a function of no arguments that takes the next batch on every call (inputs change each call)."""
+    k = 0
 
-
-def _all_functions() -> list[type]:
-    seen, stack = [], [Function]
-    while stack:
-        for sub in stack.pop().__subclasses__():
-            if sub not in seen:
-                seen.append(sub)
-                stack.append(sub)
-    return seen
+    def call() -> object:
+        nonlocal k
+        k += 1
+        return step(*data[k % len(data)])
+    return call
 
 
 def profile_ops(use_jit: bool, passes: int = 9, steps: int = 20) -> dict:
@@ -282,7 +257,7 @@ def profile_ops(use_jit: bool, passes: int = 9, steps: int = 20) -> dict:
                 calls[key] += 1
         return wrapper
 
-    for cls in _all_functions():
+    for cls in all_functions():
         for kind in ("forward", "backward"):
             if kind in cls.__dict__:
                 saved.append((cls, kind, cls.__dict__[kind]))
@@ -321,12 +296,7 @@ def main(argv: list[str] | None = None) -> dict:
     args = parser.parse_args(argv)
     if Path(args.json).resolve() == (Path(__file__).resolve().parent / "results.json"):
         parser.error("results.json belongs to bench.py; write this one elsewhere")
-    import importlib.util
-
-    missing = [name for name in ("torch", "threadpoolctl") if importlib.util.find_spec(name) is None]
-    if missing:  # the reference is PyTorch's step in the same run: without it there is no ratio to report
-        print(f"bench_lstm: skipped, it needs {' and '.join(missing)} (pip install torch threadpoolctl; the CPU "
-              "build of torch: --index-url https://download.pytorch.org/whl/cpu)")
+    if missing_reference("bench_lstm"):
         return {}
     pinned = pin_to_one_cpu(args.cpu)
     from threadpoolctl import threadpool_limits
@@ -346,8 +316,9 @@ def main(argv: list[str] | None = None) -> dict:
     results["check"] = correctness()
     results["first_calls_ms"] = first_calls()
 
-    impls = {"pytorch": torch_step(), "tinygrad-nb eager": ours_step(use_jit=False),
-             "tinygrad-nb jit": ours_step(use_jit=True)}
+    data = batches(64, seed=7)  # each call takes the next batch: every input changes between calls
+    impls = {"pytorch": cycling(torch_step(), data), "tinygrad-nb eager": cycling(ours_step(use_jit=False), data),
+             "tinygrad-nb jit": cycling(ours_step(use_jit=True), data)}
     medians = time_steps(impls, args.repeats, args.warmup)
     ref = medians["pytorch"]
     print(f"\nthe training step (ms per step):\n{'impl':<22}{'cpu ms':>9}{'x torch':>9}{'wall ms':>10}{'x torch':>9}")
