@@ -9,6 +9,7 @@ import re
 
 import numpy as np
 import pytest
+from _shared import numeric_grad
 
 from tinygrad_nb import Tensor, no_grad
 from tinygrad_nb.testing import assert_gradients_match
@@ -18,21 +19,6 @@ RNG = np.random.default_rng(21)
 
 def randn(*shape):
     return RNG.standard_normal(shape)
-
-
-def numeric_grad(f, x, eps=1e-6):
-    """d f(x) / dx by central differences, f a scalar function of a float64 array."""
-    x = x.copy()
-    g = np.zeros_like(x)
-    for i in np.ndindex(x.shape):
-        old = x[i]
-        x[i] = old + eps
-        hi = f(x)
-        x[i] = old - eps
-        lo = f(x)
-        x[i] = old
-        g[i] = (hi - lo) / (2 * eps)
-    return g
 
 
 def check(fn, *arrays, tracked=None):

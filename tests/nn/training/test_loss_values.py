@@ -8,6 +8,7 @@ installed (CI installs it). Shapes in the course's layout: A, Z, Y (n, m), one e
 
 import numpy as np
 import pytest
+from _shared import numeric_grad
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -15,20 +16,6 @@ import nn
 from tinygrad_nb import Tensor, grad
 
 REDUCTIONS = ["mean", "sum", "none"]
-
-
-def numerical_grad(f, x, eps=1e-6):
-    """Centered differences of the scalar f at x, entry by entry."""
-    g = np.zeros_like(x)
-    for i in np.ndindex(x.shape):
-        old = x[i]
-        x[i] = old + eps
-        up = f(x)
-        x[i] = old - eps
-        down = f(x)
-        x[i] = old
-        g[i] = (up - down) / (2 * eps)
-    return g
 
 
 def sigmoid(Z):
@@ -116,7 +103,7 @@ def test_cross_entropy_with_targets_that_do_not_sum_to_one(seed, C, m, reduction
     def cost(z):
         return float(reduce(-(Y * log_softmax(z)).sum(axis=0, keepdims=True), reduction, m).sum())
 
-    np.testing.assert_allclose(Zt.grad, numerical_grad(cost, Z.copy()), rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(Zt.grad, numeric_grad(cost, Z.copy()), rtol=1e-6, atol=1e-8)
 
 
 def test_cross_entropy_with_soft_targets_differentiates_twice():
@@ -131,7 +118,7 @@ def test_cross_entropy_with_soft_targets_differentiates_twice():
         softmax = np.exp(log_softmax(z))
         return float(((softmax * Y.sum(axis=0, keepdims=True) - Y) / 3 * V).sum())
 
-    np.testing.assert_allclose(hessian_V.data, numerical_grad(directional, Z.copy()), rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(hessian_V.data, numeric_grad(directional, Z.copy()), rtol=1e-6, atol=1e-8)
 
 
 @pytest.mark.parametrize("loss", ["binary_cross_entropy", "binary_cross_entropy_with_logits", "mse"])
