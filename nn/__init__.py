@@ -27,7 +27,7 @@ from nn.layers.summary import summary
 from nn.layers.task import Task, TaskMismatchError, check_task
 from nn.training.defaults import Settings, default_settings
 from nn.training.divergence import DivergenceWarning
-from nn.training.loop import Costs, accuracy, fit, predict
+from nn.training.loop import Costs, fit
 from nn.training.losses import (
     BCELoss,
     BCEWithLogitsLoss,
@@ -39,6 +39,7 @@ from nn.training.losses import (
     l2_penalty,
     mse,
 )
+from nn.training.metrics import accuracy, predict
 from nn.training.reference import (
     ClosedFormReport,
     check_against_closed_form,

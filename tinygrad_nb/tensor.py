@@ -227,6 +227,9 @@ class Tensor:
         ``create_graph=True`` the gradients are themselves differentiable Tensors.
         ``explain=True`` (or an open file) prints each chain-rule step in course notation.
         """
+        if not (isinstance(explain, bool) or callable(getattr(explain, "write", None))):
+            raise TypeError(f"backward: explain must be True, False or an open text file to print to, "
+                            f"got {type(explain).__name__} {explain!r}")
         if explain is not False:
             with explain_mode(None if explain is True else explain):
                 self.backward(grad, retain_graph=retain_graph, create_graph=create_graph)
@@ -452,6 +455,18 @@ class Tensor:
         """The number of elements (``size``)."""
         return self.data.size
 
+    def nelement(self) -> int:
+        """The number of elements (PyTorch's other name for ``numel``)."""
+        return self.data.size
+
+    def view(self, *shape: int | Sequence[int]) -> Tensor:
+        """``reshape`` under PyTorch's name (NumPy decides whether it copies; gradients flow the same)."""
+        return self.reshape(*shape)
+
+    def log10(self) -> Tensor:
+        """log10(x) elementwise: log(x) / log(10); its derivative is 1 / (x log 10)."""
+        return self.log() * (1.0 / np.log(10.0))
+
     def unsqueeze(self, axis: int) -> Tensor:
         """A new axis of length 1 at ``axis`` (negative counts from the end of the new shape)."""
         axis = axis_index("unsqueeze", axis, self.ndim + 1)
@@ -595,6 +610,15 @@ class Tensor:
 
     def __getitem__(self, index: Any) -> Tensor:
         return _ops.Getitem.apply(self, index=_normalise_index(index))
+
+    # last in the class: a method named ``float`` would shadow the builtin in the annotations below it
+    def float(self) -> Tensor:
+        """This tensor in float32 (PyTorch's ``float``); the gradient is cast back."""
+        return self.astype(np.float32)
+
+    def double(self) -> Tensor:
+        """This tensor in float64 (PyTorch's ``double``); the gradient is cast back."""
+        return self.astype(np.float64)
 
 
 def _mask_read(t: Tensor) -> None:

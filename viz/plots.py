@@ -23,7 +23,7 @@ import numpy as np
 
 from nn.files.atomic import atomic_path
 from nn.layers.module import Module
-from nn.training.loop import predict
+from nn.training.metrics import predict
 from nn.training.reference import ClosedFormReport
 from viz.explorer_history import as_history, history_data
 from viz.rendering import missing_extra

@@ -44,6 +44,11 @@ def fit_defaults(data: Dataset | None, lr: float | None, num_iterations: Any, op
     return lr, num_iterations
 
 
+def default_loss(model: Module, data: Dataset | None) -> str:
+    """The loss ``fit`` trains with when ``loss`` is left out: binary cross-entropy."""
+    return "binary_cross_entropy"
+
+
 def adopt_task(model: Module, data: Dataset | None, caller: str) -> None:
     """``fit`` on a Dataset: a model without a task takes the data's (checked against its n[L]); a model with
     one must match it (``nn.TaskMismatchError`` otherwise)."""

@@ -21,6 +21,7 @@ A flat cost (zero initialisation leaves it at 0.6931...) is not divergence.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from nn.training.losses import LOG_FLOOR
 
@@ -44,10 +45,12 @@ class Watch:
             them (the floor test applies), else None.
         advice: what to try, e.g. "try a smaller learning rate such as lr=0.12 (lr / 10)".
         word: "iteration" or "epoch".
+        model: the model being trained (an nn.Module), or None.
     """
 
-    def __init__(self, floor_m: int | None, advice: str, word: str = "iteration"):
+    def __init__(self, floor_m: int | None, advice: str, word: str = "iteration", model: Any = None):
         self.floor_m = floor_m
+        self.model = model
         self.advice = advice
         self.word = word
         self.done = False

@@ -1,4 +1,4 @@
-"""Training and evaluation: ``fit``, ``predict``, ``accuracy``.
+"""Training: ``fit`` (``predict`` and ``accuracy`` live in ``metrics`` and are re-exported here).
 
 ``fit`` is the course's loop: forward, cost, backward, update, printing
 ``Cost after iteration i: c`` every ``print_every`` iterations. Around it: the data checks
@@ -16,25 +16,22 @@ from typing import Any, SupportsIndex, overload
 import numpy as np
 
 from nn import validate
-from nn.data.datasets import Dataset
 from nn.layers.activations import Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
 from nn.layers.batchnorm import BatchNorm
 from nn.layers.containers import MLP, Sequential
 from nn.layers.conv import AvgPool2D, Conv2D, MaxPool2D
-from nn.layers.dense import Linear, as_input
+from nn.layers.dense import Linear
 from nn.layers.dropout import Dropout
 from nn.layers.flatten import Flatten
-from nn.layers.module import Module, eval_mode
-from nn.layers.task import check_task
+from nn.layers.module import Module
 from nn.training.data_checks import (
     check_data,
     check_examples,
-    check_inputs,
     check_output_and_loss,
     check_X,
     loss_function,
 )
-from nn.training.dataset_args import adopt_task, fit_defaults, unpack
+from nn.training.dataset_args import adopt_task, default_loss, fit_defaults, unpack
 from nn.training.divergence import ON_DIVERGENCE, DivergenceWarning, Watch
 from nn.training.losses import (
     LOSSES,
@@ -45,10 +42,11 @@ from nn.training.losses import (
     binary_cross_entropy,
     l2_penalty,
 )
+from nn.training.metrics import accuracy, check_model, predict
 from nn.training.optim import SGD, Adam, InverseTimeDecay, Optimizer, RMSprop
 from nn.training.progress import DELAY, Progress
 from nn.training.threads import blas_threads as limit_blas_threads
-from tinygrad_nb import InputError, JitError, Tensor, jit, no_grad
+from tinygrad_nb import InputError, JitError, Tensor, jit
 
 __all__ = ["fit", "predict", "accuracy", "check_X", "check_data", "DivergenceWarning", "Costs"]
 
@@ -98,13 +96,6 @@ class Costs(list[float]):
     def copy(self) -> Costs:
         """A copy that keeps the iterations (``list(costs)`` for a plain list)."""
         return Costs(self, self.iterations, self.unit)
-
-
-def _check_model(model: Any, caller: str) -> Module:
-    if not isinstance(model, Module):
-        raise TypeError(f"{caller}: model must be an nn.Module such as nn.MLP([n_x, ..., n_y]), "
-                        f"got {type(model).__name__}")
-    return model
 
 
 def _resolve_loss(loss: str | Loss) -> Loss:
@@ -212,7 +203,7 @@ def _check_cost(J: Any) -> Tensor:
     return J
 
 
-def fit(model: Module, X: Any, Y: Any = None, *, loss: str | Loss = "binary_cross_entropy",
+def fit(model: Module, X: Any, Y: Any = None, *, loss: str | Loss | None = None,
         optimizer: Optimizer | None = None, lr: float | None = None, num_iterations: int | None = None,
         batch_size: int | None = None, seed: int = 0, lambd: float = 0.0, print_every: int = 100,
         print_cost: bool = True, progress: bool | None = None, record_every: int | None = None,
@@ -241,9 +232,9 @@ def fit(model: Module, X: Any, Y: Any = None, *, loss: str | Loss = "binary_cros
     its cost is the epoch's average over the m examples (the sum of every mini-batch's J
     times its size, over m: the course's ``cost_total / m``). The course's
     ``random_mini_batches`` starts at seed 10 and adds 1 before each epoch: ``seed=11``.
-    ``loss`` is a name from ``nn.training.losses.LOSSES`` or a callable (A[L], Y) -> J returning a
-    one-element Tensor; a built-in loss that cannot take the model's output (cross_entropy after
-    a softmax, binary_cross_entropy after an identity output) is refused with the fix.
+    ``loss`` (None: ``nn.training.dataset_args.default_loss``) is a name from ``nn.training.losses.LOSSES``
+    or a callable (A[L], Y) -> J returning a one-element Tensor; a built-in loss that cannot take the model's
+    output (cross_entropy after a softmax, binary_cross_entropy after an identity output) is refused with the fix.
 
     The learning rate: without ``optimizer`` fit steps ``SGD(model.parameters(), lr)``, and
     ``lr=None`` is the course's 0.0075 (``nn.defaults``; Adam and RMSprop take 0.001 there,
@@ -297,13 +288,15 @@ def fit(model: Module, X: Any, Y: Any = None, *, loss: str | Loss = "binary_cros
     mini-batch's with ``batch_size``), "record_every", "learning_rate", and "divergence" (the
     warning's text, or None). Every option is checked before the first step.
     """
-    _check_model(model, "fit")
+    check_model(model, "fit")
     X, Y, data = unpack(X, Y, "fit")
     x, y, axis = check_examples(model, X, Y)
     m = x.shape[axis]
     batch_size = validate.positive_int("batch_size", batch_size, allow_none=True)
     _check_batches_for_batchnorm(model, m, batch_size)
     lr, num_iterations = fit_defaults(data, lr, num_iterations, optimizer is not None, batch_size, m)
+    if loss is None:
+        loss = default_loss(model, data)
     cost_fn = _resolve_loss(loss)
     loss_fn = loss_function(cost_fn)  # the nn.training.losses function behind it (a loss object's), for the checks
     check_output_and_loss(model, loss_fn, y)
@@ -326,7 +319,7 @@ def fit(model: Module, X: Any, Y: Any = None, *, loss: str | Loss = "binary_cros
     floors = loss_fn is binary_cross_entropy and getattr(cost_fn, "reduction", "mean") == "mean"
     watch = None if on_divergence == "ignore" else Watch(
         m if floors and not lambd else None, _advice(opt, optimizer is not None),
-        "iteration" if batch_size is None else "epoch")
+        "iteration" if batch_size is None else "epoch", model=model)
     adopt_task(model, data, "fit")  # last: a refused call leaves the model as it was
     with limit_blas_threads(threads, _largest_product(model, x.shape, axis, batch_size or m)):
         return _train(model, x, y, axis, cost_fn, opt, scheduler, watch, on_divergence == "stop", history,
@@ -474,66 +467,3 @@ def _mini_batches(x: np.ndarray, y: np.ndarray, size: int, seed: int,
     xs, ys = np.take(x, perm, axis=axis), y[:, perm]
     before = (slice(None),) * axis
     return [(Tensor(xs[before + (slice(k, k + size),)], name="X"), ys[:, k:k + size]) for k in range(0, m, size)]
-
-
-def _output(model: Module, x: np.ndarray) -> np.ndarray:
-    """A[L] (n[L], m) for X (n_x, m) or images (m, n_H, n_W, n_C), in evaluation mode (dropout off), without a
-    graph; the model keeps its modes."""
-    with eval_mode(model), no_grad():
-        return model(as_input(x, "X")).data
-
-
-def _predicted_labels(A: np.ndarray, threshold: float) -> np.ndarray:
-    if A.shape[0] == 1:
-        return (A > threshold).astype(np.float64)
-    return A.argmax(axis=0).reshape(1, -1).astype(np.float64)
-
-
-def predict(model: Module, X: Any, threshold: float = 0.5) -> np.ndarray:
-    """Predicted labels (1, m) for X (n_x, m) or images (m, n_H, n_W, n_C) (or a Dataset's X, after
-    ``nn.check_task``): A[L] > threshold for one output unit, the argmax class for several.
-
-    Runs in evaluation mode; afterwards the model is in the mode it was in before.
-    """
-    _check_model(model, "predict")
-    if isinstance(X, Dataset):
-        check_task(model, X)
-        X = X.X
-    threshold = validate.number("threshold", threshold)
-    return _predicted_labels(_output(model, check_inputs(model, X)[0]), threshold)
-
-
-def accuracy(model: Module, X: Any, Y: Any = None) -> float:
-    """The fraction of the m examples whose prediction equals Y.
-
-    With one output unit Y is (1, m) in {0, 1}; with C > 1 units Y is integer labels (1, m)
-    in 0..C-1 or one-hot (C, m). ``accuracy(model, data)`` scores a Dataset, after
-    ``nn.check_task``: a model whose stored task differs from the data's (digits 0-9 against
-    odd/even labels) is refused with ``nn.TaskMismatchError`` rather than scored.
-    """
-    _check_model(model, "accuracy")
-    X, Y, data = unpack(X, Y, "accuracy")
-    if data is not None:
-        check_task(model, data)
-    x, y, _ = check_examples(model, X, Y)
-    A = _output(model, x)
-    labels = _class_labels(y, A.shape[0])
-    return float((_predicted_labels(A, 0.5) == labels).mean())
-
-
-def _class_labels(Y: np.ndarray, C: int) -> np.ndarray:
-    """Y as labels (1, m) for a model with C output units; refuses labels the model cannot predict."""
-    y = Y.astype(np.float64)
-    if y.shape[0] == C and C > 1:
-        if not (np.isin(y, (0, 1)).all() and (y.sum(axis=0) == 1).all()):
-            raise ValueError(f"accuracy: Y of shape {y.shape} must be one-hot: one 1 per column, the rest 0")
-        return y.argmax(axis=0).reshape(1, -1)
-    if y.shape[0] != 1:
-        raise ValueError(f"accuracy: the model has {C} output unit{'s' if C > 1 else ''}, so Y must be labels "
-                         f"(1, m){f' or one-hot ({C}, m)' if C > 1 else ''}, got shape {y.shape}")
-    valid = (y == np.round(y)) & (y >= 0) & (y <= max(C - 1, 1))  # NaN fails every comparison
-    if not valid.all():
-        allowed = "0 and 1" if C == 1 else f"integers in 0..{C - 1}"
-        raise ValueError(f"accuracy: Y must hold only {allowed} (labels for a model with {C} output "
-                         f"unit{'s' if C > 1 else ''}), found {y[~valid][:3].tolist()}")
-    return y
