@@ -106,3 +106,69 @@ def test_grad_with_respect_to_a_tensor_without_requires_grad_names_it_and_the_fi
     with pytest.raises(RuntimeError, match=r"grad: input x \(3,\) does not require grad: .*requires_grad=True.*"
                                            r"requires_grad_\(\)"):
         grad((x * x).sum(), [x])
+
+
+# ----- 6. the factories: each bad argument named with its function (issue 25) ----------------------------------
+@pytest.mark.parametrize("call, exc, fragment", [
+    (lambda: tinygrad_nb.full((2,), "a"), TypeError, "full: fill_value must be a real number, got str 'a'"),
+    (lambda: tinygrad_nb.full((2,), True), TypeError, "full: fill_value must be a real number, got bool"),
+    (lambda: tinygrad_nb.full(2.0, 1), TypeError, "full: shape must be an int or a tuple of non-negative ints, "
+                                                  "got float 2.0"),
+    (lambda: tinygrad_nb.full((2, -1), 1), ValueError, "full: a shape is made of non-negative ints"),
+    (lambda: tinygrad_nb.arange(0, float("inf")), ValueError, "arange: stop must be finite, got inf"),
+    (lambda: tinygrad_nb.arange(float("nan")), ValueError, "arange: stop must be finite, got nan"),
+    (lambda: tinygrad_nb.arange(0, 1, "x"), TypeError, "arange: step must be a real number, got str"),
+    (lambda: tinygrad_nb.arange(0, 1, 0), ValueError, "arange: step must not be 0"),
+    (lambda: tinygrad_nb.linspace(0, 1, 2.0), TypeError, "linspace: num must be a non-negative int, got float"),
+    (lambda: tinygrad_nb.linspace(0, 1, -1), ValueError, "linspace: num must be a non-negative int, got -1"),
+    (lambda: tinygrad_nb.linspace(float("-inf"), 1), ValueError, "linspace: start must be finite"),
+    (lambda: tinygrad_nb.randn(2, rng=-1), ValueError, r"randn: rng \(a seed\) must be an int in \[0, 4294967295\], "
+                                                       "got -1"),
+    (lambda: tinygrad_nb.rand(2, rng=2**32), ValueError, r"rand: rng \(a seed\) must be an int in \[0, 4294967295\]"),
+    (lambda: tinygrad_nb.rand(2, rng=1.5), TypeError, "rand: rng must be an int seed, a numpy RandomState or "
+                                                      "Generator, or None, got float 1.5"),
+    (lambda: tinygrad_nb.zeros(2.0), TypeError, r"zeros: shape must be made of non-negative ints, got \(2.0,\)"),
+    (lambda: tinygrad_nb.ones(2, dtype=np.int32), TypeError, "ones: dtype must be a float dtype"),
+    (lambda: tinygrad_nb.randint(5, 5, (2,)), ValueError, r"randint: high must be greater than low .* "
+                                                          "got low=5, high=5"),
+    (lambda: tinygrad_nb.randint(0, 2.5, (2,)), TypeError, "randint: high must be an int, got float 2.5"),
+    (lambda: tinygrad_nb.randint(10), TypeError, "randint: size is required"),
+    (lambda: tinygrad_nb.randint(0, 10, (2, -3)), ValueError, r"randint: a shape is made of non-negative ints, "
+                                                              r"got \(2, -3\) \(size\)"),
+    (lambda: tinygrad_nb.randint(0, 300, (2,), dtype=np.int8), ValueError, r"randint: \[low, high\) = \[0, 300\) "
+                                                                           "does not fit in int8"),
+    (lambda: tinygrad_nb.randint(0, 3, (2,), dtype=np.float64), TypeError, "randint: dtype must be an integer dtype"),
+    (lambda: tinygrad_nb.manual_seed(-1), ValueError, r"manual_seed: seed must be an int in \[0, 4294967295\], "
+                                                      "got -1"),
+    (lambda: tinygrad_nb.manual_seed("1"), TypeError, "manual_seed: seed must be an int"),
+    (lambda: tinygrad_nb.tensor("abc"), TypeError, "tensor: Tensor expects a number"),
+    (lambda: tinygrad_nb.tensor([1.0], dtype=np.int32), TypeError, "tensor: Tensor dtype must be a float type"),
+])
+def test_factory_arguments_get_one_clear_error(call, exc, fragment):
+    with pytest.raises(exc, match=fragment):
+        call()
+
+
+@pytest.mark.parametrize("name, call, count, nbytes", [
+    ("arange", lambda: tinygrad_nb.arange(1e12), 10**12, 8 * 10**12),
+    ("arange", lambda: tinygrad_nb.arange(0, 1e12, 0.5, dtype=np.float32), 2 * 10**12, 8 * 10**12),
+    ("linspace", lambda: tinygrad_nb.linspace(0, 1, 10**11), 10**11, 8 * 10**11),
+    ("zeros", lambda: tinygrad_nb.zeros(10**7, 10**7), 10**14, 8 * 10**14),
+    ("randn", lambda: tinygrad_nb.randn(10**6, 10**7, rng=0), 10**13, 8 * 10**13),
+    ("randint", lambda: tinygrad_nb.randint(0, 2, (10**13,), dtype=np.int8), 10**13, 10**13),
+], ids=["arange", "arange_float32", "linspace", "zeros", "randn", "randint_int8"])
+def test_sizes_beyond_memory_are_refused_with_elements_and_bytes(name, call, count, nbytes, monkeypatch):
+    from tinygrad_nb import factories
+    monkeypatch.setattr(factories, "_memory_bytes", lambda: 64 * 2**30)  # a 64 GiB machine, whatever runs the test
+    with pytest.raises(ValueError, match=rf"^{name}: .* asks for {count:,} elements, {nbytes:,} bytes .*more than "
+                                         r"this machine's memory \(68.7 GB\)"):
+        call()
+
+
+def test_the_memory_limit_is_this_machines_and_leaves_ordinary_sizes_alone():
+    from tinygrad_nb import factories
+    assert 2**28 < factories._memory_bytes()  # at least 256 MiB: read from the OS, not a made-up constant
+    with pytest.raises(ValueError, match=r"^arange: start=0, stop=1000000000000.0, step=1 asks for "
+                                         r"1,000,000,000,000 elements, 8,000,000,000,000 bytes \(8.0 TB\) as float64"):
+        tinygrad_nb.arange(1e12)  # 8 TB: no machine that runs these tests has it
+    assert tinygrad_nb.arange(0, 1, 0.25).shape == (4,) and tinygrad_nb.linspace(0, 1, 0).shape == (0,)
