@@ -2,7 +2,9 @@
 
 - docs/img/graph_both.svg: LINEAR -> RELU -> LINEAR -> SIGMOID on 4 planar points, forward and backward
   side by side with the caches between them (the course's "forward and backward functions" figure).
-- docs/img/graph_cat.svg: the course's 4-layer cat model [12288, 20, 7, 5, 1] on a batch of m = 209.
+- docs/img/graph_cat.svg: the course's 4-layer cat model [12288, 20, 7, 5, 1] on a batch of m = 209
+  (``cat_cost``; the node count and the explorer page size the docs quote are checked from the same model
+  by tests/docs/test_readme_numbers.py).
 - docs/img/costs.png: the learning curve of the shallow planar network (4 tanh units, alpha = 1.2).
 - docs/img/planar_boundary.png: that network's decision boundary.
 """
@@ -20,6 +22,16 @@ from tinygrad_nb import Tensor
 OUT = Path(__file__).resolve().parents[1] / "docs" / "img"
 
 
+def cat_cost() -> Tensor:
+    """J of the course's cat model [12288, 20, 7, 5, 1] (init as the course's, RandomState(1)) on m = 209
+    random images, backward run with the graph kept: what graph_cat.svg draws."""
+    cat = nn.MLP([12288, 20, 7, 5, 1], rng=np.random.RandomState(1))
+    rng = np.random.RandomState(0)
+    J = nn.binary_cross_entropy(cat(Tensor(rng.rand(12288, 209), name="X")), (rng.rand(1, 209) > 0.5) * 1.0)
+    J.backward(retain_graph=True)
+    return J
+
+
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     data = nn.datasets.planar()
@@ -28,10 +40,7 @@ def main() -> None:
     J.backward(retain_graph=True)
     print("wrote", viz.render(viz.draw_graph(J, show="both"), OUT / "graph_both.svg"))
 
-    cat = nn.MLP([12288, 20, 7, 5, 1], rng=np.random.RandomState(1))
-    rng = np.random.RandomState(0)
-    J = nn.binary_cross_entropy(cat(Tensor(rng.rand(12288, 209), name="X")), (rng.rand(1, 209) > 0.5) * 1.0)
-    J.backward(retain_graph=True)
+    J = cat_cost()
     print("wrote", viz.render(viz.draw_graph(J, show="both"), OUT / "graph_cat.svg"))
 
     shallow = nn.MLP([2, 4, 1], hidden="tanh", init="small_random", rng=2)

@@ -19,7 +19,10 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor], 
          allow_unused: bool = False) -> tuple[Tensor | None, ...]:
     """d(outputs)/d(inputs) as a tuple of Tensors, one per input, without touching any ``.grad``.
 
-    ``grad_outputs`` gives dJ/doutput for non-scalar outputs. With ``create_graph=True``
+    ``grad_outputs`` gives dJ/doutput, one per output, each of its output's shape; None (the default)
+    means 1 for each one-element output and is refused for any other, as ``backward()`` refuses it:
+    pass ``grad_outputs=np.ones_like(y.data)`` (the sum of y's elements differentiated), or
+    differentiate ``y.sum()``. With ``create_graph=True``
     the results are differentiable, so ``grad`` of ``grad`` gives second derivatives.
     ``retain_graph`` defaults to ``create_graph``. An input that no output depends on
     raises, unless ``allow_unused=True`` (then its entry is None). Every returned array is
@@ -39,6 +42,9 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor], 
         gos = [grad_outputs] if isinstance(grad_outputs, (Tensor, np.ndarray)) else list(grad_outputs)
     if len(gos) != len(outs):
         raise ValueError(f"grad: {len(outs)} outputs but {len(gos)} grad_outputs")
+    for i, (o, go) in enumerate(zip(outs, gos)):
+        if go is None and o.data.size != 1:
+            raise RuntimeError(non_scalar_message(o, i))
     pairs = [(o, seed_gradient(o, go, "grad")) for o, go in zip(outs, gos) if o.requires_grad]
     handed_out = {id(g) for _, g in pairs}
     sink = engine.CollectGrads(ins)
@@ -60,3 +66,11 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor], 
         else:
             result.append(Tensor._wrap(engine.own_array(np.asarray(g).astype(t.dtype, copy=False), handed_out)))
     return tuple(result)
+
+
+def non_scalar_message(output: Tensor, index: int) -> str:
+    """grad's refusal of a non-scalar output given no grad_outputs, saying what to pass (as backward() says it)."""
+    which = f"outputs[{index}]" if index else "the output"
+    return (f"grad: {which}, {describe(output)}, is not a scalar; pass dJ/d(output) of its shape "
+            f"{tuple(output.shape)}: grad(y, x, grad_outputs=np.ones_like(y.data)), or reduce it to a cost "
+            "first: grad(y.sum(), x)")

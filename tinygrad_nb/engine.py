@@ -14,12 +14,20 @@ output, and costs O(log width) per node, where width is the number of results wa
 
 Each finished gradient goes to a *sink*: ``AccumulateGrad`` adds it into ``.grad``
 (``backward()``), ``CollectGrads`` keeps the ones asked for (``grad()``).
+
+Under ``create_graph`` each gradient the sink keeps is a Tensor of its own graph; the pass records
+what it is the gradient of (``gradient_of``: the tensor and the order, 1 for dJ/dx, 2 for the
+gradient of a gradient, ...), so that a drawing can name it ``dx``, ``d2x``. Without
+``create_graph`` nothing is recorded.
 """
 
 from __future__ import annotations
 
+import functools
 import heapq
+import weakref
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -34,6 +42,42 @@ FREED_GRAPH_MESSAGE = (
     "backward: the graph through {name} was already freed by an earlier backward. "
     "Pass retain_graph=True to the first backward() to go through it again."
 )
+
+
+@dataclass(frozen=True)
+class GradientOf:
+    """What a gradient Tensor made under ``create_graph`` is the gradient of.
+
+    ``sources``: the tensors t whose dJ/dt it is (usually one; several when one Tensor object was handed
+    to several, as x + y hands the same gradient to x and y); ``order``: 1 for a first derivative, n for
+    the gradient of an (n-1)-th order gradient.
+    """
+
+    _refs: tuple[weakref.ref, ...]
+    order: int
+
+    @property
+    def sources(self) -> tuple[Tensor, ...]:
+        """The tensors this is the gradient of, those still alive."""
+        return tuple(t for t in (r() for r in self._refs) if t is not None)
+
+
+# id(gradient Tensor) -> (a weak reference to it, GradientOf). Keyed by id, not by the Tensor, because
+# Tensor's == is elementwise (a WeakKeyDictionary would call it); weak both ways, because a gradient is
+# often its source's .grad and a strong reference from here would keep both alive for ever.
+_GRADIENT_OF: dict[int, tuple[weakref.ref, GradientOf]] = {}
+
+
+def gradient_of(t: Tensor) -> GradientOf | None:
+    """What ``t`` is the gradient of, when a ``create_graph`` pass made it (``x.grad``, ``grad(...)[0]``); else None."""
+    entry = _GRADIENT_OF.get(id(t))
+    return entry[1] if entry is not None and entry[0]() is t else None
+
+
+def _forget(ref: weakref.ref, *, key: int) -> None:
+    entry = _GRADIENT_OF.get(key)
+    if entry is not None and entry[0] is ref:
+        del _GRADIENT_OF[key]
 
 
 class GradientShapeError(RuntimeError):
@@ -76,11 +120,13 @@ class AccumulateGrad:
     def __init__(self, create_graph: bool, handed_out: set[int]):
         self.create_graph = create_graph
         self.handed_out = handed_out
+        self.taken: list[Tensor] = []  # under create_graph: the tensors whose .grad this pass set
 
     def take(self, t: Tensor, g: Any) -> None:
         """Add ``g`` into ``t.grad`` (a Tensor of its own array, or the sum so far)."""
         if self.create_graph:
             t.grad = g if t.grad is None else t.grad + g
+            self.taken.append(t)
             return
         if g.dtype != t.data.dtype:
             g = g.astype(t.data.dtype)
@@ -101,8 +147,32 @@ class CollectGrads:
         """Keep ``g`` as dJ/dt."""
         self.found[t] = g
 
+    @property
+    def taken(self) -> list[Tensor]:
+        """The tensors whose gradient this sink kept."""
+        return list(self.found)
+
 
 Sink = AccumulateGrad | CollectGrads
+
+
+def _gradient_tensors(sink: Sink) -> list[tuple[Tensor, Any]]:
+    """(t, its gradient) for each gradient the sink kept in this pass."""
+    if isinstance(sink, CollectGrads):
+        return list(sink.found.items())
+    return [(t, t.grad) for t in sink.taken]
+
+
+def _record_gradients_of(sink: Sink, order: int) -> None:
+    """Mark each gradient Tensor the sink kept with what it is the gradient of (``gradient_of``)."""
+    sources: dict[int, tuple[Any, list[Tensor]]] = {}
+    for t, g in _gradient_tensors(sink):
+        if g is not None and hasattr(g, "__weakref__"):
+            sources.setdefault(id(g), (g, []))[1].append(t)
+    for g, ts in sources.values():
+        key = id(g)
+        ref = weakref.ref(g, functools.partial(_forget, key=key))
+        _GRADIENT_OF[key] = (ref, GradientOf(tuple(weakref.ref(t) for t in dict.fromkeys(ts)), order))
 
 
 def backprop(roots: Sequence[Tensor], root_grads: Sequence[Any], sink: Sink, *, retain_graph: bool,
@@ -130,8 +200,11 @@ def backprop(roots: Sequence[Tensor], root_grads: Sequence[Any], sink: Sink, *, 
         send(r, g)
     observe = _state.watch is not None or _state.explain is not None  # read once per pass
     targets = sink.targets if isinstance(sink, CollectGrads) else None  # None: every leaf and retain_grad result
+    order = 0  # under create_graph: the highest order of a gradient this pass differentiates through
     while heap:
         node = heapq.heappop(heap)[1]
+        if create_graph and _GRADIENT_OF:
+            order = _higher_order(node, order)
         fn = node._ctx
         assert fn is not None  # only recorded results enter the heap
         g = pending.pop(node)
@@ -159,7 +232,17 @@ def backprop(roots: Sequence[Tensor], root_grads: Sequence[Any], sink: Sink, *, 
         if not retain_graph:
             fn.free()
     for leaf in leaves:
+        if create_graph and _GRADIENT_OF:
+            order = _higher_order(leaf, order)
         _finish(leaf, pending.pop(leaf), targets is None or leaf in targets, sink, create_graph, handed_out)
+    if create_graph:
+        _record_gradients_of(sink, order + 1)
+
+
+def _higher_order(node: Tensor, order: int) -> int:
+    """``order``, raised to ``node``'s when ``node`` is itself a gradient of higher order."""
+    known = gradient_of(node)
+    return order if known is None or known.order <= order else known.order
 
 
 def as_gradients(fn: Function, grads: Any, n: int) -> tuple[Any, ...]:

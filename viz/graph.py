@@ -9,7 +9,9 @@ dZ = m * dJ/dZ, see ``tinygrad_nb.explain_mode``). Colours, sizes and the legend
 draws the same DOT every time.
 
 The graph is read only through the Tensor's public view of its node (``op``, ``inputs``,
-``creation_order``, ``is_leaf``, ``requires_grad``, ``name``, ``shape``, ``grad``).
+``creation_order``, ``is_leaf``, ``requires_grad``, ``name``, ``shape``, ``grad``), and, for an
+unnamed gradient made with ``create_graph=True``, the engine's record of what it is the gradient of
+(``tinygrad_nb.engine.gradient_of``): see ``display_name``.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from tinygrad_nb import GraphFreedError, Tensor, grad
+from tinygrad_nb.engine import gradient_of
 from tinygrad_nb.explain_mode import course_gradient
 from viz.graph_style import CACHE_EDGE, CLUSTER_FONT, EDGE_ATTR, GRADIENT_EDGE, GRAPH_ATTR, NODE_ATTR, STYLE, legend
 from viz.rendering import import_graphviz, svg_text
@@ -103,6 +106,34 @@ def kind_of(node: _Node, output: Tensor) -> str:
     return "intermediate"
 
 
+def display_name(t: Tensor) -> str:
+    """The name a drawing gives ``t``: its own name, which always wins; else, for a gradient made with
+    ``create_graph=True``, what it is the gradient of; else "" (the node shows its shape alone).
+
+    The rule joins the course's and DeZero's: the course calls dJ/dW1 ``dW1``, so the gradient of x is
+    ``dx``; the gradient of that gradient (DeZero's ``ggx``) is ``d2x``, the n-th order one ``dnx``
+    (``d7x`` for the 7th derivative of tanh). An unnamed source is named the same way (``d(d2x)``), or by
+    the op that made it (``d(tanh)``), or ``d(leaf)``; one gradient handed to several tensors (x + y hands
+    the same one to x and y) is named for each: ``dx = dy``.
+    """
+    return t.name or _gradient_name(t, depth=0)
+
+
+def _gradient_name(t: Tensor, depth: int) -> str:
+    record = gradient_of(t)
+    if record is None or depth > 8:
+        return ""
+    prefix = "d" if record.order == 1 else f"d{record.order}"
+    names = []
+    for source in record.sources:
+        name = source.name
+        if name and name.isidentifier():
+            names.append(prefix + name)
+        else:
+            names.append(f"{prefix}({name or _gradient_name(source, depth + 1) or source.op or 'leaf'})")
+    return " = ".join(names)
+
+
 def _shape(t: Tensor) -> str:
     return str(tuple(t.shape))
 
@@ -129,7 +160,7 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def draw_graph(output: Tensor, *, show: str = "forward", group_layers: bool = True, max_nodes: int = 500,
+def draw_graph(output: Tensor, *, show: str = "forward", group_layers: bool = True, max_nodes: int | None = 500,
                show_values: bool = False, caches: bool = True) -> graphviz.Digraph:
     """Draw the computation graph that produced ``output``.
 
@@ -140,10 +171,16 @@ def draw_graph(output: Tensor, *, show: str = "forward", group_layers: bool = Tr
             order the engine runs it, as explain mode prints it; bottom to top) or "both" (the two
             side by side, rank by rank: dZ1 level with Z1).
         group_layers: draw each Linear + activation block as the cluster "layer l".
-        max_nodes: past this many nodes the middle of the graph is collapsed into one summary node.
+        max_nodes: past this many nodes (tensors and ops; 500 by default) the middle of the graph, in
+            creation order, is collapsed into one summary node that says how many nodes it hides, and the
+            title says so too; ``max_nodes=None`` draws every node (the 7th derivative of tanh has 1,851:
+            Graphviz takes seconds).
         show_values: add each tensor's value (small tensors) or mean to its label.
         caches: with show="both", draw the caches (A_prev, W, b, Z) each backward step reads as thin
             dotted grey lines from the forward pass; False leaves them out.
+
+    Tensors are labelled by ``display_name``: their name, else for an unnamed gradient made with
+    ``create_graph=True`` what it is the gradient of (``dx``, ``d2x``, ..., see ``display_name``).
 
     The gradients follow the course (see ``tinygrad_nb.explain_mode``): for Z[l], A[l] and X of shape
     (n, m), dZ and dA are m * dJ/dZ and m * dJ/dA (m the examples); dW, db and any other dT are dJ/dT.
@@ -153,13 +190,14 @@ def draw_graph(output: Tensor, *, show: str = "forward", group_layers: bool = Tr
     """
     if show not in ("forward", "backward", "both"):
         raise ValueError(f"show must be 'forward', 'backward' or 'both', got {show!r}")
-    if not isinstance(max_nodes, int) or max_nodes < 4:
-        raise ValueError(f"max_nodes must be an int >= 4, got {max_nodes!r}")
+    if max_nodes is not None and (not isinstance(max_nodes, int) or isinstance(max_nodes, bool) or max_nodes < 4):
+        raise ValueError(f"draw_graph: max_nodes must be an int >= 4, or None to draw every node; got {max_nodes!r}")
     import_graphviz("draw_graph")  # every call, not only the first (drawing_class is cached): cheap once loaded
     nodes = walk(output)
-    kept, summary = _collapse(nodes, max_nodes)
+    kept, summary, hidden = _collapse(nodes, max_nodes)
     GraphDrawing = drawing_class()
-    g = GraphDrawing(name="tinygrad_nb", graph_attr=dict(GRAPH_ATTR, label=legend(nodes, output, show)),
+    title = legend(nodes, output, show, name=display_name(output), hidden=hidden)
+    g = GraphDrawing(name="tinygrad_nb", graph_attr=dict(GRAPH_ATTR, label=title),
                      node_attr=NODE_ATTR, edge_attr=EDGE_ATTR)
     if show in ("forward", "both"):
         _forward(g, nodes, kept, summary, output, group_layers, show_values)
@@ -168,17 +206,25 @@ def draw_graph(output: Tensor, *, show: str = "forward", group_layers: bool = Tr
     return g
 
 
-def _collapse(nodes: list[_Node], max_nodes: int) -> tuple[set[str], str | None]:
-    """The keys to draw and a summary label for the rest (the middle of the walk order), if any."""
-    tensor_and_op_count = sum(1 if n.tensor.is_leaf else 2 for n in nodes)
-    if tensor_and_op_count <= max_nodes:
-        return {n.key for n in nodes}, None
+def node_count(nodes: list[_Node]) -> int:
+    """The nodes a drawing of ``nodes`` has: one per tensor, and one more per op result (its op's ellipse)."""
+    return sum(1 if n.tensor.is_leaf else 2 for n in nodes)
+
+
+def _collapse(nodes: list[_Node], max_nodes: int | None) -> tuple[set[str], str | None, int]:
+    """The keys to draw, a summary label for the rest (the middle of the walk order) if any, and how many
+    nodes (tensors and ops) the summary hides."""
+    if max_nodes is None or node_count(nodes) <= max_nodes:
+        return {n.key for n in nodes}, None, 0
     half = max_nodes // 4  # each kept tensor usually brings an op node with it
     kept_nodes = nodes[:half] + nodes[-half:]
     middle = nodes[half:-half]
+    hidden = node_count(middle)
     ops = Counter(n.tensor.op for n in middle if n.tensor.op is not None)
     listing = ", ".join(f"{name} x{count:,}" for name, count in ops.most_common(4))
-    return {n.key for n in kept_nodes}, f"{len(middle):,} more tensors\\n({listing})"
+    return ({n.key for n in kept_nodes},
+            f"\u2026 {hidden:,} nodes hidden: {len(middle):,} more tensors\\n({listing});\\n"
+            f"draw_graph(..., max_nodes=None) shows all", hidden)
 
 
 def _tensor_label(t: Tensor, prefix: str = "", show_values: bool = False, norm: float | None = None) -> str:
@@ -186,7 +232,8 @@ def _tensor_label(t: Tensor, prefix: str = "", show_values: bool = False, norm: 
 
     The norm is that of the course's gradient (``course_gradient``: m * dJ/dZ for Z[l], A[l], X).
     """
-    name = prefix + t.name if t.name else ("grad" if prefix else "")
+    own = display_name(t)
+    name = prefix + own if own else ("grad" if prefix else "")
     parts = [escape_record(p) for p in (name, _shape(t)) if p]
     if norm is not None:
         parts.append(escape_record(f"||{name}|| = {norm:.3g}"))

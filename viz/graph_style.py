@@ -50,9 +50,15 @@ def convention(m: int | None) -> str:
             f"({where}); dW = \u2202J/\u2202W, db = \u2202J/\u2202b; ||.|| is the norm")
 
 
-def legend(nodes: Sequence[Any], output: Tensor, show: str) -> str:
-    """The graph's label: the title, the kinds' colours beside it, the gradient convention under it (HTML)."""
-    title = f"{output.name or 'output'}: {len(nodes)} tensors, {DIRECTION[show]}"
+def legend(nodes: Sequence[Any], output: Tensor, show: str, name: str | None = None, hidden: int = 0) -> str:
+    """The graph's label: the title, the kinds' colours beside it, the gradient convention under it (HTML).
+
+    ``name`` is the output's name in the drawing (default ``output.name``); ``hidden`` the number of nodes
+    collapsed into the summary node, which the title then states with how to see them.
+    """
+    title = f"{name or output.name or 'output'}: {len(nodes):,} tensors, {DIRECTION[show]}"
+    if hidden:
+        title += f"; {hidden:,} nodes hidden in the middle (max_nodes=None shows all)"
     kinds = ["parameter", "input", "intermediate", "output", "op"] + ([] if show == "forward" else ["gradient"])
     cells = "".join(f'<td bgcolor="{STYLE[k][0]}"{_cell_style(k)}>{k}</td>' for k in kinds)
     rows = f'<tr><td border="0" align="left"><b>{html.escape(title)}</b></td>{cells}</tr>'
