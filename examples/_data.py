@@ -19,7 +19,7 @@ def report(model: nn.Module, train: Any, test: Any) -> dict[str, float]:
     result = {"train_accuracy": nn.accuracy(model, train.X, train.Y)}
     if test is not None:
         result["test_accuracy"] = nn.accuracy(model, test.X, test.Y)
-    print(", ".join(f"{k}: {v:.3f}" for k, v in result.items()))
+    print(", ".join(f"{k.replace('_', ' ')}: {v:.3f}" for k, v in result.items()))  # "train accuracy: 0.993"
     return result
 
 

@@ -1,8 +1,8 @@
 /* The explorer page's script (viz/explorer_page.py inlines it). It reads the data in #explorer-data
  * (see viz/explorer_data.py) and the Graphviz drawing in #viewport, and adds: pan and zoom, the node
  * panel, the search box, the step control and the training charts. It makes no request of any kind. */
-"use strict";
 (function () {
+  "use strict"; // inside the function: the page inlines viz/explorer_charts.js before this file
   const data = JSON.parse(document.getElementById("explorer-data").textContent);
   const $ = (id) => document.getElementById(id);
   const SVGNS = "http://www.w3.org/2000/svg";
@@ -79,18 +79,69 @@
     const a = toDrawing(r.left, r.top), b = toDrawing(r.right, r.bottom);
     return {x: a.x, y: a.y, w: b.x - a.x, h: b.y - a.y};
   }
-  function centerOn(id) {
-    const b = boxOf(id);
-    setView({x: b.x + b.w / 2 - view.w / 2, y: b.y + b.h / 2 - view.h / 2, w: view.w, h: view.h});
+  // Readable means a label of the drawing is at least MIN_PX tall on screen: the page opens at the whole
+  // drawing only where that holds, else at READABLE_PX around the first step, and each step brings its nodes
+  // into view at that size ("follow"); "fit" shows the whole drawing, whatever the size of its labels.
+  const MIN_PX = 11, READABLE_PX = 13;
+  let fontSize = 12; // the drawing's label size in drawing units (Graphviz's points), read from the SVG
+  let following = true;
+  function screenBox() { return viewport.getBoundingClientRect(); }
+  function scaleNow() { return svg.getScreenCTM().a; } // screen pixels per drawing unit
+  function visible() { // the part of the drawing on screen, in drawing units
+    const v = screenBox(), a = toDrawing(v.left, v.top), b = toDrawing(v.right, v.bottom);
+    return {x: a.x, y: a.y, w: b.x - a.x, h: b.y - a.y};
   }
-  function focusOn(id) { // centre on the node, zoomed in to at least one screen pixel per drawing unit
-    const f = svg.getScreenCTM().a;
-    if (f < 1) setView({x: view.x, y: view.y, w: view.w * f, h: view.h * f});
-    centerOn(id);
+  function clampView(v) { // no blank beyond the drawing's edges along an axis where the view is the smaller
+    const c = (p, len, lo, full) => len >= full ? lo + (full - len) / 2 : Math.min(Math.max(p, lo), lo + full - len);
+    return {x: c(v.x, v.w, home.x, home.w), y: c(v.y, v.h, home.y, home.h), w: v.w, h: v.h};
+  }
+  function viewAround(scale, cx, cy) { // `scale` screen pixels per unit, centred on (cx, cy) where the edges allow
+    const r = screenBox(), w = r.width / scale, h = r.height / scale;
+    return clampView({x: cx - w / 2, y: cy - h / 2, w: w, h: h});
+  }
+  function unionOf(ids) {
+    const bs = ids.filter((id) => nodes[id]).map(boxOf);
+    if (!bs.length) return null;
+    const x0 = Math.min(...bs.map((b) => b.x)), y0 = Math.min(...bs.map((b) => b.y));
+    const x1 = Math.max(...bs.map((b) => b.x + b.w)), y1 = Math.max(...bs.map((b) => b.y + b.h));
+    return {x: x0, y: y0, w: x1 - x0, h: y1 - y0};
+  }
+  function inside(b, v, margin) {
+    return b.x >= v.x + margin && b.y >= v.y + margin && b.x + b.w <= v.x + v.w - margin &&
+      b.y + b.h <= v.y + v.h - margin;
+  }
+  function centerOn(id) {
+    const b = boxOf(id), r = screenBox();
+    if (!r.width || !r.height) return;
+    setView(viewAround(scaleNow(), b.x + b.w / 2, b.y + b.h / 2));
+  }
+  function focusOn(id) { // centre on the node, zoomed in to a readable size if it is smaller
+    const b = boxOf(id), r = screenBox();
+    if (!r.width || !r.height) return;
+    setView(viewAround(Math.max(scaleNow(), READABLE_PX / fontSize), b.x + b.w / 2, b.y + b.h / 2));
   }
   function ensureVisible(id) {
-    const r = nodes[id].getBoundingClientRect(), v = viewport.getBoundingClientRect();
-    if (r.left < v.left || r.right > v.right || r.top < v.top || r.bottom > v.bottom) centerOn(id);
+    if (!inside(boxOf(id), visible(), 0)) centerOn(id);
+  }
+  // Bring a step into view: the node of the step (current) and, where they fit on screen with it, what it
+  // reads and sends; zoomed in to a readable size if the drawing is shown smaller.
+  function followStep(s) {
+    const r = screenBox(), main = s.current.find((id) => nodes[id]);
+    if (!main || !r.width || !r.height) return;
+    if (!following) { ensureVisible(main); return; }
+    const scale = scaleNow() * fontSize < MIN_PX ? READABLE_PX / fontSize : scaleNow();
+    const all = unionOf([...s.current, ...s.reads, ...s.sends]);
+    const pad = 24 / scale; // keep the boxes this far (24 screen pixels) from the edges
+    const target = all.w + 2 * pad <= r.width / scale && all.h + 2 * pad <= r.height / scale ? all : boxOf(main);
+    if (scale === scaleNow() && inside(target, visible(), Math.min(pad, visible().w / 4))) return;
+    setView(viewAround(scale, target.x + target.w / 2, target.y + target.h / 2));
+  }
+  function openingView() { // the whole drawing where its labels are readable so, else readable at the first step
+    const r = screenBox();
+    if (!r.width || !r.height || Math.min(r.width / home.w, r.height / home.h) * fontSize >= MIN_PX) return home;
+    const first = steps.length ? steps[0].current.find((id) => nodes[id]) : null;
+    const b = first ? boxOf(first) : {x: home.x, y: home.y, w: 0, h: 0};
+    return viewAround(READABLE_PX / fontSize, b.x + b.w / 2, b.y + b.h / 2);
   }
   function setUpDrawing() {
     svg.removeAttribute("width");
@@ -98,6 +149,9 @@
     const b = svg.viewBox.baseVal;
     home = {x: b.x, y: b.y, w: b.width, h: b.height};
     setView(home);
+    const sizes = [...svg.querySelectorAll("g.node text")].map((t) => parseFloat(t.getAttribute("font-size")))
+      .filter((x) => x > 0).sort((p, q) => p - q);
+    if (sizes.length) fontSize = sizes[Math.floor(sizes.length / 2)];
     svg.querySelectorAll("g.node").forEach((g) => {
       const title = g.querySelector("title");
       if (!title) return;
@@ -150,6 +204,20 @@
     $("zoom-in").addEventListener("click", () => zoomButton(1 / 1.4));
     $("zoom-out").addEventListener("click", () => zoomButton(1.4));
     $("zoom-fit").addEventListener("click", () => setView(home));
+    document.addEventListener("keydown", (e) => { // + and - zoom, 0 fits, as the buttons do
+      const t = e.target;
+      if (t && (t.tagName === "INPUT" || t.tagName === "TEXTAREA" || t.tagName === "SELECT")) return;
+      if (e.key === "+" || e.key === "=") zoomButton(1 / 1.4);
+      else if (e.key === "-") zoomButton(1.4);
+      else if (e.key === "0") setView(home);
+    });
+    const follow = $("zoom-follow");
+    follow.addEventListener("click", () => {
+      following = !following;
+      follow.setAttribute("aria-pressed", String(following));
+      if (following && current > 0) followStep(steps[current - 1]);
+    });
+    setView(openingView());
   }
 
   // ----- the panel -----------------------------------------------------------------------------
@@ -207,6 +275,12 @@
   function gradMeaning(t) { // what the numbers of dT are: the course's m * dJ/dZ for Z[l], A[l], X; else dJ/dT
     return (t.grad_scale !== 1 ? "m\u00b7" : "") + "\u2202J/\u2202" + t.name;
   }
+  function madeBy(t) { // which backward steps wrote dT: a gradient is made by the backward pass, never a leaf
+    if (t.kind === "output") return "the start of the backward pass: d" + t.name + " = 1";
+    if (!t.grad_lines.length) return t.grad ? "\u2013" : "no backward step: no gradient reaches " + t.name;
+    return t.grad_lines.map((g) => "backward step " + g.step + ": " + g.op + "' takes d" + g.of +
+      " back to its inputs").join("; ");
+  }
   function showPanel(key, focus) {
     const t = tensors[key];
     const panel = $("panel");
@@ -221,7 +295,8 @@
     const dl = el("dl", {},
       el("dt", {}, "shape"), el("dd", {id: "panel-shape"}, shapeText(t.shape)),
       el("dt", {}, "dtype"), el("dd", {id: "panel-dtype"}, t.dtype),
-      el("dt", {}, "op"), el("dd", {id: "panel-op"}, t.op || "none (a leaf: made by you, not by an op)"));
+      ...(focus === "grad" ? [el("dt", {}, "made by"), el("dd", {id: "panel-op"}, madeBy(t))]
+        : [el("dt", {}, "op"), el("dd", {id: "panel-op"}, t.op || "none (a leaf: made by you, not by an op)")]));
     if (t.layer !== null) dl.append(el("dt", {}, "layer"), el("dd", {}, String(t.layer)));
     panel.append(dl);
     panel.append(el("h3", {}, "Forward"));
@@ -270,8 +345,9 @@
     function clear() {
       svg && svg.querySelectorAll("g.node.match").forEach((g) => g.classList.remove("match"));
     }
-    function choose(id) {
+    function choose(id) { // and hand the keys back to the page: the arrow keys step again
       list.hidden = true;
+      box.blur();
       select(id);
       if (nodes[id]) focusOn(id);
     }
@@ -295,7 +371,7 @@
     });
     box.addEventListener("keydown", (e) => {
       if (e.key === "Enter" && found.length) choose(found[0]);
-      if (e.key === "Escape") { box.value = ""; clear(); list.hidden = true; }
+      if (e.key === "Escape") { box.value = ""; clear(); list.hidden = true; box.blur(); }
     });
     box.addEventListener("blur", () => { list.hidden = true; });
   }
@@ -332,7 +408,7 @@
     $("step-caption").textContent = s.title;
     $("step-formula").textContent = s.lines.join("\n") + (s.pass === "backward" ? "\n" + data.course_note : "");
     showPanel(s.tensor, s.pass === "forward" ? "value" : "grad");
-    if (nodes[s.current[0]]) ensureVisible(s.current[0]);
+    if (svg) followStep(s);
   }
   function setUpSteps() {
     const slider = $("step-slider");
@@ -356,79 +432,7 @@
   }
 
   // ----- the training view -----------------------------------------------------------------------------
-  const COLORS = ["#2563eb", "#16a34a", "#ea580c", "#9333ea", "#db2777", "#0891b2", "#65a30d", "#b45309"];
-  function ticks(lo, hi, n) {
-    if (hi === lo) return [lo];
-    const step0 = (hi - lo) / n, mag = Math.pow(10, Math.floor(Math.log10(step0)));
-    const step = [1, 2, 5, 10].map((k) => k * mag).find((s) => s >= step0);
-    const out = [];
-    for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) out.push(+v.toPrecision(12));
-    return out;
-  }
-  function tickText(v) {
-    const a = Math.abs(v);
-    return a !== 0 && (a < 1e-3 || a >= 1e5) ? v.toExponential(0) : String(+v.toPrecision(4));
-  }
-  function chart(title, xs, series, yLabel, logScale) {
-    const W = 620, H = 300, L = 70, R = 100, T = 30, B = 42;
-    const values = series.flatMap((s) => s.values).filter((v) => v !== null && (!logScale || v > 0));
-    const svgEl = sel("svg", {width: W, height: H, role: "img"});
-    const head = sel("text", {x: L, y: 18, class: "title"}); head.textContent = title;
-    svgEl.append(head);
-    if (!values.length) return svgEl;
-    const tr = logScale ? Math.log10 : (v) => v;
-    let lo = tr(Math.min(...values)), hi = tr(Math.max(...values));
-    if (hi === lo) { lo -= 0.5; hi += 0.5; }
-    const x0 = Math.min(...xs), x1 = Math.max(...xs) === x0 ? x0 + 1 : Math.max(...xs);
-    const px = (x) => L + (W - L - R) * (x - x0) / (x1 - x0);
-    const py = (v) => T + (H - T - B) * (1 - (tr(v) - lo) / (hi - lo));
-    const integers = xs.every(Number.isInteger);
-    for (const x of ticks(x0, x1, 6).filter((x) => !integers || Number.isInteger(x))) {
-      svgEl.append(sel("line", {class: "grid", x1: px(x), x2: px(x), y1: T, y2: H - B}));
-      const t = sel("text", {x: px(x), y: H - B + 14, "text-anchor": "middle"}); t.textContent = String(x);
-      svgEl.append(t);
-    }
-    const yt = logScale ? ticks(Math.floor(lo), Math.ceil(hi), 5).filter((e) => e >= lo - 1e-9 && e <= hi + 1e-9)
-      .map((e) => Math.pow(10, e)) : ticks(lo, hi, 5);
-    for (const v of yt) {
-      svgEl.append(sel("line", {class: "grid", x1: L, x2: W - R, y1: py(v), y2: py(v)}));
-      const t = sel("text", {x: L - 6, y: py(v) + 4, "text-anchor": "end"}); t.textContent = tickText(v);
-      svgEl.append(t);
-    }
-    svgEl.append(sel("line", {class: "axis", x1: L, x2: W - R, y1: H - B, y2: H - B}),
-      sel("line", {class: "axis", x1: L, x2: L, y1: T, y2: H - B}));
-    const xl = sel("text", {x: (L + W - R) / 2, y: H - 8, "text-anchor": "middle"}); xl.textContent = "iteration";
-    const yl = sel("text", {x: 14, y: (T + H - B) / 2, transform: "rotate(-90 14 " + (T + H - B) / 2 + ")",
-      "text-anchor": "middle"});
-    yl.textContent = yLabel + (logScale ? " (log scale)" : "");
-    svgEl.append(xl, yl);
-    series.forEach((s, k) => {
-      const color = COLORS[k % COLORS.length];
-      let points = [];
-      const flush = () => {
-        if (points.length) svgEl.append(sel("polyline", {points: points.join(" "), stroke: color}));
-        points = [];
-      };
-      s.values.forEach((v, i) => {
-        if (v === null || (logScale && v <= 0)) { flush(); return; }
-        points.push(px(xs[i]).toFixed(1) + "," + py(v).toFixed(1));
-        if (s.values.length <= 200) {
-          const dot = sel("circle", {cx: px(xs[i]).toFixed(1), cy: py(v).toFixed(1), r: 2.5, fill: color});
-          const tip = sel("title"); tip.textContent = s.name + " after iteration " + xs[i] + ": " + fmt(v);
-          dot.append(tip);
-          svgEl.append(dot);
-        }
-      });
-      flush();
-      if (series.length > 1) {
-        const y = T + 14 * k + 6;
-        svgEl.append(sel("line", {x1: W - R + 10, x2: W - R + 28, y1: y, y2: y, stroke: color, "stroke-width": 3}));
-        const t = sel("text", {x: W - R + 32, y: y + 4}); t.textContent = s.name;
-        svgEl.append(t);
-      }
-    });
-    return svgEl;
-  }
+  const charts = explorerCharts({el, sel, fmt}); // viz/explorer_charts.js
   function setUpTraining() {
     const h = data.history, tab = $("tab-training"), box = $("training-view");
     const show = (which) => {
@@ -445,15 +449,17 @@
     tab.addEventListener("click", () => show("training"));
     const alpha = h.learning_rate === null ? "" : " (learning rate \u03b1 = " + h.learning_rate + ")";
     const costs = el("div", {class: "chart", id: "chart-costs"},
-      chart("cost J" + alpha, h.iterations, [{name: "J", values: h.costs}], "cost J", false));
+      charts.chart("cost J" + alpha, h.iterations, [{name: "J", values: h.costs}], "cost J", false));
     box.append(costs);
     const names = Object.keys(h.grad_norms);
     if (names.length) {
       const all = names.flatMap((n) => h.grad_norms[n]).filter((v) => v !== null && v > 0);
       const wide = all.length > 1 && Math.max(...all) / Math.min(...all) > 100;
-      box.append(el("div", {class: "chart", id: "chart-norms"},
-        chart("gradient norms ||dW[l]|| per layer", h.iterations,
-          names.map((n) => ({name: n, values: h.grad_norms[n]})), "||dW[l]||", wide)));
+      const norms = el("div", {class: "chart", id: "chart-norms"},
+        charts.chart("gradient norms ||dW[l]|| per layer", h.iterations,
+          names.map((n) => ({name: n, values: h.grad_norms[n]})), "||dW[l]||", wide));
+      if (names.length > 2) norms.append(charts.highlighter(norms, names));
+      box.append(norms);
     }
     box.append(el("p", {class: "note"}, "The cost should fall; a norm ||dW[l]|| that shrinks towards 0 in the " +
       "first layers while the last layers still learn is a vanishing gradient, one that grows without bound an " +

@@ -82,7 +82,7 @@ class Explorer:
         return f"<Explorer {self.summary}, {self.size / 1000:.0f} KB page>"
 
 
-def explore(J: Tensor, *, history: History | None = None, show: str = "both", max_nodes: int = 500,
+def explore(J: Tensor, *, history: History | None = None, show: str = "both", max_nodes: int | None = 500,
             title: str | None = None) -> Explorer:
     """An interactive page of the graph that produced ``J`` (the cost, or any Tensor).
 
@@ -121,7 +121,7 @@ def explore(J: Tensor, *, history: History | None = None, show: str = "both", ma
 
 
 def save_html(J: Tensor, path: str | os.PathLike, *, history: History | None = None, show: str = "both",
-              max_nodes: int = 500, title: str | None = None) -> Path:
+              max_nodes: int | None = 500, title: str | None = None) -> Path:
     """Write ``explore(J, ...)`` to ``path`` (.html): one self-contained file that opens offline in any browser.
 
     Every script, style and picture is inline and the page's Content-Security-Policy forbids any

@@ -6,9 +6,11 @@ the drawing are the keys here) and returns a dict with
 - ``tensors``: per key, the course name, kind, op, shape, dtype, layer, the forward formula, the
   statistics of the value and of the course's gradient dT (min, mean, max, norm, fraction of zeros,
   a 20-bin histogram; for a ReLU output A[l] (n[l], m) the fraction of dead units), and the
-  chain-rule lines that formed dT. The gradient follows the course, as the drawing and explain
-  mode do (``tinygrad_nb.explain_mode.course_gradient``): dZ[l], dA[l] and dX are m * dJ/dT
-  (``grad_scale`` = m), dW, db and any other dT are dJ/dT (``grad_scale`` = 1);
+  chain-rule lines that formed dT (``grad_lines``: per line the backward step, its text, and the op
+  and tensor whose backward it is, e.g. linear and Z1 for ``dW1 = 1/m dZ1 X^T``). The gradient
+  follows the course, as the drawing and explain mode do (``tinygrad_nb.explain_mode.course_gradient``):
+  dZ[l], dA[l] and dX are m * dJ/dT (``grad_scale`` = m), dW, db and any other dT are dJ/dT
+  (``grad_scale`` = 1);
 - ``steps``: the forward pass in creation order, then the backward pass in the order the engine
   ran it, each with the drawing's node ids to highlight (the op, the tensors it reads, the
   gradients it sends) and its formula;
@@ -252,7 +254,7 @@ def _backward_steps(recorder: _StepRecorder, key_of: dict[int, str], nodes: list
             line = f"d{tensors[target]['name'] if target in tensors else name_of(n.inputs[i].tensor)} {sign} {rhs}"
             text.append(f"{line}    {tuple(n.inputs[i].tensor.shape)}    {norm}")
             if target in tensors:
-                tensors[target]["grad_lines"].append({"step": k, "text": line})
+                tensors[target]["grad_lines"].append({"step": k, "text": line, "op": n.tensor.op, "of": info["name"]})
         info["step_lines"] = text
         sends = [f"d_{n.inputs[i].key}" for i, _, _, _ in lines if f"d_{n.inputs[i].key}" in kept]
         caches = [p.key for p in n.inputs if p.key in kept and p.tensor.name]

@@ -2,8 +2,9 @@
 
 The page loads nothing: its Content-Security-Policy (``CSP``) forbids every request except inline
 scripts, inline styles and ``data:`` pictures, so it opens offline from a file, in an e-mail or in
-a Jupyter output, and a browser refuses anything else it might try. The style and the script are
-``viz/explorer.css`` and ``viz/explorer.js``, read from the package.
+a Jupyter output, and a browser refuses anything else it might try. The style is ``viz/explorer.css``;
+the script is ``SCRIPTS`` (``viz/explorer_charts.js``, then ``viz/explorer.js``, which uses it), read from
+the package.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from importlib import resources
 from typing import Any
 
 CSP = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:"
+SCRIPTS = ("explorer_charts.js", "explorer.js")  # in this order, in one <script>
 TEMPLATE = """<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -61,7 +63,9 @@ TEMPLATE = """<!DOCTYPE html>
     <div class="zoom">
       <button id="zoom-in" type="button" title="zoom in">+</button>
       <button id="zoom-out" type="button" title="zoom out">&minus;</button>
-      <button id="zoom-fit" type="button" title="show the whole graph">fit</button>
+      <button id="zoom-fit" type="button" title="show the whole graph (0)">fit</button>
+      <button id="zoom-follow" type="button" aria-pressed="true"
+              title="follow the steps: each zooms in to readable labels and brings its nodes into view">follow</button>
     </div>
   </section>
   <aside id="panel" aria-live="polite">
@@ -94,7 +98,7 @@ TEMPLATE = """<!DOCTYPE html>
 
 
 def asset(name: str) -> str:
-    """The text of a file shipped in the viz package (``explorer.css``, ``explorer.js``)."""
+    """The text of a file shipped in the viz package (``explorer.css``, ``explorer.js``, ...)."""
     return resources.files("viz").joinpath(name).read_text(encoding="utf-8")
 
 
@@ -114,5 +118,5 @@ def script_json(data: Any) -> str:
 def build_page(svg: str, data: Any, title: str) -> str:
     """The whole page: ``svg`` (a Graphviz drawing), ``data`` (JSON-ready; see ``viz.explorer_data``), ``title``."""
     parts = {"@CSP@": CSP, "@TITLE@": html.escape(title), "@CSS@": asset("explorer.css"), "@SVG@": inline_svg(svg),
-             "@DATA@": script_json(data), "@JS@": asset("explorer.js")}
+             "@DATA@": script_json(data), "@JS@": "\n".join(asset(name) for name in SCRIPTS)}
     return re.sub("|".join(re.escape(k) for k in parts), lambda m: parts[m.group(0)], TEMPLATE)

@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     nn.fit(model, train, optimizer=Adam(model.parameters(), lr=args.lr), num_iterations=args.epochs,
            batch_size=args.batch_size, seed=args.seed, print_every=max(1, args.epochs // 10))
     result = {"train_accuracy": nn.accuracy(model, train), "test_accuracy": nn.accuracy(model, test)}
-    print(", ".join(f"{k}: {v:.4f}" for k, v in result.items()))
+    print(", ".join(f"{k.replace('_', ' ')}: {v:.4f}" for k, v in result.items()))
     return result
 
 

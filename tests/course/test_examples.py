@@ -20,13 +20,13 @@ def run(script, *args):
 @pytest.mark.parametrize("script", ["logistic_regression.py", "planar_shallow.py", "deep_network.py"])
 def test_example_runs_on_embedded_default(script):
     out = run(script, "--iterations", "30")
-    assert "Cost after iteration 0:" in out and "train_accuracy:" in out
+    assert "Cost after iteration 0:" in out and "train accuracy:" in out
 
 
 @needs_cat_data
 def test_deep_example_on_cat_data_prints_the_courses_first_cost():
     out = run("deep_network.py", "--data", str(TRAIN), "--iterations", "1")
-    assert "Cost after iteration 0: 0.77174932842" in out and "test_accuracy:" in out
+    assert "Cost after iteration 0: 0.77174932842" in out and "test accuracy:" in out
 
 
 def test_deep_example_uses_the_learning_rate_it_is_given():

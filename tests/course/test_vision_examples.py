@@ -14,7 +14,7 @@ import pytest
 from _shared import TEST, TRAIN, needs_cat_data
 
 VISION = Path(__file__).resolve().parents[2] / "examples" / "vision"
-ACCURACIES = re.compile(r"^train_accuracy: (\d\.\d{4}), test_accuracy: (\d\.\d{4})$", re.M)
+ACCURACIES = re.compile(r"^train accuracy: (\d\.\d{4}), test accuracy: (\d\.\d{4})$", re.M)
 
 
 def run(script, *args, env=None, status=0):

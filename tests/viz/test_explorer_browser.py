@@ -153,13 +153,13 @@ def test_next_walks_the_forward_pass_then_the_backward_steps_the_engine_ran(brow
         assert "dW4 = 1/m dZ4 A3^T" in text(browser, "step-formula")
         lit = browser.execute_script("return [...document.querySelectorAll('g.node.sends')].map(g => g.dataset.name)")
         assert sorted(lit) == ["dA3", "dW4", "db4"]
-        browser.find_element(By.ID, "zoom-in").click()  # around the current step's node
-        assert browser.execute_script("return document.querySelector('g.node.current').getBoundingClientRect().left") \
-            > 0  # still in view
         kept = tmp_path / "explorer.png"  # the artifact; pytest keeps the tmp folders of the last runs
         assert browser.save_screenshot(str(kept)) and kept.stat().st_size > 10_000
         SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(kept, SCREENSHOT)
+        browser.find_element(By.ID, "zoom-in").click()  # around the current step's node
+        assert browser.execute_script("return document.querySelector('g.node.current').getBoundingClientRect().left") \
+            > 0  # still in view
     browser.find_element(By.TAG_NAME, "body").send_keys(Keys.ARROW_LEFT)
     assert browser.execute_script("return document.body.dataset.step") == str(len(forward) + n - 1)
     assert console_errors(browser) == []
