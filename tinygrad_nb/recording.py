@@ -20,6 +20,15 @@ from tinygrad_nb.anomaly import user_line
 from tinygrad_nb.function import Function
 from tinygrad_nb.grad_mode import JitError, _state
 from tinygrad_nb.guards import LIBRARY_PACKAGES
+from tinygrad_nb.jit_updates import (
+    DataUpdate,
+    GradClear,
+    GradRead,
+    InPlaceStep,
+    WatchedGrad,
+    augmented_data_read,
+    grad_descriptor,
+)
 from tinygrad_nb.tensor import Tensor
 
 
@@ -141,6 +150,9 @@ class Recorder:
         self.in_effect = False
         self.outside: Any = None  # the jit's watch over closures, globals and generators (check, refresh)
         self.reads: list[tuple[str, Callable[[], Any]]] = []  # state the function's Python read (state_read)
+        self.external_slots: set[int] = set()
+        self.born: dict[int, Tensor] = {}  # tensors made by the function while it records (kept alive: their ids)
+        self.former_grads: dict[int, Tensor] = {}  # .grad tensors since replaced (W.grad = None, a backward)
         self.inputs = [self._new_slot(t) for t in args]
         for t, slot in zip(args, self.inputs):
             self._name_array(t.data, slot)
@@ -176,12 +188,19 @@ class Recorder:
             self.slot_of[id(t)] = slot
             self.tensor_at.append(t)  # kept alive; never read by slot
             return slot
-        if self._is_grad(t):
-            raise JitError(f"jit: an op reads a parameter's .grad at {user_line()}; a replay makes new gradients "
-                           "and would read this recording's. Read gradients outside the jitted function, or in a "
-                           "method marked @side_effect (nn.utils.clip_grad_norm_ is one)")
+        owner = self._grad_owner(t)
+        if owner is not None:  # lr * W.grad: read afresh at this point of every replay (a slot of its own each time)
+            slot = len(self.tensor_at)
+            self.tensor_at.append(t)
+            self.program.append(("grad", GradRead(slot, owner, user_line())))
+            return slot
+        if id(t) in self.former_grads:
+            raise JitError(f"jit: an op reads a former .grad at {user_line()} (a gradient kept in a variable after "
+                           "the parameter's .grad was replaced by W.grad = None or a backward); a replay reads each "
+                           "parameter's current .grad. Read W.grad itself where you use it")
         slot = self._new_slot(t)
         self.externals.append((slot, t))
+        self.external_slots.add(slot)
         if t.requires_grad and t.data.flags.writeable:
             self.protected[id(t)] = (t, t.data)
             t.data.flags.writeable = False  # a write outside @side_effect would not be replayed
@@ -242,15 +261,62 @@ class Recorder:
                        "ops on the Tensor itself (X.shape for sizes; comparisons and where() for a branch), read it "
                        "outside the jitted function, or, to update parameters, mark the method @side_effect")
 
-    def on_in_place(self, t: Tensor, op: str) -> None:
-        """An in-place change (``W -= ...``, ``W.grad.zero_()``) outside a side effect: a replay would skip it."""
+    def on_new_tensor(self, t: Tensor) -> None:
+        """A Tensor made by the function while it records: not one of the objects every call shares."""
+        self.born[id(t)] = t
+
+    def _from_outside(self, t: Tensor) -> bool:
+        """Whether ``t`` is the same object on every call: made before the recording, neither an argument nor a
+        result of the step (a parameter, a buffer)."""
+        slot = self.slot_of.get(id(t))
+        return (id(t) not in self.born and id(t.data) not in self.array_slot
+                and (slot is None or slot in self.external_slots))
+
+    def on_in_place(self, t: Tensor, op: str, ufunc: np.ufunc, operand: Tensor, write: Callable[[], None],
+                    bump: bool = True) -> None:
+        """An in-place change, made by ``write()``: of a tensor from outside the step (``W -= lr * W.grad`` under
+        no_grad) or of a parameter's ``.grad`` (``W.grad.zero_()``), recorded as a step of the program that a
+        replay performs on the same objects; of an argument, a result or a tensor made in the step, refused."""
         if self.in_effect:
+            write()
             return
-        what = "a .grad" if self._is_grad(t) else (t.name or "a tensor")
-        raise JitError(f"jit: {what} changed in place ({op}) at {user_line()} inside the jitted function, outside a "
-                       "method marked @side_effect; a replay would skip it. Update parameters with an optimiser "
-                       "from nn.optim, clear gradients with optimizer.zero_grad(), clip them with "
-                       "nn.utils.clip_grad_norm_ / clip_grad_value_ (all replayed)")
+        owner = self._grad_owner(t)
+        if owner is None and not self._from_outside(t) or owner is not None and id(owner) in self.born:
+            what = t.name or ("a .grad" if owner is not None or id(t) in self.former_grads else "a Tensor")
+            raise JitError(f"jit: {what} {t.data.shape} changed in place ({op}) at {user_line()}: it is an argument, "
+                           "a value computed in the step or a Tensor made in it, which a replay does not keep. Write "
+                           "x = x - y (a new value) instead; in-place updates are recorded for the parameters and "
+                           "buffers from outside the step and for their .grad")
+        if id(t) in self.former_grads:
+            raise JitError(f"jit: a former .grad changed in place ({op}) at {user_line()}: it was replaced by "
+                           "W.grad = None or a backward; change W.grad itself")
+        step = InPlaceStep(None if owner is not None else t, owner, ufunc, self.slot(operand), op, user_line(), bump)
+        self.check_grads()
+        data = t.data
+        locked = not data.flags.writeable and (id(t) in self.protected or owner is not None)
+        if locked:  # a parameter or a .grad made read-only by the recording: this write is the recorded one
+            data.flags.writeable = True
+        try:
+            write()
+        finally:
+            if locked:
+                data.flags.writeable = False
+        self.program.append(("inplace", step))
+
+    def on_grad_write(self, t: Tensor, value: Any) -> None:
+        """``W.grad = ...`` in the function's own code: ``None`` on a tensor from outside the step is recorded (the
+        tutorials' ``p.grad = None``); anything else is refused (a replay would skip it)."""
+        if value is not None or not self._from_outside(t):
+            raise JitError(f"jit: {t.name or 'a Tensor'}.grad was set at {user_line()} inside the jitted function; "
+                           "a replay would skip it. Clear it with W.grad = None (recorded for parameters from "
+                           "outside the step), zero it with W.grad.zero_() under no_grad(), or use "
+                           "optimizer.zero_grad()")
+        self.check_grads()
+        self.program.append(("grad_none", GradClear(t, user_line())))
+        old = t.grad
+        if old is not None:
+            self.former_grads[id(old)] = old
+        self.grads[id(t)] = (t, None, None)
 
     def on_state_read(self, what: str, read: Callable[[], Any]) -> None:
         """State a side effect reads afresh, read by the function's own Python (``opt.lr``): guarded from now."""
@@ -377,6 +443,9 @@ class Recorder:
         for t in parameters:
             g = t.grad
             data = None if g is None else g.data
+            seen = self.grads.get(id(t))
+            if seen is not None and seen[1] is not None and seen[1] is not g:
+                self.former_grads[id(seen[1])] = seen[1]
             self.grads[id(t)] = (t, g, data)
             if data is not None and data.flags.writeable:
                 data.flags.writeable = False
@@ -424,12 +493,16 @@ class Recorder:
             if kind == "effect":
                 binds = tuple((k, ("grad of", id(v)) if isinstance(v, Tensor) else v) for k, v in item.binds)
                 out.append(("effect", getattr(item.method, "__qualname__", repr(item.method)), binds, item.out))
+            elif kind in _UPDATES:
+                out.append((kind, item.signature()))
             else:
                 out.append((kind, item.signature()))
         return out
 
 
+_UPDATES = ("inplace", "grad", "grad_none")  # the steps of jit_updates: performed by their own run(buf)
 _SLOT = Tensor.__dict__["data"]  # the slot's own descriptor: what .data is outside a recording
+_GRAD_SLOT = grad_descriptor(Tensor)
 _watching = 0  # recordings in progress, in any thread (the descriptor is the class's, shared by the threads)
 _watching_lock = threading.Lock()
 
@@ -443,12 +516,17 @@ class _WatchedData:
             return self
         rec = _state.watch
         if rec is not None and hasattr(rec, "on_data_read"):
-            module = sys._getframe(1).f_globals.get("__name__", "")
+            frame = sys._getframe(1)
+            module = frame.f_globals.get("__name__", "")
             if module.partition(".")[0] not in LIBRARY_PACKAGES:
+                if not rec.in_effect and augmented_data_read(frame):  # W.data -= lr * W.grad: W's own update
+                    return DataUpdate(t)
                 rec.on_data_read(t)
         return _SLOT.__get__(t, owner)
 
     def __set__(self, t: Tensor, value: Any) -> None:
+        if isinstance(value, DataUpdate) and value.t is t:  # the store that ends W.data op= ...: already made
+            return
         rec = _state.watch
         if rec is not None and hasattr(rec, "on_state_write") and not rec.in_effect:
             module = sys._getframe(1).f_globals.get("__name__", "")
@@ -465,6 +543,7 @@ def watching_data() -> Iterator[None]:
         _watching += 1
         if _watching == 1:
             type.__setattr__(Tensor, "data", _WatchedData())
+            type.__setattr__(Tensor, "grad", WatchedGrad())
     try:
         yield
     finally:
@@ -472,6 +551,7 @@ def watching_data() -> Iterator[None]:
             _watching -= 1
             if _watching == 0:
                 type.__setattr__(Tensor, "data", _SLOT)
+                type.__setattr__(Tensor, "grad", _GRAD_SLOT)
 
 
 def flatten_outputs(value: Any, rec: Recorder) -> Any:
@@ -521,4 +601,10 @@ def describe_step(rec: Recorder, i: int) -> str:
         return f"{item.fn.op_name} at {item.line}"
     if kind == "effect":
         return f"a call of {getattr(item.method, '__qualname__', item.method)}"
+    if kind == "inplace":
+        return item.describe()
+    if kind == "grad":
+        return f"a read of {item.owner.name or 'a parameter'}.grad at {item.line}"
+    if kind == "grad_none":
+        return f"{item.owner.name or 'a parameter'}.grad = None at {item.line}"
     return "a backward pass"

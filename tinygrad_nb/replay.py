@@ -113,8 +113,11 @@ def _generate(rec: Recorder, frees: dict[tuple[str, int], list[int]],
             lines += _forward_lines(item, frees.get(("forward", id(item)), []), name)
         elif kind == "backward":
             lines += _backward_lines(item, step, frees, name)
-        else:
+        elif kind == "effect":
             lines.append(f"    {name('E', _effect(item, externals))}(buf)")
+        else:  # an update of jit_updates (W -= lr * W.grad, W.grad = None, a read of W.grad)
+            lines.append(f"    {name('U', item.run)}(buf)")
+            lines += [f"    buf[{slot}] = None" for slot in frees.get((kind, id(item)), [])]
     lines.append("    return None")
     source = "\n".join(lines) + "\n"
     exec(compile(source, "<tinygrad_nb.jit replay>", "exec"), env)  # noqa: S102 - our own generated code
@@ -187,12 +190,24 @@ def _interpreted(rec: Recorder, frees: dict[tuple[str, int], list[int]],
         elif kind == "backward":
             steps.append(_backward_step(item, len(rec.tensor_at),
                                         {id(n): frees.get((f"backward {step}", id(n)), []) for n in item.nodes}))
-        else:
+        elif kind == "effect":
             steps.append(_effect(item, externals))
+        else:
+            steps.append(_update_step(item, frees.get((kind, id(item)), [])))
 
     def run(buf: list[Any]) -> None:
         for run_step in steps:
             run_step(buf)
+    return run
+
+
+def _update_step(item: Any, frees: list[int]) -> Callable[[list[Any]], None]:
+    update = item.run
+
+    def run(buf: list[Any]) -> None:
+        update(buf)
+        for slot in frees:
+            buf[slot] = None
     return run
 
 
@@ -302,6 +317,8 @@ def _last_reads(rec: Recorder, outputs: Any) -> dict[tuple[str, int], list[int]]
             for node in item.nodes:
                 for slot in (node.out, *node.ins):
                     last[slot] = (f"backward {step}", id(node))
+        elif kind == "inplace":  # W -= dW reads dW's slot
+            last[item.operand] = (kind, id(item))
     frees: dict[tuple[str, int], list[int]] = {}
     for slot, reader in last.items():
         if slot not in keep:

@@ -94,6 +94,8 @@ class Tensor:
         self._seq = 0  # leaves come first in creation order; recorded results get increasing numbers
         self._version = 0  # bumped by each in-place op, so that backward can refuse a changed input
         self._origin: tuple[type[Function], bool, tuple[Any, ...]] | None = None  # unrecorded: op, no_grad, inputs
+        if _state.watch is not None and hasattr(_state.watch, "on_new_tensor"):  # the jit: made inside the step
+            _state.watch.on_new_tensor(self)
 
     @classmethod
     def _wrap(cls, data: np.ndarray, name: str | None = None) -> Tensor:
@@ -384,22 +386,22 @@ class Tensor:
         """Set every element to 0 in place (``W.grad.zero_()``); the same rule as ``-=``."""
         return self._in_place(np.multiply, 0.0, "zero_")
 
-    def _in_place(self, ufunc: np.ufunc, other: Any, op: str) -> Tensor:
+    def _in_place(self, ufunc: np.ufunc, other: Any, op: str, data: bool = False) -> Tensor:
         """``self.data`` changed in place, as PyTorch allows: on leaves under ``no_grad`` (the tutorial's
         ``W -= lr * W.grad``) and wherever no gradient is being recorded. A node that saved this tensor
-        notices (its version changes) and its backward refuses to run on the changed value."""
+        notices (its version changes) and its backward refuses to run on the changed value. ``data``: a jitted
+        step's ``W.data op= ...``, which (as NumPy on ``.data``) is neither checked nor versioned."""
         o = self._other(other)
-        if _state.enabled and (self.requires_grad or o.requires_grad):
+        if not data and _state.enabled and (self.requires_grad or o.requires_grad):
             raise in_place_error(self, op)
         hook = getattr(_state.watch, "on_in_place", None)
-        if hook is not None:  # the jit's recorder: a replay would skip a change to state outside the graph
-            hook(self, op)
-        try:
-            ufunc(self.data, o.data, out=self.data, casting="same_kind")
-        except (ValueError, TypeError) as e:
-            raise type(e)(f"{op}: {describe(self)} {op} {describe(o)}: {e}") from None
-        self._version += 1
-        InPlace.seen = True
+        if hook is not None:  # the jit's recorder: records the write as a step of the program (and makes it)
+            hook(self, op, ufunc, o, lambda: _write(self, ufunc, o, op), not data)
+        else:
+            _write(self, ufunc, o, op)
+        if not data:
+            self._version += 1
+            InPlace.seen = True
         return self
 
     __array_ufunc__ = _array_ufunc  # np.exp(t), arr * t: the Tensor's ops; p.data -= ... works on the arrays
@@ -619,6 +621,14 @@ class Tensor:
     def double(self) -> Tensor:
         """This tensor in float64 (PyTorch's ``double``); the gradient is cast back."""
         return self.astype(np.float64)
+
+
+def _write(t: Tensor, ufunc: np.ufunc, o: Tensor, op: str) -> None:
+    """``t.data`` changed in place by ``ufunc`` with ``o`` (an error names the operands as the user wrote them)."""
+    try:
+        ufunc(t.data, o.data, out=t.data, casting="same_kind")
+    except (ValueError, TypeError) as e:
+        raise type(e)(f"{op}: {describe(t)} {op} {describe(o)}: {e}") from None
 
 
 def _mask_read(t: Tensor) -> None:

@@ -103,7 +103,7 @@ class _Entry:
         self.program: Program | None = None
         self.guards: Guards | None = None
         self.version = -1
-
+        self.settling = 0  # recordings that differed from the last only in which .grad were None (a warm-up)
 
     def holds(self) -> bool:
         """Whether everything the recordings read from outside the arguments is as it was."""
@@ -203,6 +203,11 @@ class Jit:
                 arrays.append(value)
                 key.append((name, value.shape, value.dtype.str))
                 return len(arrays) - 1
+            if isinstance(value, (list, tuple)) and _holds_arrays(value):  # Nielsen's mini_batch: [(x, y), ...]
+                converted = True  # a list can be refilled between calls: never the fast path's same-arguments check
+                placed = [convert(f"{name}[{i}]", v) for i, v in enumerate(value)]
+                key.append((name, type(value), len(value)))  # with its items' shapes: a structure of its own
+                return _Tree(type(value), placed)
             try:
                 hash(value)
                 key.append((name, "static", value_key(value)))  # True is not 1, -0.0 is not 0.0
@@ -216,8 +221,8 @@ class Jit:
         n_args = len(args)
 
         def call(tensors: list[Tensor]) -> Any:
-            pos = [tensors[p] if _is_array_arg(args[i]) else p for i, p in enumerate(placed_args[:n_args])]
-            kw = {k: tensors[v] if _is_array_arg(kwargs[k]) else v for k, v in placed_kwargs.items()}
+            pos = [_place(args[i], p, tensors) for i, p in enumerate(placed_args[:n_args])]
+            kw = {k: _place(kwargs[k], v, tensors) for k, v in placed_kwargs.items()}
             return self.fn(*pos, **kw)
         return arrays, statics, tuple(key), call, not converted
 
@@ -252,6 +257,11 @@ class Jit:
         entry.guards, entry.version = outside.guards, version
         fingerprint = _Fingerprint(rec)
         previous = entry.recorded
+        if previous is not None and entry.program is None and entry.settling < MAX_SETTLING and _settling(
+                previous, fingerprint):  # W.grad None on the first call, zeroed from then on: record once more
+            entry.settling += 1
+            entry.recorded = fingerprint
+            return result
         if previous is not None:
             try:
                 _compare(previous, fingerprint)
@@ -313,6 +323,40 @@ def _same_arguments(args: tuple[Any, ...], last: tuple[Any, ...], arrays: list[n
 
 def _is_array_arg(value: Any) -> bool:
     return isinstance(value, (np.ndarray, Tensor))
+
+
+def _holds_arrays(value: Any) -> bool:
+    """Whether a list or tuple argument holds arrays or Tensors (at any depth): then they are traced inputs."""
+    return any(_is_array_arg(v) or isinstance(v, (list, tuple)) and _holds_arrays(v) for v in value)
+
+
+class _Tree:
+    """A list or tuple argument holding arrays, as ``_split`` placed it: each array an input's index."""
+
+    __slots__ = ("kind", "items")
+
+    def __init__(self, kind: type, items: list[Any]):
+        self.kind, self.items = kind, items
+
+
+def _place(given: Any, placed: Any, tensors: list[Tensor]) -> Any:
+    """An argument as the function gets it: each array (also inside a list or tuple) as its traced Tensor."""
+    if isinstance(placed, _Tree):
+        items = [_place(g, p, tensors) for g, p in zip(given, placed.items)]
+        return placed.kind(*items) if hasattr(placed.kind, "_fields") else placed.kind(items)  # a namedtuple
+    return tensors[placed] if _is_array_arg(given) else placed
+
+
+MAX_SETTLING = 2  # the recordings that may differ from the last in .grad None-ness before the jit refuses
+
+
+def _settling(first: _Fingerprint, second: _Fingerprint) -> bool:
+    """Whether two recordings differ only in which ``.grad`` were None before a backward: the first call of a
+    tutorial loop that zeroes gradients after its update (``W.grad.zero_()``) starts from None, later ones not."""
+    def settled(sig: list[Any]) -> list[Any]:
+        return [(x[0], x[1][:2] + (tuple(s for s, _ in x[1][2]),) + x[1][3:]) if x[0] == "backward" else x
+                for x in sig]
+    return first.signature != second.signature and settled(first.signature) == settled(second.signature)
 
 
 def _compare(first: _Fingerprint, second: _Fingerprint) -> None:
