@@ -53,16 +53,16 @@ def _parameter_list(parameters: Tensor | Iterable[Tensor], who: str) -> tuple[Te
     return params
 
 
-def _norm_type(norm_type: Any) -> float:
+def check_norm_type(norm_type: Any, who: str = "clip_grad_norm_") -> float:
     """p of the p-norm: a number > 0, or inf (``float("inf")`` or the string ``"inf"``, as PyTorch accepts)."""
     if isinstance(norm_type, str) and norm_type.strip().lower() in ("inf", "+inf"):
         return math.inf
     if not validate.is_number(norm_type):
-        raise TypeError(f"clip_grad_norm_: norm_type must be a number > 0 or inf (2.0 for the Euclidean norm), "
+        raise TypeError(f"{who}: norm_type must be a number > 0 or inf (2.0 for the Euclidean norm), "
                         f"got {norm_type!r}")
     p = float(norm_type)
     if not p > 0:  # NaN too
-        raise ValueError(f"clip_grad_norm_: norm_type must be a number > 0 or inf (2.0 for the Euclidean norm), "
+        raise ValueError(f"{who}: norm_type must be a number > 0 or inf (2.0 for the Euclidean norm), "
                          f"got {norm_type!r}")
     return p
 
@@ -108,15 +108,15 @@ def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float, norm
     """
     params = _parameter_list(parameters, "clip_grad_norm_")
     max_norm = validate.number("clip_grad_norm_: max_norm", max_norm, low=0)
-    p = _norm_type(norm_type)
+    p = check_norm_type(norm_type)
     if not isinstance(error_if_nonfinite, (bool, np.bool_)):
         raise TypeError(f"clip_grad_norm_: error_if_nonfinite must be True or False, got {error_if_nonfinite!r}")
-    return _clip_grad_norm(params, max_norm, p, bool(error_if_nonfinite))
+    return clip_total_norm(params, max_norm, p, bool(error_if_nonfinite))
 
 
 @side_effect  # a jitted step replays it: it changes .grad outside the graph
-def _clip_grad_norm(params: tuple[Tensor, ...], max_norm: float, p: float, error_if_nonfinite: bool) -> Tensor:
-    """``clip_grad_norm_`` on checked arguments (what a jitted step records and replays)."""
+def clip_total_norm(params: tuple[Tensor, ...], max_norm: float, p: float, error_if_nonfinite: bool) -> Tensor:
+    """``clip_grad_norm_`` on checked arguments (what a jitted step records and replays; ``nn.optim.ClipGrad`` too)."""
     grads = [t.grad for t in params if t.grad is not None]
     if not grads:
         return Tensor(np.asarray(0.0), name="total_norm")
