@@ -650,8 +650,9 @@ def seed_gradient(root: Tensor, grad: Any, op: str) -> np.ndarray:
     """dJ/droot as an array of root's shape: 1 for a one-element cost when ``grad`` is None."""
     if grad is None:
         if root.data.size != 1:
-            raise RuntimeError(f"{op}: {describe(root)} is not a scalar; pass grad= with its shape, "
-                               "or reduce it to a cost first (e.g. .sum() or .mean())")
+            raise RuntimeError(f"{op}: {describe(root)} is not a scalar; pass dJ/d(output) of its shape "
+                               f"{root.shape}: y.{op}(grad=np.ones_like(y.data)) (what DeZero seeds), or reduce it "
+                               f"to a cost first: y.sum().{op}()")
         return np.array(1, dtype=root.data.dtype).reshape(root.data.shape)  # dJ/dJ = 1, cheaper than np.ones
     try:
         g = grad.data if isinstance(grad, Tensor) else _as_array(grad, root.dtype)
