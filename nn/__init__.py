@@ -26,7 +26,7 @@ from nn.layers.recurrent import LSTM, RNN, LSTMCell, RNNCell
 from nn.layers.summary import summary
 from nn.layers.task import Task, TaskMismatchError, check_task
 from nn.training.defaults import Settings, default_settings
-from nn.training.divergence import DivergenceWarning
+from nn.training.divergence import DeadNetworkWarning, DivergenceWarning, OscillatingCostWarning
 from nn.training.loop import Costs, fit
 from nn.training.losses import (
     BCELoss,
@@ -39,7 +39,7 @@ from nn.training.losses import (
     l2_penalty,
     mse,
 )
-from nn.training.metrics import accuracy, predict
+from nn.training.metrics import accuracy, confusion_matrix, predict
 from nn.training.reference import (
     ClosedFormReport,
     check_against_closed_form,
@@ -56,7 +56,8 @@ __all__ = [
     "init", "optim", "datasets", "utils",
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "mse", "l2_penalty",
     "MSELoss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss",
-    "fit", "Costs", "predict", "accuracy", "DivergenceWarning", "defaults", "default_settings", "Settings",
+    "fit", "Costs", "predict", "accuracy", "confusion_matrix", "DivergenceWarning", "DeadNetworkWarning",
+    "OscillatingCostWarning", "defaults", "default_settings", "Settings",
     "check_against_closed_form", "closed_form_forward", "closed_form_backward", "ClosedFormReport",
     "save", "load", "summary", "Task", "TaskMismatchError", "check_task",
     "export_onnx", "to_onnx", "to_torch", "from_torch", "save_torch_state_dict",

@@ -7,8 +7,9 @@ course's cat files (m, 64, 64, 3); ``predict`` and ``graph`` take its saved mode
 This is the application layer: it sits on top of tinygrad_nb, nn and viz. ``main`` is the one
 place where bad input becomes one line on stderr and exit status 2: a bad argument (refused by
 its argparse type in ``arguments.py``) or an error the libraries raise about the input
-(ValueError, TypeError, OSError, a missing optional package). Anything else is a bug and keeps
-its traceback.
+(ValueError, TypeError, OSError, a missing optional package). Ctrl-C is one line too
+("interrupted ...; nothing written") and exit status 130; every output is staged, so the
+previous run's files are left as they were. Anything else is a bug and keeps its traceback.
 """
 
 from __future__ import annotations
@@ -123,7 +124,12 @@ def build_parser() -> argparse.ArgumentParser:
     source.add_argument("--model", help="a saved model.h5")
     source.add_argument("--layers", type=a.layer_dims, help="layer_dims instead of a model, e.g. 12288,20,7,5,1")
     g.add_argument("--hidden", default="relu", choices=ACTIVATIONS)
-    g.add_argument("--m", type=a.positive_int, default=209, help="examples in the drawn batch (shapes show (n[l], m))")
+    g.add_argument("--data", type=a.dataset,
+                   help="draw a saved model (--model) on this dataset's train examples (digits, planar or a course "
+                        ".h5 file) instead of random inputs")
+    g.add_argument("--m", type=a.positive_int,
+                   help="examples in the drawn batch (shapes show (n[l], m)); default 209 random inputs, or all of "
+                        "--data's")
     g.add_argument("--image-shape", type=a.image_shape,
                    help="a saved CNN's input image n_H,n_W,n_C, e.g. 64,64,3 (default: the smallest square "
                         "image its layers take, e.g. 8x8 for the digits' CNN, 64x64 for the cat images')")
@@ -178,6 +184,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{e.prog}: error: {one_line(e)}", file=sys.stderr)
     except INPUT_ERRORS as e:
         print(f"{prog}: error: {one_line(e)}", file=sys.stderr)
+    except KeyboardInterrupt:  # Ctrl-C outside training (train reports its own, with the iteration)
+        print(f"{prog}: interrupted; nothing written", file=sys.stderr)
+        return 130
     return 2
 
 

@@ -135,8 +135,9 @@ def cmd_train(args: argparse.Namespace) -> int:
         source = settings.source
         dims = [train.X.shape[0], *settings.hidden_dims, n_y]
         check_size(dims, train.X.shape[1], x_loaded=True)
-        model = nn.MLP(dims, hidden=settings.hidden, output="identity" if multiclass else "sigmoid",
-                       init=settings.init, rng=rng, task=train.task)  # model.h5 remembers its task
+        # the task chooses the output, as nn.MLP(..., task=data.task) does: logits Z[L] for multiclass
+        model = nn.MLP(dims, hidden=settings.hidden, init=settings.init, rng=rng,
+                       task=train.task)  # model.h5 remembers its task
         lr, iterations, batch_size, hidden = settings.lr, settings.iterations, args.batch_size, settings.hidden
         network = f"layer_dims {dims}"
     optimizer = make_optimizer(optimizer_name, model.parameters(), lr)
@@ -150,10 +151,12 @@ def cmd_train(args: argparse.Namespace) -> int:
     print_every = args.print_every or (max(1, iterations // 10) if cnn else 100)
     start = time.perf_counter()
     history: dict = {}
-    costs = nn.fit(model, train.X, train.Y, loss="cross_entropy" if multiclass else "binary_cross_entropy",
-                   optimizer=optimizer, num_iterations=iterations, batch_size=batch_size,
-                   seed=args.seed, print_every=print_every, history=history,
-                   progress=not args.no_progress and sys.stderr.isatty())
+    try:  # the loss is fit's default for the model's task: cross_entropy on logits, or binary cross-entropy
+        costs = nn.fit(model, train.X, train.Y, optimizer=optimizer, num_iterations=iterations,
+                       batch_size=batch_size, seed=args.seed, print_every=print_every, history=history,
+                       progress=not args.no_progress and sys.stderr.isatty())
+    except KeyboardInterrupt as e:
+        return interrupted(e, "epoch" if batch_size else "iteration")
     seconds = time.perf_counter() - start
     train_acc = nn.accuracy(model, train.X, train.Y)
     test_acc = nn.accuracy(model, test.X, test.Y) if test is not None else None
@@ -181,48 +184,128 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+INTERRUPTED = 130  # the shell's status for a command ended by SIGINT (128 + 2)
+
+
+def interrupted(error: KeyboardInterrupt, word: str) -> int:
+    """Ctrl-C during training: one line on stderr, ``interrupted at iteration i; nothing written``, and exit status
+    130; nothing has been written yet, so the previous run's files stay as they were."""
+    where = _iteration_of(error)
+    at = f" at {word} {where}" if where is not None else " during training"
+    print(f"tinygrad-nb train: interrupted{at}; nothing written", file=sys.stderr)
+    return INTERRUPTED
+
+
+def _iteration_of(error: BaseException) -> int | None:
+    """The iteration fit's loop was at when ``error`` was raised: the loop variable ``i`` of its innermost frame
+    that has one (``nn.training.loop``); None when the interrupt came before the loop."""
+    found = None
+    tb = error.__traceback__
+    while tb is not None:
+        frame = tb.tb_frame
+        if frame.f_globals.get("__name__") == "nn.training.loop" and isinstance(frame.f_locals.get("i"), int):
+            found = frame.f_locals["i"]
+        tb = tb.tb_next
+    return found
+
+
 def cmd_graph(args: argparse.Namespace) -> int:
-    """``tinygrad-nb graph``: draw a model's graph from layer dims or a saved model.h5 (an MLP or a CNN)."""
+    """``tinygrad-nb graph``: draw a model's graph from layer dims or a saved model.h5 (an MLP or a CNN).
+
+    The drawn step runs on ``--data``'s train examples (the first ``--m`` of them, or all), read for the task
+    stored in the model; without ``--data`` on m random inputs (209 by default), which the input tensor's name
+    and the printed line say ("X (209 random inputs)").
+    """
     model: nn.Sequential
     image: tuple[int, ...] | None = None
+    if args.data is not None and args.layers is not None:
+        raise ValueError("--data draws a saved model (--model) on the data's examples; --layers builds a fresh "
+                         "MLP, drawn on random inputs")
     if args.layers is not None:
         if args.image_shape is not None:
             raise ValueError("--image-shape is the input of a saved CNN (--model); --layers draws an MLP")
-        check_size(args.layers, args.m)
-        multiclass = args.layers[-1] > 1
-        model = nn.MLP(args.layers, hidden=args.hidden, output="identity" if multiclass else "sigmoid",
-                       rng=args.seed)
+        m = GRAPH_M if args.m is None else args.m
+        check_size(args.layers, m)
+        task = nn.Task("multiclass", args.layers[-1]) if args.layers[-1] > 1 else None
+        model = nn.MLP(args.layers, hidden=args.hidden, rng=args.seed, task=task)
     else:
         loaded = nn.load(args.model)
         if not isinstance(loaded, nn.Sequential):
             raise ValueError(f"graph: expected a Sequential or MLP model, got {type(loaded).__name__}")
         model = loaded
+        if args.data is not None and args.image_shape is not None:
+            raise ValueError("--image-shape sets the random images drawn without --data; with --data the images "
+                             "are the data's")
+        examples = _graph_data(model, args) if args.data is not None else None
+        m = examples[0].shape[0 if is_cnn(model) else 1] if examples is not None else (
+            GRAPH_M if args.m is None else args.m)
         if is_cnn(model):
-            image = tuple(args.image_shape) if args.image_shape is not None else input_image(model)
-            check_model_size(model, (args.m, *image))
+            image = (tuple(examples[0].shape[1:]) if examples is not None else tuple(args.image_shape)
+                     if args.image_shape is not None else input_image(model))
+            check_model_size(model, (m, *image))
         else:
             if args.image_shape is not None:
                 raise ValueError(f"--image-shape is the input of a CNN; {args.model} is an MLP on X (n_x, m)")
-            check_size(model.layer_dims, args.m)
+            check_size(model.layer_dims, m)
     n_x, n_y = model.layer_dims[0], model.layer_dims[-1]
-    rng = np.random.RandomState(args.seed)
-    X = rng.rand(args.m, *image) if image is not None else rng.rand(n_x, args.m)
-    if n_y == 1:
-        Y = (rng.rand(1, args.m) > 0.5).astype(np.float64)
+    if args.data is not None and examples is not None:
+        X, Y = examples
+        source = f"{m:,} examples of {args.data}"
     else:
-        Y = rng.randint(0, n_y, size=(1, args.m)).astype(np.float64)
+        rng = np.random.RandomState(args.seed)
+        X = rng.rand(m, *image) if image is not None else rng.rand(n_x, m)
+        if n_y == 1:
+            Y = (rng.rand(1, m) > 0.5).astype(np.float64)
+        else:
+            Y = rng.randint(0, n_y, size=(1, m)).astype(np.float64)
+        source = f"{m} random inputs"
     J = cost_of_one_step(model, X, Y, multiclass=n_y > 1)
+    _name_input(J, f"X ({source})")
     start = time.perf_counter()
     out: Path = args.out
     with staged_outputs(out.parent) as stage:  # the picture and its .dot are replaced together
         path, nodes = draw_quietly(J, stage / out.name, show=args.show, max_nodes=args.max_nodes)
-    what = (f"CNN {describe_cnn(model)} on images (m, n_H, n_W, n_C) = {(args.m, *image)}" if image is not None
-            else f"layer_dims {model.layer_dims} (m = {args.m})")
-    print(f"drew {nodes} nodes for {what} in {time.perf_counter() - start:.3f} s")
+    what = (f"CNN {describe_cnn(model)} on images (m, n_H, n_W, n_C) = {(m, *image)}" if image is not None
+            else f"layer_dims {model.layer_dims} (m = {m})")
+    print(f"drew {nodes} nodes for {what}, on {source}"
+          f"{'' if args.data is not None else ' (give --data to draw it on a dataset)'}, in "
+          f"{time.perf_counter() - start:.3f} s")
     print(f"wrote {out.parent / path.name}")
     if args.html is not None:
-        print(f"wrote {save_html_quietly(J, args.html, show=args.show, max_nodes=args.max_nodes)}")
+        title = f"tinygrad-nb graph: {what}, on {source}"
+        print(f"wrote {save_html_quietly(J, args.html, show=args.show, max_nodes=args.max_nodes, title=title)}")
     return 0
+
+
+GRAPH_M = 209  # random inputs drawn without --data or --m: the cat training set's m
+
+
+def _graph_data(model: nn.Sequential, args: argparse.Namespace) -> tuple[np.ndarray, np.ndarray]:
+    """``graph --data``: the train split's X and Y read for the model's task (its stored one, else what n[L]
+    says), the first ``--m`` examples when given."""
+    task = _predict_task(model, model.task, None)
+    check_task(args.data, task, model=str(args.model))
+    train, _ = load_data(args.data, task, images=is_cnn(model))
+    nn.check_task(model, train, model_name=str(args.model))
+    cnn = is_cnn(model)
+    m = train.m if args.m is None else min(args.m, train.m)
+    X = train.X[:m] if cnn else train.X[:, :m]
+    return X, train.Y[:, :m]
+
+
+def _name_input(J: Tensor, name: str) -> None:
+    """Rename the input tensor X of J's graph (the leaf named "X"), so the drawing says where its examples are from."""
+    seen: set[int] = set()
+    stack = [J]
+    while stack:
+        t = stack.pop()
+        if id(t) in seen:
+            continue
+        seen.add(id(t))
+        if t.name == "X" and t.is_leaf:
+            t.name = name
+            return
+        stack.extend(t.inputs)
 
 
 def check_model_size(model: nn.Sequential, shape: tuple[int, ...]) -> None:

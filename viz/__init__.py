@@ -5,8 +5,8 @@ program or the ``render`` extra (pygraphviz, which bundles Graphviz). Both libra
 on first use, so ``import viz`` stays cheap.
 
 Modules, lowest first: ``rendering`` (DOT text to files), ``graph_style`` (colours, layout, legend),
-``graph`` (a Tensor's DAG to a drawing), ``plots`` (matplotlib Figures, shown inline in Jupyter,
-written to a file when given a path), ``explorer`` (the drawing as an interactive HTML page, with
+``graph`` (a Tensor's DAG to a drawing), ``plots`` and ``confusion`` (matplotlib Figures, shown inline in
+Jupyter, written to a file when given a path), ``explorer`` (the drawing as an interactive HTML page, with
 ``explorer_data``, ``explorer_history`` and ``explorer_page``); this package joins them.
 A missing extra is named in the ImportError: "draw_graph needs graphviz: pip install 'tinygrad-nb[viz]'".
 """
@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from tinygrad_nb import Tensor, register_library
 from viz import rendering
+from viz.confusion import plot_confusion_matrix
 from viz.explorer import Explorer, explore, save_html
 from viz.graph import draw_graph, escape_record
 from viz.plots import plot_costs, plot_decision_boundary, plot_gradient_check
@@ -44,6 +45,6 @@ def render(graph: Tensor | graphviz.Digraph, path: str | os.PathLike) -> Path:
 
 
 __all__ = ["draw_graph", "escape_record", "render", "RendererNotFoundWarning", "plot_costs",
-           "plot_decision_boundary", "plot_gradient_check", "explore", "save_html", "Explorer"]
+           "plot_decision_boundary", "plot_gradient_check", "plot_confusion_matrix", "explore", "save_html", "Explorer"]
 
 register_library("viz")  # the jit trusts this package's code to keep its contract

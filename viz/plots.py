@@ -23,6 +23,7 @@ import numpy as np
 
 from nn.files.atomic import atomic_path
 from nn.layers.module import Module
+from nn.training.dataset_args import unpack
 from nn.training.metrics import predict
 from nn.training.reference import ClosedFormReport
 from viz.explorer_history import as_history, history_data
@@ -101,7 +102,8 @@ def plot_costs(costs: Sequence[float] | Mapping[str, Any], path: str | os.PathLi
             plain list of costs, or the history dict ``nn.fit(history=h)`` fills (its "iterations",
             "record_every" and "learning_rate" are used when not given here).
         path: write the figure there too (.png, .svg or .pdf, atomically); None writes nothing.
-        learning_rate: alpha, for the title.
+        learning_rate: alpha, for the title ("Learning rate = 0.0075"; without one, and none in a history
+            dict, the title is "Learning curve").
         record_every: costs were recorded every this many iterations (default 100), used only when no
             ``iterations`` are known (a plain list of costs).
         iterations: the iteration of each cost (one per cost, increasing): a run's recorded
@@ -127,23 +129,29 @@ def plot_costs(costs: Sequence[float] | Mapping[str, Any], path: str | os.PathLi
     ax.set_ylabel("cost J")
     unit = getattr(costs, "unit", None)  # fit's costs say whether they are per iteration or per epoch
     ax.set_xlabel(unit if unit in ("iteration", "epoch") else "iteration")
-    ax.set_title("Learning rate = " + (f"{alpha:g}" if alpha is not None else "?"))
+    ax.set_title(f"Learning rate = {alpha:g}" if alpha is not None else "Learning curve")
     ax.grid(alpha=0.3)
     return _finish(fig, path)
 
 
-def plot_decision_boundary(model: Module, X: np.ndarray, Y: np.ndarray, path: str | os.PathLike | None = None,
+def plot_decision_boundary(model: Module, X: Any, Y: Any = None, path: str | os.PathLike | None = None,
                            resolution: int = 300) -> Figure:
     """Colour the plane by the model's prediction and scatter the m points of X (2, m) coloured by Y (1, m).
 
-    Returns the matplotlib Figure (Jupyter shows it inline); writes it to ``path`` too when one is given.
+    ``plot_decision_boundary(model, data)`` takes an ``nn.datasets`` Dataset of 2-D points (planar) as ``fit``
+    does, its X and Y; pass ``path=`` by name then. Returns the matplotlib Figure (Jupyter shows it inline);
+    writes it to ``path`` too when one is given.
     """
     _check_path("plot_decision_boundary", path)
+    X, Y, _ = unpack(X, Y, "plot_decision_boundary")
     X, Y = np.asarray(X), np.asarray(Y)
     if X.ndim != 2 or X.shape[0] != 2:
-        raise ValueError(f"plot_decision_boundary needs 2-D data X of shape (2, m), got {X.shape}")
+        hint = "; did you mean X.T?" if X.ndim == 2 and X.shape[1] == 2 else ""
+        raise ValueError(f"plot_decision_boundary needs 2-D points X of shape (2, m), one per column, got "
+                         f"{X.shape}{hint}")
     if Y.shape != (1, X.shape[1]):
-        raise ValueError(f"plot_decision_boundary: Y must be (1, {X.shape[1]}), got {Y.shape}")
+        hint = "; did you mean Y.T?" if Y.shape == (X.shape[1], 1) else ""
+        raise ValueError(f"plot_decision_boundary: Y must be (1, {X.shape[1]}), got {Y.shape}{hint}")
     x_min, x_max = X[0].min() - 1, X[0].max() + 1
     y_min, y_max = X[1].min() - 1, X[1].max() + 1
     xx, yy = np.meshgrid(np.linspace(x_min, x_max, resolution), np.linspace(y_min, y_max, resolution))

@@ -57,7 +57,7 @@ from nn.layers.dropout import Dropout
 from nn.layers.flatten import Flatten
 from nn.layers.module import Module, Numbering
 from nn.layers.summary import Row, Summary, format_summary
-from nn.layers.task import Task, output_of_layer
+from nn.layers.task import Task, output_for, output_of_layer
 from tinygrad_nb import Tensor, state_version
 
 
@@ -423,7 +423,9 @@ class MLP(Sequential):
     Args:
         layer_dims: [n[0], n[1], ..., n[L]], e.g. [12288, 20, 7, 5, 1] for the cat classifier.
         hidden: the hidden activation (relu, tanh, sigmoid, leaky_relu).
-        output: the output activation (sigmoid, softmax, identity).
+        output: the output activation (sigmoid, softmax, identity). None (the default) lets the task choose
+            (``nn.layers.task.output_for``): identity (logits Z[L], trained with ``cross_entropy``) for a
+            multiclass task, sigmoid otherwise.
         init: an initialiser from ``nn.init`` by name or a callable (the course: "deep").
         rng: an int seed, RandomState or Generator; W1, W2, ... are drawn from it in order.
         slope: the slope of leaky_relu.
@@ -431,13 +433,15 @@ class MLP(Sequential):
         task: what the model predicts (an ``nn.Task``, e.g. ``data.task``), saved with it; see ``Module.task``.
     """
 
-    def __init__(self, layer_dims: Sequence[int], hidden: str = "relu", output: str = "sigmoid",
+    def __init__(self, layer_dims: Sequence[int], hidden: str = "relu", output: str | None = None,
                  init: str | Callable[..., np.ndarray] = "deep", rng: initialisers.RNG = None,
                  slope: float = 0.01, keep_prob: float = 1.0, task: Task | None = None):
         dims = _check_dims(layer_dims)
         keep_prob = validate.probability("MLP: keep_prob", keep_prob)
         slope = validate.number("MLP: slope", slope, low=0, high=1, high_open=True)
         r = initialisers.as_rng(rng)
+        if output is None:
+            output = output_for(task if isinstance(task, Task) else None)  # a bad task is refused below
         modules: list[Module] = []
         for l in range(1, len(dims)):
             modules.append(Linear(dims[l - 1], dims[l], init=init, rng=r, index=l))  # its number alone too

@@ -189,6 +189,38 @@ def output_of_layer(kind: str | None) -> str | None:
     return None
 
 
+def output_for(task: Task | None) -> str:
+    """The output activation a model built for ``task`` ends in when none is named: ``"identity"`` (logits Z[L],
+    which ``cross_entropy`` takes) for a multiclass task, ``"sigmoid"`` (A[L] in (0, 1)) for a binary one or none.
+
+    ``nn.MLP(..., task=data.task)`` and ``tinygrad-nb train --task`` both follow it.
+    """
+    return "identity" if task is not None and task.kind == "multiclass" else "sigmoid"
+
+
+def loss_for(kind: str | None, last: str | None, n_y: int | None) -> str:
+    """The loss ``fit`` trains with when none is named: from the model's last layer (``last``, its kind:
+    "sigmoid", "softmax", "identity", "linear", or None when unknown), then the task's ``kind`` ("binary",
+    "multiclass" or None) and n[L] (``n_y``, None if unknown).
+
+    - a sigmoid output: ``"binary_cross_entropy"`` (fit refuses it, naming the fix, for n[L] > 1 units
+      against one row of labels);
+    - a softmax output: ``"cross_entropy"``, which fit refuses on probabilities, naming the fix
+      (output="identity");
+    - logits (identity or linear): ``"cross_entropy"`` for a multiclass task (or n[L] > 1),
+      ``"binary_cross_entropy_with_logits"`` for one unit;
+    - anything else: ``"cross_entropy"`` for a multiclass task, ``"binary_cross_entropy"`` otherwise.
+    """
+    multiclass = kind == "multiclass" or (kind is None and n_y is not None and n_y > 1)
+    if last == "sigmoid":
+        return "binary_cross_entropy"
+    if last == "softmax":
+        return "cross_entropy"
+    if output_of_layer(last) == "logits":
+        return "cross_entropy" if multiclass else "binary_cross_entropy_with_logits"
+    return "cross_entropy" if multiclass else "binary_cross_entropy"
+
+
 def check_task(model: Any, data: Any, model_name: str = "the model", fix: str | None = None) -> Task | None:
     """Refuse to run ``model`` on ``data`` when they were made for different tasks; returns the model's task.
 

@@ -12,8 +12,9 @@ from __future__ import annotations
 from typing import Any
 
 from nn.data.datasets import Dataset
+from nn.layers.containers import Sequential, output_kind
 from nn.layers.module import Module
-from nn.layers.task import check_task
+from nn.layers.task import check_task, loss_for
 from nn.training.defaults import default_settings, epochs_for, kind_for_data
 
 
@@ -45,8 +46,13 @@ def fit_defaults(data: Dataset | None, lr: float | None, num_iterations: Any, op
 
 
 def default_loss(model: Module, data: Dataset | None) -> str:
-    """The loss ``fit`` trains with when ``loss`` is left out: binary cross-entropy."""
-    return "binary_cross_entropy"
+    """The loss ``fit`` trains with when ``loss`` is left out, from the model's last layer and the task (the
+    model's, else the data's; ``nn.layers.task.loss_for``): ``"binary_cross_entropy"`` after a sigmoid,
+    ``"cross_entropy"`` on logits for a multiclass task (or n[L] > 1), ``"binary_cross_entropy_with_logits"`` on
+    logits (1, m). A loss given to ``fit`` always wins."""
+    task = model.task if model.task is not None else (data.task if data is not None else None)
+    dims = model.layer_dims if isinstance(model, Sequential) else []
+    return loss_for(task.kind if task is not None else None, output_kind(model), dims[-1] if dims else None)
 
 
 def adopt_task(model: Module, data: Dataset | None, caller: str) -> None:

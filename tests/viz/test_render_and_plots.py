@@ -85,6 +85,26 @@ def test_plot_decision_boundary_and_gradient_check(tmp_path):
         viz.plot_costs([], tmp_path / "c.png")
 
 
+def test_plot_decision_boundary_takes_a_dataset_as_fit_does_and_hints_at_the_transpose(tmp_path):
+    data = nn.datasets.planar(m=40)
+    model = nn.MLP([2, 4, 1], hidden="tanh", rng=1)
+    fig = viz.plot_decision_boundary(model, data, path=tmp_path / "b.png", resolution=30)
+    points = fig.axes[0].collections[-1].get_offsets()  # the scatter: the data's m points
+    np.testing.assert_array_equal(np.asarray(points), data.X.T)
+    png_size(tmp_path / "b.png")
+    with pytest.raises(ValueError, match=r"got \(40, 2\); did you mean X\.T\?"):
+        viz.plot_decision_boundary(model, data.X.T, data.Y)
+    with pytest.raises(ValueError, match=r"did you mean Y\.T\?"):
+        viz.plot_decision_boundary(model, data.X, data.Y.T)
+    with pytest.raises(TypeError, match="plot_decision_boundary: given a Dataset .*leave Y out"):
+        viz.plot_decision_boundary(model, data, data.Y)
+
+
+def test_plot_costs_without_a_learning_rate_has_no_question_mark():
+    assert viz.plot_costs([0.7, 0.5]).axes[0].get_title() == "Learning curve"
+    assert viz.plot_costs({"costs": [0.7, 0.5], "learning_rate": 0.1}).axes[0].get_title() == "Learning rate = 0.1"
+
+
 def test_cli_train_writes_graph_and_costs_plot(tmp_path, capsys):
     with warnings.catch_warnings():
         warnings.simplefilter("error", viz.RendererNotFoundWarning)
