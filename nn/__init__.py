@@ -10,6 +10,7 @@
 """
 
 from nn import datasets, defaults, init, optim, utils
+from nn.data.loader import DataLoader, ExampleDataset
 from nn.files.onnx_bridge import export_onnx, to_onnx
 from nn.files.serialization import load, save
 from nn.files.torch_bridge import from_torch, save_torch_state_dict, to_torch
@@ -21,7 +22,8 @@ from nn.layers.dense import Linear
 from nn.layers.dropout import Dropout
 from nn.layers.embedding import Embedding
 from nn.layers.flatten import Flatten
-from nn.layers.module import Module, Parameter
+from nn.layers.lists import ModuleList, ParameterList
+from nn.layers.module import Module, Parameter, UnregisteredWarning
 from nn.layers.recurrent import LSTM, RNN, LSTMCell, RNNCell
 from nn.layers.summary import summary
 from nn.layers.task import Task, TaskMismatchError, check_task
@@ -51,7 +53,8 @@ from tinygrad_nb import register_library
 
 __all__ = [
     "Module", "Parameter", "Linear", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "Softmax", "Identity", "Dropout",
-    "Conv2D", "MaxPool2D", "AvgPool2D", "BatchNorm", "Flatten", "Sequential", "MLP",
+    "Conv2D", "MaxPool2D", "AvgPool2D", "BatchNorm", "Flatten", "Sequential", "MLP", "ModuleList", "ParameterList",
+    "UnregisteredWarning", "DataLoader", "ExampleDataset",
     "RNNCell", "RNN", "LSTMCell", "LSTM", "Embedding", "sample_index",
     "init", "optim", "datasets", "utils",
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "mse", "l2_penalty",

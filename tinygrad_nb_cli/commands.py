@@ -197,16 +197,10 @@ def interrupted(error: KeyboardInterrupt, word: str) -> int:
 
 
 def _iteration_of(error: BaseException) -> int | None:
-    """The iteration fit's loop was at when ``error`` was raised: the loop variable ``i`` of its innermost frame
-    that has one (``nn.training.loop``); None when the interrupt came before the loop."""
-    found = None
-    tb = error.__traceback__
-    while tb is not None:
-        frame = tb.tb_frame
-        if frame.f_globals.get("__name__") == "nn.training.loop" and isinstance(frame.f_locals.get("i"), int):
-            found = frame.f_locals["i"]
-        tb = tb.tb_next
-    return found
+    """The iteration fit's loop was at when ``error`` (a KeyboardInterrupt) left it (``fit`` attaches it); None
+    when the interrupt came before the loop."""
+    where = getattr(error, "iteration", None)
+    return where if isinstance(where, int) else None
 
 
 def cmd_graph(args: argparse.Namespace) -> int:

@@ -19,7 +19,7 @@ import numbers
 import os
 import reprlib
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +53,13 @@ class Dataset:
         test: the held-out test Dataset, or None.
         train: the dataset itself, so ``data.train.X`` and ``data.test.X`` read alike.
 
+    It is also a dataset in DeZero's and PyTorch's sense (``nn.data.loader.ExampleDataset``):
+    ``len(data)`` is m and ``data[i]`` the i-th example's ``(x, y)``: x of shape (n_x,) (a column
+    of X; an image (n_H, n_W, n_C) for images), y of shape (n_y,) (a column of Y), each passed
+    through ``transform`` / ``target_transform`` when given. ``nn.DataLoader(data, batch_size)``
+    stacks them back into batches X (n_x, b), Y (n_y, b), slicing X and Y directly when the
+    Dataset has no transforms.
+
     ``Dataset(X, Y, classes)`` works as before; ``X, Y, classes = data`` still unpacks. The repr
     is one short line: ``Dataset('digits', task='binary', X (64, 1438), Y (1, 1438), classes
     ['even', 'odd'], test: 359 examples)``, never the arrays.
@@ -60,10 +67,15 @@ class Dataset:
     Args:
         task: "binary", "multiclass", an ``nn.Task``, or None: binary for labels (1, m) with two
             classes, multiclass for more.
+        transform: None or a function applied to each example's x in ``data[i]`` (DeZero's
+            ``transform``), e.g. scaling or noise; X itself is left as it is.
+        target_transform: None or a function applied to each example's y in ``data[i]``.
     """
 
     def __init__(self, X: Any, Y: Any, classes: Sequence[str], name: str = "data",
-                 task: str | Task | None = None, test: Dataset | None = None):
+                 task: str | Task | None = None, test: Dataset | None = None, *,
+                 transform: Callable[[np.ndarray], Any] | None = None,
+                 target_transform: Callable[[np.ndarray], Any] | None = None):
         X, Y = np.asarray(X), np.asarray(Y)
         if X.ndim < 2 or Y.ndim != 2:
             raise ValueError(f"Dataset {name!r}: expected X (n_x, m) and Y (n_y, m), got X {X.shape} and Y {Y.shape}")
@@ -76,6 +88,10 @@ class Dataset:
             raise TypeError(f"Dataset {name!r}: test must be a Dataset or None, got {type(test).__name__}")
         self.X, self.Y, self.classes, self.name, self.test = X, Y, list(classes), str(name), test
         self.task: Task | None = _task(task, self.classes, Y, self.name)
+        for which, fn in (("transform", transform), ("target_transform", target_transform)):
+            if fn is not None and not callable(fn):
+                raise TypeError(f"Dataset {name!r}: {which} must be a function or None, got {type(fn).__name__}")
+        self.transform, self.target_transform = transform, target_transform
 
     @property
     def train(self) -> Dataset:
@@ -91,6 +107,24 @@ class Dataset:
     def examples_axis(self) -> int:
         """The axis of X that holds the m examples: 1 for X (n_x, m), 0 for images (m, n_H, n_W, n_C)."""
         return examples_axis(self.X)
+
+    def __len__(self) -> int:
+        """m, the number of examples (``len(data)``, as a DeZero or PyTorch dataset)."""
+        return self.m
+
+    def __getitem__(self, i: int) -> tuple[Any, Any]:
+        """The i-th example ``(x, y)``: x (n_x,) (or an image (n_H, n_W, n_C)), y (n_y,), transformed when a
+        ``transform`` / ``target_transform`` is set. ``i`` is an int in [-m, m)."""
+        if not validate.is_int(i):
+            raise TypeError(f"Dataset {self.name!r}: data[i] takes one example's index, an int, got "
+                            f"{type(i).__name__}; for a batch use nn.DataLoader(data, batch_size)")
+        m = self.m
+        if not -m <= i < m:
+            raise IndexError(f"Dataset {self.name!r}: index {i} is out of range for its m = {m} examples")
+        x = self.X[int(i)] if self.examples_axis == 0 else self.X[:, int(i)]
+        y = self.Y[:, int(i)]
+        return (x if self.transform is None else self.transform(x),
+                y if self.target_transform is None else self.target_transform(y))
 
     def __iter__(self) -> Iterator[Any]:
         """``X, Y, classes = data``, as when a Dataset was a tuple."""
@@ -122,9 +156,9 @@ class Dataset:
         test, train = perm[:n_test], perm[n_test:]
         axis = self.examples_axis
         held_out = Dataset(np.take(self.X, test, axis=axis), self.Y[:, test], self.classes, f"{self.name} test",
-                           self.task)
+                           self.task, transform=self.transform, target_transform=self.target_transform)
         return Dataset(np.take(self.X, train, axis=axis), self.Y[:, train], self.classes, self.name, self.task,
-                       test=held_out)
+                       test=held_out, transform=self.transform, target_transform=self.target_transform)
 
 
 def examples_axis(X: np.ndarray) -> int:

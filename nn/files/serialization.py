@@ -108,7 +108,8 @@ def save(model: Module, path: str | os.PathLike) -> Path:
     """
     h5py = require_h5py("saving models")
     if not isinstance(model, Module):
-        raise TypeError(f"save expects an nn.Module, got {type(model).__name__}")
+        swapped = "; the order is nn.save(model, path)" if isinstance(model, (str, os.PathLike)) else ""
+        raise TypeError(f"save: model must be an nn.Module, got {type(model).__name__}{swapped}")
     architecture = json.dumps(model.config())
     params = [(name, np.asarray(p.data)) for name, p in model.named_parameters()]
     params += [(name, np.asarray(b)) for name, b in model.named_buffers()]  # BatchNorm's running averages
@@ -145,8 +146,19 @@ def read_file(path: str | os.PathLike) -> tuple[dict[str, Any], dict[str, np.nda
     Raises FileNotFoundError when there is no file, and BadFileError (a ValueError) naming the
     file and the problem for anything else.
     """
-    architecture, params, _ = _read(Path(path), buildable=False)
+    architecture, params, _ = _read(_path("read_file", path), buildable=False)
     return architecture, params
+
+
+def _path(who: str, path: Any) -> Path:
+    """``path`` (a str or os.PathLike naming a file) as a Path; TypeError or ValueError naming ``who`` otherwise."""
+    if not isinstance(path, (str, os.PathLike)) or isinstance(os.fspath(path), bytes):
+        raise TypeError(f"{who}: path must be a str or os.PathLike naming a model file such as 'model.h5', "
+                        f"got {type(path).__name__}" + ("; the order is nn.load(path, model)"
+                                                        if isinstance(path, Module) else ""))
+    if os.fspath(path) == "":
+        raise ValueError(f"{who}: path is empty; give the model file, such as 'model.h5'")
+    return Path(path)
 
 
 def _read(path: Path, buildable: bool) -> tuple[dict[str, Any], dict[str, np.ndarray], Task | None]:
@@ -548,11 +560,16 @@ def load(path: str | os.PathLike, model: Module | None = None) -> Module:
     freshly built one (call ``model.eval()`` before using it yourself; ``nn.predict`` and
     ``nn.accuracy`` switch to eval mode on their own), and a given model keeps its mode.
 
-    Missing, extra or mis-shaped parameters raise a ValueError naming each bad key; a damaged,
+    ``path`` must be a str or os.PathLike and ``model`` an ``nn.Module`` or None (else TypeError naming the
+    argument). Missing, extra or mis-shaped parameters raise a ValueError naming each bad key; a damaged,
     forged or foreign file raises BadFileError (a ValueError) naming the file and the problem.
     Either way the given model is then unchanged.
     """
-    architecture, params, task = _read(Path(path), buildable=model is None)
+    file = _path("load", path)
+    if model is not None and not isinstance(model, Module):
+        raise TypeError(f"load: model must be an nn.Module to load the stored parameters into (built as the one "
+                        f"saved), or None to rebuild the stored model, got {type(model).__name__}")
+    architecture, params, task = _read(file, buildable=model is None)
     try:
         target = build(architecture) if model is None else model
     except ValueError as e:  # say which file holds the invalid architecture

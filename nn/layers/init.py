@@ -1,9 +1,17 @@
 """Weight initialisers. Each returns a NumPy array of ``shape`` = (n[l], n[l-1]) drawn from ``rng``.
 
-``rng`` is an int seed, a ``numpy.random.RandomState`` or a ``numpy.random.Generator``.
-An int seed means ``RandomState(seed)``, the generator the course uses, so
-``deep((20, 12288), 1)`` equals the course's ``np.random.seed(1); np.random.randn(20, 12288) / sqrt(12288)``.
-Draw layers in order (W1, then W2, ...) from one RandomState to get the course's parameters.
+``rng`` is None, an int seed, a ``numpy.random.RandomState`` or a ``numpy.random.Generator``
+(the rule of ``tinygrad_nb.random_state``, the same for every ``rng=`` in tinygrad_nb and nn):
+
+- None (every layer's default): NumPy's global generator, the one ``np.random.randn`` draws from.
+  So ``np.random.seed(1)`` (or ``tinygrad_nb.manual_seed(1)``) then ``nn.MLP(layer_dims)`` gives the
+  course's ``np.random.seed(1); initialize_parameters_deep(layer_dims)`` exactly, as DeZero's layers
+  draw too.
+- an int: the seed of a fresh ``RandomState(seed)``, the generator the course uses, so
+  ``deep((20, 12288), 1)`` equals the course's ``np.random.seed(1); np.random.randn(20, 12288) / sqrt(12288)``.
+- a RandomState or Generator: drawn from as given (its state advances).
+
+Layers draw in order (W1, then W2, ...; b[l] is zeros and draws nothing) from one generator.
 """
 
 from __future__ import annotations
@@ -13,14 +21,16 @@ from collections.abc import Callable
 import numpy as np
 
 from nn import validate
+from tinygrad_nb import global_generator
 
 RNG = int | np.random.RandomState | np.random.Generator | None
 
 
 def as_rng(rng: RNG) -> np.random.RandomState | np.random.Generator:
-    """An int seed (in [0, 2**32 - 1]) or None becomes a RandomState; generators pass through."""
+    """The generator ``rng`` names: None is NumPy's global RandomState (``np.random.seed`` seeds it), an int seed
+    (in [0, 2**32 - 1]) a fresh ``RandomState(seed)``; a RandomState or Generator passes through."""
     if rng is None:
-        return np.random.RandomState()
+        return global_generator()
     if validate.is_int(rng):
         return np.random.RandomState(validate.integer("rng (a seed)", rng, low=0, high=2**32 - 1))
     if isinstance(rng, (np.random.RandomState, np.random.Generator)):

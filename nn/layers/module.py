@@ -9,11 +9,17 @@ A *buffer* is state that is saved but not trained (BatchNorm's running mean and 
 ``self.register_buffer("running_mean", np.zeros((n, 1)))`` makes a float array that
 ``state_dict()``, ``load_state_dict()``, ``nn.save``/``nn.load`` and ``astype`` include and that
 ``parameters()`` (so every optimiser) leaves out, as PyTorch's ``register_buffer``.
+
+Modules or parameters kept in a plain ``list``, ``tuple`` or ``dict`` attribute are NOT registered (as in
+PyTorch): an optimiser would never see them. That gets an ``UnregisteredWarning`` naming the attribute and
+the fix, ``nn.ModuleList`` / ``nn.ParameterList`` (``nn.layers.lists``), once per class and attribute.
 """
 
 from __future__ import annotations
 
 import functools
+import warnings
+import weakref
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
@@ -26,6 +32,11 @@ from tinygrad_nb import Tensor, side_effect, state_changed, state_written
 
 Numbering = Mapping[int, int]
 """The layer numbers of a network: ``id(linear) -> l`` for each distinct Linear layer, W{l} and b{l} its names."""
+
+
+class UnregisteredWarning(UserWarning):
+    """Modules or parameters kept in a plain list, tuple or dict attribute, which ``parameters()``, ``state_dict()``
+    and every optimiser do not see: keep them in an ``nn.ModuleList`` or ``nn.ParameterList`` instead."""
 
 
 def Parameter(data: Any, name: str | None = None) -> Tensor:
@@ -62,6 +73,7 @@ class Built:
             init(self, *args, **kw)
             if type(self).__init__ is built:
                 object.__setattr__(self, "_built", True)
+                check_plain_containers()
         cls.__init__ = built  # type: ignore[method-assign]
 
 
@@ -102,8 +114,22 @@ class Module(Built):
                 value.name = name
         elif isinstance(value, Module):
             self._modules[name] = value
+        elif isinstance(value, (list, tuple, dict)) and not name.startswith("__"):
+            _PENDING.setdefault(self, set()).add(name)  # checked once the module is built or asked for parameters
         object.__setattr__(self, name, value)
         if built:  # a jitted step that read the old value records again
+            state_changed(self, name)
+
+    def __delattr__(self, name: str) -> None:
+        built = self.__dict__.get("_built")
+        if built:
+            state_written(self, name)
+        self._parameters.pop(name, None)
+        self._modules.pop(name, None)
+        if name in self.__dict__.get("_buffers", {}):
+            del self._buffers[name]
+        object.__delattr__(self, name)
+        if built:
             state_changed(self, name)
 
     # ----- running ----------------------------------------------------------------------------
@@ -161,6 +187,7 @@ class Module(Built):
         Raises ValueError when two different parameters would get the same name (a
         ``state_dict`` would silently keep only one of them).
         """
+        check_plain_containers()
         seen: dict[int, str] = {}
         owner: dict[str, int] = {}
         for name, p in self._reachable_parameters():
@@ -379,6 +406,62 @@ class Module(Built):
         lines = [f"  ({name}): {m._repr_with(numbering).replace(chr(10), chr(10) + '  ')}"
                  for name, m in self._modules.items()]
         return f"{type(self).__name__}(  # params={n}\n" + "\n".join(lines) + "\n)"
+
+
+_PENDING: weakref.WeakKeyDictionary[Module, set[str]] = weakref.WeakKeyDictionary()
+"""The modules given a plain list, tuple or dict attribute since the last check, and those attributes' names."""
+_WARNED: set[tuple[type, str]] = set()
+
+
+def check_plain_containers() -> None:
+    """Warn (``UnregisteredWarning``, once per class and attribute) for each list, tuple or dict attribute set since
+    the last check that holds a Module or a parameter which the module does not reach otherwise.
+
+    Checked when a module's outermost ``__init__`` returns and when parameters are asked for, not when the
+    attribute is set: a container that mirrors registered children (Sequential's ``layers``) is fine, and may
+    be set before the children are.
+    """
+    if not _PENDING:
+        return
+    pending = list(_PENDING.items())
+    _PENDING.clear()
+    for module, names in pending:
+        if "_built" not in module.__dict__:  # still being built: checked when its __init__ returns
+            _PENDING.setdefault(module, set()).update(names)
+            continue
+        reached: set[int] | None = None
+        for name in sorted(names):
+            if (type(module), name) in _WARNED or name not in module.__dict__:
+                continue
+            items = list(_held(module.__dict__[name]))
+            if not items:
+                continue
+            if reached is None:
+                reached = {id(x) for m in module.modules() for x in (m, *m._parameters.values())}
+            lost = [x for x in items if id(x) not in reached]
+            if lost:
+                _WARNED.add((type(module), name))
+                container = type(module.__dict__[name]).__name__
+                fix = "nn.ModuleList" if isinstance(lost[0], Module) else "nn.ParameterList"
+                counts = (sum(isinstance(x, Module) for x in lost), sum(not isinstance(x, Module) for x in lost))
+                what = " and ".join(f"{n} {kind}{'s' if n > 1 else ''}"
+                                    for n, kind in zip(counts, ("module", "parameter")) if n)
+                warnings.warn(f"{type(module).__name__}.{name} is a plain {container} holding {what} that are not "
+                              f"registered: parameters(), state_dict(), nn.save and every optimiser leave them out; "
+                              f"use {fix}(...) instead (from nn.layers.lists import ModuleList, ParameterList)",
+                              UnregisteredWarning, stacklevel=3)
+
+
+def _held(value: Any, depth: int = 0) -> Iterator[Module | Tensor]:
+    """The Modules and parameters (Tensors that require grad) in a list, tuple or dict, nested up to 3 levels."""
+    if depth > 3:
+        return
+    values = value.values() if isinstance(value, dict) else value if isinstance(value, (list, tuple)) else ()
+    for v in values:
+        if isinstance(v, Module) or (isinstance(v, Tensor) and v.requires_grad):
+            yield v
+        elif isinstance(v, (list, tuple, dict)):
+            yield from _held(v, depth + 1)
 
 
 def _buffer_array(owner: str, name: str, value: Any, shape: tuple[int, ...] | None) -> np.ndarray:

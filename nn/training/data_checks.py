@@ -11,8 +11,8 @@ layers at the end output (n_y, m). ``examples_axis`` is the one place that says 
 holds the m examples for a model (0 for images, else the last); fit's mini-batches slice that
 axis. Images given to a model that starts with a Linear get "did you mean Flatten() first?",
 images in PyTorch's (m, n_C, n_H, n_W) get "channels last". A loss that cannot go with the model's output (a
-cross-entropy on logits fed probabilities, a binary cross-entropy fed logits) is refused with
-the fix; a custom loss or a model whose last layer is not known is accepted as it is.
+loss on logits fed a squashed output: a sigmoid's, a softmax's or a tanh's; a binary cross-entropy fed logits) is
+refused with the fix; a custom loss or a model whose last layer is not known is accepted as it is.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from nn.layers.module import Module
 from nn.layers.task import output_of_layer
 from nn.training.losses import (
     LOSSES,
+    SQUASHING,
     BCELoss,
     BCEWithLogitsLoss,
     CrossEntropyLoss,
@@ -223,24 +224,24 @@ def check_output_and_loss(model: Module, fn: Callable[..., Any] | None, Y: np.nd
         raise ValueError(f"fit: loss {fn.__name__} compares each of the model's n[L] = {n_y} output units with a "
                          f"yes/no label, but Y is one row of labels (1, m): for {n_y} classes end the model in "
                          f"logits (nn.MLP(..., output='identity')) and use loss='cross_entropy'")
+    if fn in (binary_cross_entropy, binary_cross_entropy_with_logits) and kind == "softmax":
+        raise ValueError(f"fit: loss {fn.__name__} is for one output unit (a yes/no label per example), but the "
+                         f"model ends in a softmax over several classes: for C classes use loss='cross_entropy' "
+                         f"on logits (nn.MLP(..., output='identity')); for two, one sigmoid unit (output='sigmoid')")
+    if fn in (cross_entropy, binary_cross_entropy_with_logits) and kind in SQUASHING:  # sigmoid, softmax, tanh
+        applies = "log-softmax" if fn is cross_entropy else "the sigmoid"
+        what = "values in [-1, 1]" if kind == "tanh" else "probabilities"
+        other = (" or use loss='binary_cross_entropy' with this output"
+                 if fn is binary_cross_entropy_with_logits and kind == "sigmoid" else "")
+        raise ValueError(f"fit: loss {fn.__name__} takes the logits Z[L] and applies {applies} itself, but the "
+                         f"model's output is the output of {SQUASHING[kind]} ({what}): build the model with "
+                         f"output='identity' (nn.MLP(..., output='identity')) or drop its last {kind}{other}")
     output = output_of_layer(kind)
     if output is None:
         return
     probabilities, logits = output == "probabilities", output == "logits"
     ends = f"the model's output is the output of a {kind}" if probabilities else f"the model ends in {kind}"
-    if fn is cross_entropy and probabilities:
-        raise ValueError(f"fit: loss cross_entropy takes the logits Z[L] and applies log-softmax itself, but {ends} "
-                         f"(probabilities): build the model with output='identity' (nn.MLP(..., output='identity')) "
-                         f"or drop its last {kind}")
-    if fn in (binary_cross_entropy, binary_cross_entropy_with_logits) and kind == "softmax":
-        raise ValueError(f"fit: loss {fn.__name__} is for one output unit (a yes/no label per example), but the "
-                         f"model ends in a softmax over several classes: for C classes use loss='cross_entropy' "
-                         f"on logits (nn.MLP(..., output='identity')); for two, one sigmoid unit (output='sigmoid')")
     if fn is binary_cross_entropy and logits:
         raise ValueError(f"fit: loss binary_cross_entropy takes probabilities A[L] in (0, 1), but {ends} (logits "
                          f"Z[L], any real number): end the model in a sigmoid (output='sigmoid') or use "
                          f"loss='binary_cross_entropy_with_logits' with this output")
-    if fn is binary_cross_entropy_with_logits and probabilities:
-        raise ValueError(f"fit: loss binary_cross_entropy_with_logits takes the logits Z[L] and applies the sigmoid "
-                         f"itself, but {ends} (probabilities): build the model with output='identity' or use "
-                         f"loss='binary_cross_entropy' with this output")

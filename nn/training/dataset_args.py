@@ -49,9 +49,12 @@ def default_loss(model: Module, data: Dataset | None) -> str:
     """The loss ``fit`` trains with when ``loss`` is left out, from the model's last layer and the task (the
     model's, else the data's; ``nn.layers.task.loss_for``): ``"binary_cross_entropy"`` after a sigmoid,
     ``"cross_entropy"`` on logits for a multiclass task (or n[L] > 1), ``"binary_cross_entropy_with_logits"`` on
-    logits (1, m). A loss given to ``fit`` always wins."""
+    logits (1, m); ``"mse"`` on an identity output for a Dataset of real-valued targets (no task, no classes:
+    ``nn.datasets.sin_curve``). A loss given to ``fit`` always wins."""
     task = model.task if model.task is not None else (data.task if data is not None else None)
     dims = model.layer_dims if isinstance(model, Sequential) else []
+    if task is None and data is not None and not data.classes and output_kind(model) in ("identity", "linear"):
+        return "mse"
     return loss_for(task.kind if task is not None else None, output_kind(model), dims[-1] if dims else None)
 
 

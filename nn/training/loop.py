@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, SupportsIndex, overload
 
 import numpy as np
 
 from nn import validate
+from nn.data.datasets import Dataset
+from nn.data.loader import DataLoader
 from nn.layers.activations import Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
 from nn.layers.batchnorm import BatchNorm
 from nn.layers.containers import MLP, Sequential
@@ -43,7 +45,7 @@ from nn.training.losses import (
     l2_penalty,
 )
 from nn.training.metrics import accuracy, check_model, predict
-from nn.training.optim import SGD, Adam, InverseTimeDecay, Optimizer, RMSprop
+from nn.training.optim import SGD, Adadelta, Adagrad, Adam, InverseTimeDecay, Optimizer, RMSprop
 from nn.training.progress import DELAY, Progress
 from nn.training.threads import blas_threads as limit_blas_threads
 from tinygrad_nb import InputError, JitError, Tensor, jit
@@ -51,6 +53,7 @@ from tinygrad_nb import InputError, JitError, Tensor, jit
 __all__ = ["fit", "predict", "accuracy", "check_X", "check_data", "DivergenceWarning", "Costs"]
 
 Loss = Callable[[Tensor, Any], Tensor]
+Batches = Callable[[int], Iterable[tuple[Tensor, np.ndarray]]]  # iteration i -> its batches (Tensor X, array Y)
 SEEDS = 2**32  # numpy.random.RandomState takes seeds in [0, 2**32 - 1]
 
 # What fit compiles by default (jit=None): a step built only of these, by exact type (a subclass may do anything
@@ -58,7 +61,7 @@ SEEDS = 2**32  # numpy.random.RandomState takes seeds in [0, 2**32 - 1]
 NN_MODULES = (Sequential, MLP, Linear, Conv2D, MaxPool2D, AvgPool2D, Sigmoid, Tanh, ReLU, LeakyReLU, Softmax, Identity,
               Flatten, Dropout)
 NN_LOSS_OBJECTS = (MSELoss, BCELoss, BCEWithLogitsLoss, CrossEntropyLoss)
-NN_OPTIMIZERS = (SGD, RMSprop, Adam)
+NN_OPTIMIZERS = (SGD, RMSprop, Adam, Adagrad, Adadelta)
 _OPTIMIZER_METHODS = ("step", "zero_grad", "update", "update_all")
 
 
@@ -205,7 +208,7 @@ def _check_cost(J: Any) -> Tensor:
 
 def fit(model: Module, X: Any, Y: Any = None, *, loss: str | Loss | None = None,
         optimizer: Optimizer | None = None, lr: float | None = None, num_iterations: int | None = None,
-        batch_size: int | None = None, seed: int = 0, lambd: float = 0.0, print_every: int = 100,
+        batch_size: int | None = None, seed: int | None = None, lambd: float = 0.0, print_every: int = 100,
         print_cost: bool = True, progress: bool | None = None, record_every: int | None = None,
         scheduler: InverseTimeDecay | None = None, jit: bool | None = None,
         history: dict[str, Any] | None = None, on_divergence: str = "warn",
@@ -226,12 +229,19 @@ def fit(model: Module, X: Any, Y: Any = None, *, loss: str | Loss | None = None,
     (``model.task``, which ``nn.save`` stores), or must match it when it has one. With arrays,
     ``num_iterations=None`` is the course's 2500.
 
+    ``fit(model, loader)`` takes an ``nn.DataLoader`` instead (Y, ``batch_size`` and ``seed`` left
+    out: the loader holds them): each iteration is one epoch over the loader's batches, in the
+    loader's order (``shuffle``, drawn from its ``rng``), and its cost is the epoch's average over
+    the examples, as with ``batch_size``. The defaults of lr and ``num_iterations`` are those of the
+    loader's dataset when it is an ``nn.datasets`` Dataset (the model takes on its task too), else the
+    course's; the iterations are epochs (``nn.defaults.epochs_for``).
+
     Full batch (``batch_size=None``): each iteration is one gradient step, as in the course,
     and its cost is J. Mini-batch: each iteration is one epoch over mini-batches of
     ``batch_size`` examples (columns, or images); epoch i shuffles the examples with ``RandomState(seed + i)``, and
     its cost is the epoch's average over the m examples (the sum of every mini-batch's J
     times its size, over m: the course's ``cost_total / m``). The course's
-    ``random_mini_batches`` starts at seed 10 and adds 1 before each epoch: ``seed=11``.
+    ``random_mini_batches`` starts at seed 10 and adds 1 before each epoch: ``seed=11``. ``seed=None`` is 0.
     ``loss`` (None: ``nn.training.dataset_args.default_loss``) is a name from ``nn.training.losses.LOSSES``
     or a callable (A[L], Y) -> J returning a one-element Tensor; a built-in loss that cannot take the model's
     output (cross_entropy after a softmax, binary_cross_entropy after an identity output) is refused with the fix.
@@ -254,8 +264,9 @@ def fit(model: Module, X: Any, Y: Any = None, *, loss: str | Loss | None = None,
     ``Identity``, ``Flatten``, ``Dropout``; exact
     types, not subclasses), a loss from ``nn.training.losses.LOSSES`` (its name or the function) or an
     ``MSELoss``, ``BCELoss``, ``BCEWithLogitsLoss`` or ``CrossEntropyLoss`` object, and no
-    optimizer or an ``nn.optim`` ``SGD``, ``RMSprop`` or ``Adam`` (exact types). A Dropout's mask is
-    drawn by an op, so a replay draws the masks the eager step would. Anything else (a Module,
+    optimizer or an ``nn.optim`` ``SGD``, ``RMSprop``, ``Adam``, ``Adagrad`` or ``Adadelta`` (exact types).
+    A Dropout's mask is drawn in a ``@side_effect`` a replay runs again, so it draws the masks the eager
+    step would. Anything else (a Module,
     loss or optimizer of your own, whose Python a replay would skip) runs eagerly, as does a
     step the jit cannot replay. ``jit=True`` compiles any step (you vouch for it; a ``JitError``
     says why one cannot be), ``jit=False`` runs eagerly.
@@ -265,7 +276,10 @@ def fit(model: Module, X: Any, Y: Any = None, *, loss: str | Loss | None = None,
     that keeps rising. ``"warn"`` (the default) warns once with a ``DivergenceWarning`` naming
     the iteration and what to try, and trains on; ``"stop"`` warns and ends training there,
     returning the costs so far; ``"ignore"`` does neither. A NaN or Inf cost ends training under
-    ``"warn"`` too: nothing can be learned from it.
+    ``"warn"`` too: nothing can be learned from it. Two signs that are not divergence warn too (not
+    under ``"ignore"``) and never stop training: a network that cannot learn (a dead ReLU layer,
+    all-zero weights, a cost stuck at its first value: ``DeadNetworkWarning``) and a full-batch
+    cost that swings up and down (``OscillatingCostWarning``: the learning rate is too large).
 
     ``progress``: a tqdm bar (the ``progress`` extra) with the cost beside it; the printed lines
     go above it. True: always; False: never; None (default): once the run has lasted a few
@@ -289,10 +303,17 @@ def fit(model: Module, X: Any, Y: Any = None, *, loss: str | Loss | None = None,
     warning's text, or None). Every option is checked before the first step.
     """
     check_model(model, "fit")
-    X, Y, data = unpack(X, Y, "fit")
-    x, y, axis = check_examples(model, X, Y)
-    m = x.shape[axis]
-    batch_size = validate.positive_int("batch_size", batch_size, allow_none=True)
+    loader = X if isinstance(X, DataLoader) else None
+    if loader is not None:
+        _check_loader_call(loader, Y, batch_size, seed)
+        x, y, axis = check_examples(model, *loader.batch(np.arange(min(loader.batch_size, loader.examples()))))
+        data = loader.dataset if isinstance(loader.dataset, Dataset) else None
+        m, batch_size = loader.examples(), loader.batch_size
+    else:
+        X, Y, data = unpack(X, Y, "fit")
+        x, y, axis = check_examples(model, X, Y)
+        m = x.shape[axis]
+        batch_size = validate.positive_int("batch_size", batch_size, allow_none=True)
     _check_batches_for_batchnorm(model, m, batch_size)
     lr, num_iterations = fit_defaults(data, lr, num_iterations, optimizer is not None, batch_size, m)
     if loss is None:
@@ -301,7 +322,7 @@ def fit(model: Module, X: Any, Y: Any = None, *, loss: str | Loss | None = None,
     loss_fn = loss_function(cost_fn)  # the nn.training.losses function behind it (a loss object's), for the checks
     check_output_and_loss(model, loss_fn, y)
     num_iterations = validate.integer("num_iterations", num_iterations, low=0)
-    seed = validate.integer("seed", seed, low=0, high=SEEDS - 1)
+    seed = validate.integer("seed", 0 if seed is None else seed, low=0, high=SEEDS - 1)
     lambd = validate.number("lambd", lambd, low=0)
     print_every = validate.positive_int("print_every", print_every)
     record_every = validate.positive_int("record_every", record_every, allow_none=True) or print_every
@@ -321,19 +342,50 @@ def fit(model: Module, X: Any, Y: Any = None, *, loss: str | Loss | None = None,
         m if floors and not lambd else None, _advice(opt, optimizer is not None),
         "iteration" if batch_size is None else "epoch", model=model)
     adopt_task(model, data, "fit")  # last: a refused call leaves the model as it was
+    if loader is not None:
+        batches = _loader_batches(model, loader)
+    elif batch_size is None:
+        full_batch = [(Tensor(x, name="X"), y)]
+        batches = lambda i: full_batch  # noqa: E731
+    else:
+        batches = _shuffled_batches(x, y, batch_size, seed, axis)
     with limit_blas_threads(threads, _largest_product(model, x.shape, axis, batch_size or m)):
-        return _train(model, x, y, axis, cost_fn, opt, scheduler, watch, on_divergence == "stop", history,
-                      num_iterations=num_iterations, batch_size=batch_size, seed=seed, lambd=lambd,
+        return _train(model, batches, m, axis, cost_fn, opt, scheduler, watch, on_divergence == "stop", history,
+                      num_iterations=num_iterations, epochs=batch_size is not None, lambd=lambd,
                       print_every=print_every if print_cost else 0, record_every=record_every,
                       progress=progress, insist=jit)
 
 
-def _train(model: Module, x: np.ndarray, y: np.ndarray, axis: int, cost_fn: Loss, opt: Optimizer,
+def _check_loader_call(loader: DataLoader, Y: Any, batch_size: Any, seed: Any) -> None:
+    """``fit(model, loader)``: the loader holds the labels, the batch size and the order; refuse them given twice."""
+    for name, value, holds in (("Y", Y, "the labels are its dataset's"), ("batch_size", batch_size,
+                               f"it has batch_size={loader.batch_size}"),
+                               ("seed", seed, "the order of its batches comes from its rng")):
+        if value is not None:
+            raise TypeError(f"fit: given a DataLoader, leave {name} out: {holds}")
+
+
+def _loader_batches(model: Module, loader: DataLoader) -> Batches:
+    """Iteration i's batches: one epoch of ``loader``, each batch checked against the model as fit checks X and Y."""
+    def epoch(i: int) -> Iterator[tuple[Tensor, np.ndarray]]:
+        for Xb, Yb in loader:
+            xb, yb, _ = check_examples(model, Xb, Yb)
+            yield Tensor(xb, name="X"), yb
+    return epoch
+
+
+def _shuffled_batches(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int, axis: int) -> Batches:
+    """Iteration (epoch) i's mini-batches: the examples shuffled with ``RandomState(seed + i)``."""
+    return lambda i: _mini_batches(x, y, batch_size, (seed + i) % SEEDS, axis)
+
+
+def _train(model: Module, batches_of: Batches, m: int, axis: int, cost_fn: Loss, opt: Optimizer,
            scheduler: InverseTimeDecay | None, watch: Watch | None, stop_on_divergence: bool,
-           history: dict[str, Any] | None, *, num_iterations: int, batch_size: int | None, seed: int,
+           history: dict[str, Any] | None, *, num_iterations: int, epochs: bool,
            lambd: float, print_every: int, record_every: int, progress: bool | None,
            insist: bool | None) -> Costs:
-    """fit's loop, its arguments checked; ``print_every=0`` prints nothing. ``axis``: X's examples axis."""
+    """fit's loop, its arguments checked; ``print_every=0`` prints nothing. ``batches_of(i)``: iteration i's batches
+    of the m examples (each iteration an epoch when ``epochs``); ``axis``: X's examples axis."""
     named = [(name, p) for name, p in model.named_parameters() if name.split(".")[-1].startswith("W")]
     weights = [p for _, p in named]
     shorts = [name.split(".")[-1] for name, _ in named]
@@ -342,12 +394,10 @@ def _train(model: Module, x: np.ndarray, y: np.ndarray, axis: int, cost_fn: Loss
         history.clear()
         history.update(iterations=[], costs=[], grad_norms={k: [] for k in keys},
                        record_every=record_every, learning_rate=float(opt.lr), divergence=None)
-    m = x.shape[axis]
-    word = "iteration" if batch_size is None else "epoch"
+    word = "epoch" if epochs else "iteration"
     model.train()
     costs: list[float] = []
     recorded: list[int] = []  # the iteration (epoch) of each cost
-    full_batch = [(Tensor(x, name="X"), y)]
 
     def step(xb: Tensor, yb: np.ndarray) -> Tensor:
         J = _check_cost(cost_fn(model(xb), yb))
@@ -360,22 +410,23 @@ def _train(model: Module, x: np.ndarray, y: np.ndarray, axis: int, cost_fn: Loss
 
     compiled = _jit_step(step, model, insist)
     bar = Progress(num_iterations, progress)
+    i = 0
     try:
         for i in range(num_iterations):
-            batches = full_batch if batch_size is None else _mini_batches(x, y, batch_size, (seed + i) % SEEDS, axis)
-            total = 0.0
+            total, count = 0.0, 0
             try:
-                for xb, yb in batches:
+                for xb, yb in batches_of(i):
                     J, compiled = _run_step(compiled, step, insist, xb, yb)
                     cost = J.item()  # one batch: J itself; several: their average over the m examples
                     total += cost * xb.shape[axis]
+                    count += 1
             except InputError:  # a loss refusing NaN outputs, which NaN weights give
                 if watch is None or all(np.isfinite(p.data).all() for p in model.parameters()):
                     raise
                 _warn_diverged(f"fit: training diverged: the weights became NaN or Inf in an update before {word} "
                                f"{i}; {watch.advice}; training stopped", history)
                 break
-            if len(batches) > 1:
+            if count > 1:
                 cost = total / m
             if scheduler is not None:
                 scheduler.step()
@@ -396,6 +447,9 @@ def _train(model: Module, x: np.ndarray, y: np.ndarray, axis: int, cost_fn: Loss
                 _warn_diverged(message + ("; training stopped" if stop else ""), history)
             if stop:
                 break
+    except KeyboardInterrupt as e:
+        e.iteration = i  # type: ignore[attr-defined]  # where it stopped, for the CLI's one-line message
+        raise
     finally:
         bar.close()
     return Costs(costs, recorded, word)

@@ -1,11 +1,13 @@
 """Costs J(A, Y) in the course's layout: A and Y are (n[L], m), averaged over the m examples.
 
 Every cost takes ``reduction``: ``"mean"`` (the default, the course's cost J = 1/m sum_i L(a(i), y(i))),
-``"sum"`` (sum_i L(a(i), y(i))) or ``"none"`` (the per-example losses L, a (1, m) Tensor). A loss
-L(a(i), y(i)) is one example's: a column's terms summed (binary and multiclass cross-entropy) or
-averaged (``mse``). With one output unit (n[L] = 1) and for ``cross_entropy`` these are PyTorch's
-reductions exactly; with n[L] > 1, PyTorch's ``"none"`` keeps every entry and its BCE ``"mean"``
-divides by n[L] m, where here the entries of a column make one example's loss and J divides by m.
+``"sum"`` (the sum of every term, PyTorch's ``"sum"``) or ``"none"`` (the per-example losses L, a (1, m)
+Tensor). A loss L(a(i), y(i)) is one example's: a column's terms summed (binary and multiclass
+cross-entropy) or averaged (``mse``). With one output unit (n[L] = 1) and for ``cross_entropy`` all three
+are PyTorch's reductions exactly, and ``"sum"`` is PyTorch's for any n[L]. With n[L] > 1 two differ:
+PyTorch's ``"none"`` keeps every entry (n[L], m) where here a column makes one example's loss, and its BCE
+``"mean"`` divides by n[L] m where the course's J divides by m (``mse``'s ``"mean"`` is PyTorch's, the mean of
+every entry, so there the sum of the (1, m) losses L is ``"sum"`` / n[L]).
 The classes ``MSELoss``, ``BCELoss``, ``BCEWithLogitsLoss`` and ``CrossEntropyLoss`` hold a
 ``reduction`` and call these functions: ``BCELoss()(A, Y)``.
 
@@ -27,7 +29,8 @@ from typing import Any, Literal, cast
 import numpy as np
 
 from nn import validate
-from nn.layers.module import Built
+from nn.layers.lists import ParameterList
+from nn.layers.module import Built, Module
 from tinygrad_nb import Function, InputError, Tensor, state_changed, state_written
 
 
@@ -220,10 +223,14 @@ def binary_cross_entropy(A: Tensor, Y: Any, reduction: Reduction = "mean") -> Te
 def binary_cross_entropy_with_logits(Z: Tensor, Y: Any, reduction: Reduction = "mean") -> Tensor:
     """Binary cross-entropy of sigmoid(Z), computed from Z (1, m): finite for any Z.
 
+    Z must be logits (a Linear layer's output, ``output="identity"``): the output of a sigmoid, a tanh or a
+    softmax is refused with a ValueError naming the fix (use ``binary_cross_entropy`` on a sigmoid's output).
+
     ``reduction``: "mean" (J, the default), "sum", or "none" (the losses L (1, m), one per example).
     """
     reduction = _reduction(reduction, "binary_cross_entropy_with_logits")
     _check_m(Z, "binary_cross_entropy_with_logits")
+    refuse_squashed(Z, "binary_cross_entropy_with_logits", "the sigmoid")
     _binary_labels(Y, Z, "binary_cross_entropy_with_logits")
     return _cost(BinaryCrossEntropyWithLogits.apply(Z, _label_tensor(Y, Z), **_reduction_attrs(reduction)),
                  reduction)
@@ -241,21 +248,36 @@ def cross_entropy(Z: Tensor, Y: Any, reduction: Reduction = "mean") -> Tensor:
     probability 0 (log-probability -inf) that is not the label costs nothing: only the
     entries where Y is not 0 enter the sum, so 0 * -inf never turns the cost into NaN.
 
-    Probabilities do not: a Z made by a softmax (``MLP(..., output="softmax")``) is refused
-    with a ValueError, as softmax twice trains, silently, to a worse model. (It is seen from
-    the graph, ``Z.op == "softmax"``, so only where the forward pass was recorded.)
+    Probabilities do not: a Z made by a squashing output (a softmax, a sigmoid, as ``nn.MLP``'s
+    default ``output="sigmoid"``, or a tanh) is refused with a ValueError naming the fix
+    (``output="identity"``), as softmax of squashed values trains, silently, to a worse model.
+    (It is seen from the graph, ``Z.op``, so only where the forward pass was recorded.)
 
     ``reduction``: "mean" (J, the default), "sum", or "none" (the losses L (1, m), one per example).
     """
     reduction = _reduction(reduction, "cross_entropy")
     _check_m(Z, "cross_entropy")
-    if Z.op == "softmax":
-        raise ValueError("cross_entropy: Z is the output of a softmax, but cross_entropy takes the logits Z[L] and "
-                         "applies log-softmax itself; end the model in output=\"identity\" (no Softmax layer)")
+    refuse_squashed(Z, "cross_entropy", "log-softmax")
     _class_targets(Y, Z)  # the checks; the op reads the labels as its input (a jitted step sees new ones)
     labels = _label_tensor(Y, Z)
     labels = labels if labels.ndim == 2 else labels.reshape(1, -1)  # (m,) labels as (1, m)
     return _cost(SoftmaxCrossEntropy.apply(Z, labels, **_reduction_attrs(reduction)), reduction)
+
+
+SQUASHING = {"sigmoid": "a sigmoid", "tanh": "a tanh", "softmax": "a softmax"}
+"""The activations whose outputs are squashed into a bounded range (``kind`` of the layer, ``op`` of the Tensor):
+probabilities (sigmoid, softmax) or values in [-1, 1] (tanh), never logits for a loss that takes logits."""
+
+
+def refuse_squashed(Z: Tensor, op: str, applies: str) -> None:
+    """ValueError when Z was made by a squashing activation (``SQUASHING``, seen from the graph): a loss ``op`` that
+    takes logits and applies ``applies`` itself would squash twice and train, silently, to a worse model."""
+    if Z.op in SQUASHING:
+        fix = ("use nn.binary_cross_entropy on this output, or " if op.startswith("binary") and Z.op == "sigmoid"
+               else "")
+        raise ValueError(f"{op}: Z is the output of {SQUASHING[Z.op]}, but {op} takes the logits Z[L] (a Linear "
+                         f"layer's output) and applies {applies} itself: {fix}end the model in output=\"identity\" "
+                         f"(nn.MLP(..., output=\"identity\"), no {Z.op.capitalize()} layer at the end)")
 
 
 def _class_targets(Y: Any, Z: Tensor) -> np.ndarray:
@@ -283,8 +305,8 @@ def mse(A: Tensor, Y: Any, reduction: Reduction = "mean") -> Tensor:
     Any shape works, the m examples in the last axis ((n[L], m), or (m,)); n is the number of
     entries per example. One example's loss is the mean of its n squared errors, so
     ``reduction`` gives "mean" (J, the default, the mean of every entry, as PyTorch), "sum"
-    (the sum of the m losses: 1/n sum((A - Y)^2), PyTorch's "sum" divided by n), or "none"
-    (the losses L (1, m)).
+    (sum((A - Y)^2), every squared error, as PyTorch), or "none" (the losses L (1, m), each the mean of
+    its column's n squared errors: their mean is "mean", their sum "sum" / n).
     """
     reduction = _reduction(reduction, "mse")
     if not isinstance(A, Tensor):
@@ -298,16 +320,30 @@ def mse(A: Tensor, Y: Any, reduction: Reduction = "mean") -> Tensor:
     if reduction == "mean":
         return _cost(squared.mean(), reduction)
     if reduction == "sum":
-        return _cost(squared.sum() / n, reduction)
+        return _cost(squared.sum(), reduction)
     return _cost(squared.reshape(n, m).mean(axis=0, keepdims=True), reduction)
 
 
 def l2_penalty(weights: Iterable[Tensor], lambd: float, m: int) -> Tensor:
-    """The course's L2 regularisation term lambd / (2m) sum_l ||W[l]||_F^2 (pass only the W's)."""
+    """The course's L2 regularisation term lambd / (2m) sum_l ||W[l]||_F^2 (pass only the W's).
+
+    ``weights`` is an iterable of the Tensors W[l] (n[l], n[l-1]) (a list, or an ``nn.ParameterList``), e.g.
+    ``[p for name, p in model.named_parameters() if name.startswith("W")]``. A model itself, an array
+    (which would get no gradient) or anything else is refused with a TypeError naming the argument.
+    """
+    if ((isinstance(weights, Module) and not isinstance(weights, ParameterList)) or not isinstance(weights, Iterable)
+            or isinstance(weights, (Tensor, str, bytes))):
+        what = "a Tensor" if isinstance(weights, Tensor) else type(weights).__name__
+        raise TypeError(f"l2_penalty: weights must be a list of the W[l] Tensors, got {what}; for a model pass "
+                        "[p for name, p in model.named_parameters() if name.startswith('W')]")
     lambd = validate.number("l2_penalty: lambd", lambd, low=0)
     m = validate.positive_int("l2_penalty: m", m)
     total = None
-    for W in weights:
+    for i, W in enumerate(weights):
+        if not isinstance(W, Tensor):
+            raise TypeError(f"l2_penalty: weights[{i}] must be a Tensor W[l] (n[l], n[l-1]), got {type(W).__name__}"
+                            + ("; an array would get no gradient: pass the model's parameter Tensor"
+                               if isinstance(W, np.ndarray) else ""))
         term = (W * W).sum()
         total = term if total is None else total + term
     if total is None:

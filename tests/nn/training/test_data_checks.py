@@ -57,7 +57,7 @@ def test_a_loss_that_cannot_take_the_output_is_refused_with_the_fix(output, loss
 
 def test_a_custom_loss_and_a_custom_model_are_accepted():
     model = nn.MLP([2, 4, 1], output="sigmoid", rng=0)
-    costs = nn.fit(model, np.ones((2, 4)), np.zeros((1, 4)), loss=lambda A, Y: nn.cross_entropy(A, Y),
+    costs = nn.fit(model, np.ones((2, 4)), np.zeros((1, 4)), loss=lambda A, Y: ((A - Y) ** 2).mean(),
                    num_iterations=1, print_cost=False)
     assert np.isfinite(costs).all()
 

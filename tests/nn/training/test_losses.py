@@ -245,10 +245,11 @@ def test_mse_takes_any_shape_with_the_examples_in_the_last_axis(shape, reduction
     L = nn.mse(Tensor(A), Y, reduction=reduction)
     squared = torch.nn.functional.mse_loss(torch.tensor(A), torch.tensor(Y), reduction="none").numpy()
     per_example = squared.reshape(n, 7).mean(axis=0, keepdims=True)  # one example's loss: the mean of its entries
-    expected = {"mean": squared.mean(), "sum": squared.sum() / n, "none": per_example}[reduction]
+    expected = {"mean": squared.mean(), "sum": squared.sum(), "none": per_example}[reduction]
     np.testing.assert_allclose(L.data, expected, rtol=1e-12)
-    if reduction == "mean":  # the course's (and PyTorch's) mean over every entry
-        assert L.item() == pytest.approx(torch.nn.functional.mse_loss(torch.tensor(A), torch.tensor(Y)).item())
+    if reduction != "none":  # PyTorch's "mean" (every entry) and "sum" (every squared error)
+        theirs = torch.nn.functional.mse_loss(torch.tensor(A), torch.tensor(Y), reduction=reduction).item()
+        assert L.item() == pytest.approx(theirs, rel=1e-12)
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)
