@@ -22,6 +22,7 @@ computed that nobody needs (for an input X, dA[0] = W[1]^T dZ[1] is never formed
 
 from __future__ import annotations
 
+import inspect
 import itertools
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Union
@@ -97,6 +98,21 @@ class Function:
         """
         return [(i, f"d{out} * \u2202{out}/\u2202{x}") for i, x in enumerate(ins)]
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """A ``backward`` that cannot take ``(g, out, *inputs)`` is refused when the op is defined, not mid-pass
+        (DeZero's ``backward(self, gy)`` is the usual case)."""
+        super().__init_subclass__(**kwargs)
+        given = _positional(cls.__dict__.get("backward"))
+        if given is not None and given < 2:  # g and out, then the inputs (none for a node made without any)
+            raise TypeError(f"{cls.__name__}.backward takes {given} argument{'s' if given != 1 else ''} after self; "
+                            f"here it is backward(self, g, out, *inputs): g = dJ/dout, out = forward's result, "
+                            f"then forward's inputs, as arrays (DeZero's backward(self, gy) reads them from "
+                            f"self.inputs; here they are passed)")
+
+    def __call__(self, *inputs: Tensor, **attrs: Any) -> Tensor:
+        """DeZero's spelling, ``Sin()(x)``: the same as ``Sin.apply(x)``."""
+        return type(self).apply(*inputs, **attrs)
+
     @classmethod
     def apply(cls, *inputs: Tensor, **attrs: Any) -> Tensor:
         """Run ``forward`` on the inputs' data and, when grad is on and an input needs it, record the node."""
@@ -140,6 +156,16 @@ class Function:
         if self.symbol and len(inputs) == 2:
             return f"{describe(inputs[0])} {self.symbol} {describe(inputs[1])}"
         return ", ".join(describe(t) for t in inputs)
+
+
+def _positional(method: Any) -> int | None:
+    """How many positional arguments ``method`` takes after self; None when it takes any number (or is absent)."""
+    if not callable(method):
+        return None
+    params = list(inspect.signature(method).parameters.values())[1:]
+    if any(p.kind is p.VAR_POSITIONAL for p in params):
+        return None
+    return sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in params)
 
 
 def _labels(inputs: tuple[Any, ...]) -> tuple[Any, ...]:

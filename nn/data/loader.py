@@ -67,7 +67,8 @@ class DataLoader:
             batched by slicing its X and Y (no per-example Python); anything else example by example.
         batch_size: b, the examples per batch (an int >= 1).
         shuffle: True (the default, as DeZero's): every epoch visits the examples in a new random
-            order, drawn from ``rng`` when the epoch starts; False: in order 0, 1, ..., m - 1.
+            order, drawn from ``rng`` as DeZero draws it (the first when the loader is made, the next
+            when an epoch ends); False: in order 0, 1, ..., m - 1.
         rng: where the orders come from: None (the default), NumPy's global generator, so
             ``np.random.seed(s)`` (or ``tinygrad_nb.manual_seed(s)``) before the loop makes them
             reproducible, as DeZero's ``np.random.permutation``; an int seeds a RandomState of the
@@ -93,6 +94,7 @@ class DataLoader:
         self.rng: np.random.RandomState | np.random.Generator | None = (
             None if generator is initialisers.global_generator() else generator)
         self.examples()  # refuses an empty dataset, or drop_last leaving no batch, now rather than mid-training
+        self._next_order: np.ndarray | None = self._draw_order()  # drawn now, as DeZero's loader does
 
     def examples(self) -> int:
         """The examples an epoch visits: m, less the incomplete last batch with ``drop_last``."""
@@ -115,16 +117,29 @@ class DataLoader:
         """The number of batches per epoch, ceil(m / batch_size) (floor with ``drop_last``)."""
         return len(self.batch_sizes())
 
+    def _draw_order(self) -> np.ndarray | None:
+        """The next epoch's order (a permutation of the m examples from ``rng``), or None without ``shuffle``."""
+        if not self.shuffle:
+            return None
+        gen = initialisers.global_generator() if self.rng is None else self.rng
+        return gen.permutation(len(self.dataset))
+
     def __iter__(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        """One epoch: the batches (X (n_x, b), Y (n_y, b)) in a new order when ``shuffle``."""
+        """One epoch: the batches (X (n_x, b), Y (n_y, b)) in a new order when ``shuffle``.
+
+        The orders are drawn when DeZero's loader draws them: the first when the loader is made, the next
+        when an epoch ends (an epoch left midway draws one when the next begins). With ``rng=None`` and
+        the same ``np.random.seed``, a DeZero program's batches and initial weights come out as DeZero's.
+        """
         n, m = self.examples(), len(self.dataset)
-        if self.shuffle:
-            gen = initialisers.global_generator() if self.rng is None else self.rng
-            order = gen.permutation(m)
-        else:
-            order = np.arange(m)
+        order = self._next_order if self._next_order is not None else self._draw_order()
+        self._next_order = None
+        if order is None or len(order) != m:  # no shuffle, or the dataset's length changed since the draw
+            order = np.arange(m) if not self.shuffle else self._draw_order()
+        assert order is not None
         for k in range(0, n, self.batch_size):
             yield self.batch(order[k:k + self.batch_size])
+        self._next_order = self._draw_order()
 
     def batch(self, indices: Any) -> tuple[np.ndarray, np.ndarray]:
         """The examples at ``indices`` (ints) as one batch, X (n_x, b) (or (b, n_H, n_W, n_C)) and Y (n_y, b)."""

@@ -33,7 +33,7 @@ def _rng(who: str, name: str, seed: int | None) -> np.random.RandomState:
 
 
 def spiral(seed: int | None = SPIRAL_SEED, test_seed: int | None = SPIRAL_TEST_SEED, num_data: int = 100,
-           num_class: int = 3) -> Dataset:
+           num_class: int = 3, *, train: bool = True) -> Dataset:
     """Three spirals of 100 points each in 2-D: DeZero's ``get_spiral()``, X (2, 300), Y (1, 300) labels 0..2.
 
     Class j's i-th point has radius r = i / num_data and angle theta = 4 j + 4 r + 0.2 N(0, 1), at
@@ -47,10 +47,19 @@ def spiral(seed: int | None = SPIRAL_SEED, test_seed: int | None = SPIRAL_TEST_S
             way; None for no test set.
         num_data: points per class (100).
         num_class: the number of spirals and classes, C (3); the classes are "0".."C-1".
+        train: True (the default) for the training set (with ``.test``); False for the test set alone,
+            as DeZero's ``Spiral(train=False)`` (drawn from ``test_seed``).
 
     Returns:
         A multiclass ``nn.datasets.Dataset`` named "spiral": X (2, m) float64, Y (1, m) int labels.
     """
+    if not isinstance(train, bool):
+        raise TypeError(f"spiral: train must be True or False, got {train!r}")
+    if not train:
+        test = spiral(test_seed, None, num_data, num_class) if test_seed is not None else None
+        if test is None:
+            raise ValueError("spiral: train=False needs a test_seed (DeZero's test set is 2020)")
+        return Dataset(test.X, test.Y, test.classes, "spiral test", "multiclass")
     num_data = validate.positive_int("spiral: num_data", num_data)
     num_class = validate.integer("spiral: num_class", num_class, low=2)
     rng = _rng("spiral", "seed", seed)

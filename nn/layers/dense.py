@@ -116,6 +116,9 @@ class Linear(Module):
         if len(shape) == 2 and shape[1] == self.n_in and shape[0] != self.n_in:
             message += (f"; did you mean {name}.T? {shape} looks like {shape[0]} examples as rows of {self.n_in} "
                         f"features, and {name}.T is ({self.n_in}, {shape[0]})")
+        elif l == 1 and len(shape) == 2:
+            message += (f"; a network's sizes start with the input's n_x: nn.MLP([{shape[0]}, ...]) (DeZero's "
+                        f"MLP((10, 3)) is nn.MLP([n_x, 10, 3]))")
         return message
 
     def _number_in(self, numbering: Numbering | None) -> int | None:

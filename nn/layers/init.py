@@ -79,8 +79,16 @@ def xavier(shape: tuple[int, ...], rng: RNG = None) -> np.ndarray:
     return standard_normal(shape, rng) * np.sqrt(2.0 / (n + n_prev))
 
 
+def dezero(shape: tuple[int, ...], rng: RNG = None) -> np.ndarray:
+    """DeZero's Linear: randn(n[l-1], n[l]) * sqrt(1 / n[l-1]), drawn in DeZero's (in, out) order and transposed
+    into W[l] (n[l], n[l-1]): after the same ``np.random.seed`` and the same earlier draws, DeZero's weights.
+    (``deep`` has the same scale but draws (n[l], n[l-1]): other numbers.)"""
+    n, n_prev = _check(shape)
+    return standard_normal((n_prev, n), rng).T * np.sqrt(1.0 / n_prev)
+
+
 INITIALISERS: dict[str, Callable[..., np.ndarray]] = {
-    "zeros": zeros, "small_random": small_random, "deep": deep, "he": he, "xavier": xavier,
+    "zeros": zeros, "small_random": small_random, "deep": deep, "he": he, "xavier": xavier, "dezero": dezero,
 }
 
 
@@ -93,4 +101,4 @@ def get(init: str | Callable[..., np.ndarray]) -> Callable[..., np.ndarray]:
     return INITIALISERS[init]
 
 
-__all__ = ["zeros", "small_random", "deep", "he", "xavier", "get", "as_rng", "standard_normal"]
+__all__ = ["zeros", "small_random", "deep", "he", "xavier", "dezero", "get", "as_rng", "standard_normal"]

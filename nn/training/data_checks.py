@@ -47,7 +47,9 @@ def check_X(X: Any, n_x: int | None = None) -> np.ndarray:
     """X as a float array (n_x, m) with m >= 1 examples and no NaN or Inf; with ``n_x``, X must have n_x rows."""
     x = matrix("X", X)
     if n_x is not None and x.shape[0] != n_x:
-        hint = "; did you mean X.T? (one example per column)" if x.shape[1] == n_x else ""
+        hint = ("; did you mean X.T? (one example per column)" if x.shape[1] == n_x else
+                f"; a model's sizes start with the input's n_x: nn.MLP([{x.shape[0]}, ...]) (DeZero's MLP((10, 3)) "
+                f"is nn.MLP([n_x, 10, 3]))")
         raise ValueError(f"X has {x.shape[0]} rows but the model's first layer expects X with {n_x} rows "
                          f"(n_x = n[0] = {n_x}): X is {x.shape}, it must be (n_x, m) = ({n_x}, m){hint}")
     if x.shape[1] == 0:

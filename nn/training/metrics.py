@@ -166,6 +166,10 @@ def prediction_pair(Y_hat: Any, Y: Any, caller: str) -> tuple[np.ndarray, np.nda
         if not (np.isin(y, (0, 1)).all() and (y.sum(axis=0) == 1).all()):
             raise ValueError(f"{caller}: Y of shape {y.shape} must be one-hot (one 1 per column) or labels (1, m)")
         y = y.argmax(axis=0).reshape(1, -1)
+    if y_hat.shape[0] > 1 and y.shape[0] == 1 and y_hat.shape[1] == y.shape[1] and y_hat.dtype.kind == "f":
+        raise ValueError(f"{caller}: Y_hat {y_hat.shape} looks like scores, the output A[L] or logits Z (C, m), not "
+                         f"labels (1, m): pass the predicted classes, Y_hat = Z.argmax(axis=0, keepdims=True) "
+                         f"(DeZero's F.accuracy takes the scores), or {caller}(model, X, Y)")
     if y_hat.shape != y.shape or y.shape[0] != 1:
         hint = "; did you mean .T?" if y_hat.shape[::-1] == y.shape or 1 in (y_hat.shape[1], y.shape[1]) else ""
         raise ValueError(f"{caller}: Y_hat {y_hat.shape} and Y {y.shape} must both be labels (1, m), one per "
