@@ -24,14 +24,17 @@ if TYPE_CHECKING:
 MAX_DRAWN = 50  # classes: beyond this the cells are too small to read
 
 
-def plot_confusion_matrix(model: Module, X: Any, Y: Any = None, path: str | os.PathLike | None = None, *,
+def plot_confusion_matrix(model: Module | Any, X: Any, Y: Any = None, path: str | os.PathLike | None = None, *,
                           classes: list[str] | None = None) -> Figure:
     """The confusion matrix of ``model`` on X (n_x, m) and Y (1, m), or on a Dataset (``plot_confusion_matrix(model,
-    data)``): a C x C grid whose cell [i, j] shows how many examples of true class i were predicted as class j.
+    data)``), or of predictions against labels (``plot_confusion_matrix(Y_hat, Y)``, as ``nn.accuracy(Y_hat, Y)``):
+    a C x C grid whose cell [i, j] shows how many examples of true class i were predicted as class j.
 
     Args:
-        model: a trained nn model (n[L] = 1 for a binary task, C for a multiclass one).
-        X: the examples X (n_x, m) (or images (m, n_H, n_W, n_C)), or a Dataset (then leave Y out).
+        model: a trained nn model (n[L] = 1 for a binary task, C for a multiclass one), or predictions Y_hat
+            (1, m), integer labels (``nn.predict``'s).
+        X: the examples X (n_x, m) (or images (m, n_H, n_W, n_C)), or a Dataset (then leave Y out); with
+            predictions as the first argument, the labels Y (1, m).
         Y: their labels, integers (1, m) or one-hot (C, m).
         path: write the figure there too (.png, .svg or .pdf, atomically); None writes nothing.
         classes: the names of the C classes in label order; default the model's task's, else the Dataset's,
@@ -42,8 +45,15 @@ def plot_confusion_matrix(model: Module, X: Any, Y: Any = None, path: str | os.P
     """
     _check_path("plot_confusion_matrix", path)
     data = X if isinstance(X, Dataset) else None
-    x, y, _ = unpack(X, Y, "plot_confusion_matrix")
-    counts = confusion_matrix(model, data) if data is not None else confusion_matrix(model, x, y)
+    if not isinstance(model, Module):  # predictions and labels, as nn.confusion_matrix(Y_hat, Y)
+        if Y is not None or data is not None:
+            raise TypeError("plot_confusion_matrix: give a model with X and Y (or a Dataset), or predictions and "
+                            f"labels: plot_confusion_matrix(Y_hat, Y); got a {type(model).__name__} first and "
+                            f"{'a Dataset' if data is not None else 'three arrays'}")
+        counts = confusion_matrix(model, X)
+    else:
+        x, y, _ = unpack(X, Y, "plot_confusion_matrix")
+        counts = confusion_matrix(model, data) if data is not None else confusion_matrix(model, x, y)
     C = counts.shape[0]
     names = _names(model, data, classes, C)
     if C > MAX_DRAWN:
@@ -76,7 +86,8 @@ def _names(model: Module, data: Dataset | None, classes: list[str] | None, C: in
             raise ValueError(f"plot_confusion_matrix: classes must be a list of {C} names in label order, got "
                              f"{classes!r}"[:300])
         return list(classes)
-    for task in (getattr(model, "task", None), data.task if data is not None else None):
+    for task in (getattr(model, "task", None) if isinstance(model, Module) else None,
+                 data.task if data is not None else None):
         if task is not None and len(task.classes) == C:
             return list(task.classes)
     return [str(i) for i in range(C)]

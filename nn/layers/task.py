@@ -191,10 +191,13 @@ def output_of_layer(kind: str | None) -> str | None:
 
 def output_for(task: Task | None) -> str:
     """The output activation a model built for ``task`` ends in when none is named: ``"identity"`` (logits Z[L],
-    which ``cross_entropy`` takes) for a multiclass task, ``"sigmoid"`` (A[L] in (0, 1)) for a binary one or none.
+    which ``cross_entropy`` takes) for a multiclass task, ``"sigmoid"`` (A[L] in (0, 1)) for a binary one or none;
+    a task that names its output (``output="logits"`` or ``"probabilities"``) gets that.
 
     ``nn.MLP(..., task=data.task)`` and ``tinygrad-nb train --task`` both follow it.
     """
+    if task is not None and task.output is not None:  # the task says what the model outputs
+        return "identity" if task.output == "logits" else ("softmax" if task.kind == "multiclass" else "sigmoid")
     return "identity" if task is not None and task.kind == "multiclass" else "sigmoid"
 
 

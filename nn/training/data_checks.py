@@ -225,7 +225,9 @@ def check_output_and_loss(model: Module, fn: Callable[..., Any] | None, Y: np.nd
             and n_y > 1 and Y.shape[0] == 1):
         raise ValueError(f"fit: loss {fn.__name__} compares each of the model's n[L] = {n_y} output units with a "
                          f"yes/no label, but Y is one row of labels (1, m): for {n_y} classes end the model in "
-                         f"logits (nn.MLP(..., output='identity')) and use loss='cross_entropy'")
+                         f"logits and train with cross-entropy: build it with the data's task, nn.MLP([...], "
+                         f"task=data.task), which chooses both, or nn.MLP(..., output='identity') with "
+                         f"loss='cross_entropy'")
     if fn in (binary_cross_entropy, binary_cross_entropy_with_logits) and kind == "softmax":
         raise ValueError(f"fit: loss {fn.__name__} is for one output unit (a yes/no label per example), but the "
                          f"model ends in a softmax over several classes: for C classes use loss='cross_entropy' "

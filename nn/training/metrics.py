@@ -14,6 +14,7 @@ import numpy as np
 
 from nn import validate
 from nn.data.datasets import Dataset
+from nn.layers.containers import output_kind
 from nn.layers.dense import as_input
 from nn.layers.module import Module, eval_mode
 from nn.layers.task import check_task
@@ -39,20 +40,27 @@ def _output(model: Module, x: np.ndarray) -> np.ndarray:
         return model(as_input(x, "X")).data
 
 
+def default_threshold(model: Module) -> float:
+    """Where one output unit's prediction turns to 1: 0.5 on a probability A[L] = sigmoid(Z[L]), 0 on logits Z[L]
+    (a model ending in its Linear layer, or an identity output): sigmoid(Z) > 0.5 exactly where Z > 0."""
+    return 0.0 if output_kind(model) in ("identity", "linear") else 0.5
+
+
 def _predicted_labels(A: np.ndarray, threshold: float) -> np.ndarray:
     if A.shape[0] == 1:
         return (A > threshold).astype(np.int64)
     return A.argmax(axis=0).reshape(1, -1).astype(np.int64)
 
 
-def predict(model: Module, X: Any, threshold: float = 0.5, *, names: bool = False) -> np.ndarray:
+def predict(model: Module, X: Any, threshold: float | None = None, *, names: bool = False) -> np.ndarray:
     """Predicted labels Y_hat (1, m), integers (dtype int64), for X (n_x, m) or images (m, n_H, n_W, n_C) (or a
     Dataset's X, after ``nn.check_task``): 1 where A[L] > threshold for one output unit (the course's rule), the
     argmax class 0..C-1 for C units.
 
     ``names=True`` gives the class names instead (a string array (1, m): ``[['odd', 'even', ...]]``), from
-    ``model.task`` (set by ``fit(model, data)`` and kept by ``nn.save``), else the Dataset's. For a model whose
-    output is logits Z[L] (1, m), pass ``threshold=0``: sigmoid(Z) > 0.5 exactly where Z > 0.
+    ``model.task`` (set by ``fit(model, data)`` and kept by ``nn.save``), else the Dataset's. ``threshold=None``
+    (the default) is 0.5 on a sigmoid's probabilities and 0 on logits Z[L] (1, m), a model ending in its Linear
+    layer or an identity output: sigmoid(Z) > 0.5 exactly where Z > 0 (``default_threshold``).
 
     Runs in evaluation mode; afterwards the model is in the mode it was in before.
     """
@@ -62,7 +70,7 @@ def predict(model: Module, X: Any, threshold: float = 0.5, *, names: bool = Fals
         check_task(model, X)
         task = task or X.task
         X = X.X
-    threshold = validate.number("threshold", threshold)
+    threshold = default_threshold(model) if threshold is None else validate.number("threshold", threshold)
     if not isinstance(names, bool):
         raise TypeError(f"predict: names must be True or False, got {type(names).__name__}")
     if names and task is None:
@@ -103,7 +111,7 @@ def accuracy(model: Module | np.ndarray, X: Any = None, Y: Any = None) -> float:
     x, y, _ = check_examples(model, X, Y)
     A = _output(model, x)
     labels = _class_labels(y, A.shape[0], "accuracy")
-    return float((_predicted_labels(A, 0.5) == labels).mean())
+    return float((_predicted_labels(A, default_threshold(model)) == labels).mean())
 
 
 def confusion_matrix(model: Module | np.ndarray, X: Any = None, Y: Any = None, *,
@@ -136,7 +144,7 @@ def confusion_matrix(model: Module | np.ndarray, X: Any = None, Y: Any = None, *
             check_task(model, data)
         x, y_raw, _ = check_examples(model, X, Y)
         A = _output(model, x)
-        y, y_hat = _class_labels(y_raw, A.shape[0], "confusion_matrix"), _predicted_labels(A, 0.5)
+        y, y_hat = _class_labels(y_raw, A.shape[0], "confusion_matrix"), _predicted_labels(A, default_threshold(model))
         C = 2 if A.shape[0] == 1 else A.shape[0]
         if num_classes is not None and num_classes != C:
             raise ValueError(f"confusion_matrix: num_classes={num_classes}, but the model predicts {C} classes")

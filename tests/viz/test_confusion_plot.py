@@ -62,3 +62,11 @@ def test_a_trained_digits_model_counts_every_test_example():
     assert grid.shape == (10, 10) and grid.sum() == data.test.m
     assert np.trace(grid) / data.test.m == pytest.approx(nn.accuracy(model, data.test))
     assert grid.sum(axis=1).tolist() == np.bincount(data.test.Y[0].astype(int), minlength=10).tolist()
+
+
+def test_predictions_and_labels_are_drawn_as_nn_confusion_matrix_counts_them():
+    predicted = np.array([[0, 1, 2, 1, 2, 0]])  # the argmax of X3's columns, by hand
+    fig = viz.plot_confusion_matrix(predicted, Y3)
+    assert cells(fig) == COUNTS
+    with pytest.raises(TypeError, match=r"plot_confusion_matrix\(Y_hat, Y\)"):
+        viz.plot_confusion_matrix(predicted, Y3, Y3)

@@ -70,7 +70,10 @@ def test_a_task_must_fit_the_model_it_is_given_to():
                                          r"which needs n\[L\] = 10"):
         nn.MLP([2, 1]).task = TEN
     with pytest.raises(ValueError, match="outputs logits, but its last layer gives probabilities"):
-        nn.MLP([2, 1], task=nn.Task("binary", output="logits"))
+        nn.MLP([2, 1], output="sigmoid", task=nn.Task("binary", output="logits"))
+    with pytest.raises(ValueError, match="outputs logits, but its last layer gives probabilities"):
+        nn.MLP([2, 1]).task = nn.Task("binary", output="logits")
+    assert "output='identity'" in repr(nn.MLP([2, 1], task=nn.Task("binary", output="logits")))  # the task chose
     with pytest.raises(TypeError, match="must be an nn.Task or None"):
         nn.MLP([2, 1]).task = "binary"
     model = nn.MLP([2, 1], task=ODD_EVEN)

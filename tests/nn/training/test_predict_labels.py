@@ -108,3 +108,15 @@ def test_confusion_matrix_of_a_binary_model_is_2_by_2_and_num_classes_pads():
         confusion_matrix(np.array([[0, 3]]), np.array([[0, 1]]), num_classes=2)
     with pytest.raises(ValueError, match="num_classes=3, but the model predicts 2 classes"):
         confusion_matrix(binary, X, Y, num_classes=3)
+
+
+def test_a_logits_model_predicts_where_z_is_positive_not_where_it_passes_one_half():
+    lin = nn.Linear(1, 1)
+    lin.W.data[:], lin.b.data[:] = 1.0, 0.0  # Z = X
+    X = np.array([[-1.0, 0.25, 0.75, 2.0]])
+    for model in (nn.Sequential(lin), nn.Sequential(lin, nn.Identity())):
+        np.testing.assert_array_equal(nn.predict(model, X), [[0, 1, 1, 1]])  # sigmoid(Z) > 0.5 exactly where Z > 0
+        assert nn.accuracy(model, X, np.array([[0, 1, 1, 1]])) == 1.0
+        np.testing.assert_array_equal(nn.predict(model, X, threshold=0.5), [[0, 0, 1, 1]])  # a given one wins
+    sigmoid = nn.Sequential(lin, nn.Sigmoid())
+    np.testing.assert_array_equal(nn.predict(sigmoid, X), [[0, 1, 1, 1]])  # 0.5 on probabilities: the same split
