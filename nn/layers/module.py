@@ -12,7 +12,7 @@ A *buffer* is state that is saved but not trained (BatchNorm's running mean and 
 
 Modules or parameters kept in a plain ``list``, ``tuple`` or ``dict`` attribute are NOT registered (as in
 PyTorch): an optimiser would never see them. That gets an ``UnregisteredWarning`` naming the attribute and
-the fix, ``nn.ModuleList`` / ``nn.ParameterList`` (``nn.layers.lists``), once per class and attribute.
+the fix, ``nn.ModuleList`` / ``nn.ParameterList``, once per class and attribute.
 """
 
 from __future__ import annotations
@@ -446,9 +446,10 @@ def check_plain_containers() -> None:
                 counts = (sum(isinstance(x, Module) for x in lost), sum(not isinstance(x, Module) for x in lost))
                 what = " and ".join(f"{n} {kind}{'s' if n > 1 else ''}"
                                     for n, kind in zip(counts, ("module", "parameter")) if n)
-                warnings.warn(f"{type(module).__name__}.{name} is a plain {container} holding {what} that are not "
-                              f"registered: parameters(), state_dict(), nn.save and every optimiser leave them out; "
-                              f"use {fix}(...) instead (from nn.layers.lists import ModuleList, ParameterList)",
+                verb = "is" if len(lost) == 1 else "are"
+                warnings.warn(f"{type(module).__name__}.{name} is a plain {container} holding {what} that {verb} not "
+                              f"registered: parameters(), state_dict(), nn.save and every optimiser leave "
+                              f"{'it' if len(lost) == 1 else 'them'} out; use {fix}(...) instead",
                               UnregisteredWarning, stacklevel=3)
 
 
