@@ -103,15 +103,8 @@ def accuracy(model: Module | np.ndarray, X: Any = None, Y: Any = None) -> float:
     if Y is None and not isinstance(model, Module) and isinstance(model, (np.ndarray, list, tuple, Tensor)):
         y_hat, y = prediction_pair(model, X, "accuracy")
         return float((y_hat == y).mean())
-    check_model(model, "accuracy")
-    assert isinstance(model, Module)
-    X, Y, data = unpack(X, Y, "accuracy")
-    if data is not None:
-        check_task(model, data)
-    x, y, _ = check_examples(model, X, Y)
-    A = _output(model, x)
-    labels = _class_labels(y, A.shape[0], "accuracy")
-    return float((_predicted_labels(A, default_threshold(model)) == labels).mean())
+    labels, predicted, _ = _model_labels(model, X, Y, "accuracy")
+    return float((predicted == labels).mean())
 
 
 def confusion_matrix(model: Module | np.ndarray, X: Any = None, Y: Any = None, *,
@@ -137,20 +130,25 @@ def confusion_matrix(model: Module | np.ndarray, X: Any = None, Y: Any = None, *
             raise ValueError(f"confusion_matrix: the labels must be in 0..{C - 1} (num_classes={C}), found "
                              f"{int(min(y_hat.min(), y.min()))}..{found - 1}")
     else:
-        check_model(model, "confusion_matrix")
-        assert isinstance(model, Module)
-        X, Y, data = unpack(X, Y, "confusion_matrix")
-        if data is not None:
-            check_task(model, data)
-        x, y_raw, _ = check_examples(model, X, Y)
-        A = _output(model, x)
-        y, y_hat = _class_labels(y_raw, A.shape[0], "confusion_matrix"), _predicted_labels(A, default_threshold(model))
-        C = 2 if A.shape[0] == 1 else A.shape[0]
+        y, y_hat, n_y = _model_labels(model, X, Y, "confusion_matrix")
+        C = 2 if n_y == 1 else n_y
         if num_classes is not None and num_classes != C:
             raise ValueError(f"confusion_matrix: num_classes={num_classes}, but the model predicts {C} classes")
     counts = np.zeros((C, C), dtype=np.int64)
     np.add.at(counts, (y.astype(np.int64).ravel(), y_hat.astype(np.int64).ravel()), 1)
     return counts
+
+
+def _model_labels(model: Any, X: Any, Y: Any, caller: str) -> tuple[np.ndarray, np.ndarray, int]:
+    """(labels (1, m), the model's predicted labels (1, m), n[L]) for ``caller(model, X, Y)`` or ``(model, data)``,
+    every argument checked (a Dataset's task against the model's)."""
+    check_model(model, caller)
+    X, Y, data = unpack(X, Y, caller)
+    if data is not None:
+        check_task(model, data)
+    x, y, _ = check_examples(model, X, Y)
+    A = _output(model, x)
+    return _class_labels(y, A.shape[0], caller), _predicted_labels(A, default_threshold(model)), A.shape[0]
 
 
 def prediction_pair(Y_hat: Any, Y: Any, caller: str) -> tuple[np.ndarray, np.ndarray]:

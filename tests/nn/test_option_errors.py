@@ -67,7 +67,7 @@ def test_mlp_keep_prob(keep_prob, error, message):
         nn.MLP([3, 2, 1], keep_prob=keep_prob)
 
 
-@pytest.mark.parametrize("threshold, error", [("a", TypeError), (None, TypeError), (math.nan, ValueError)])
+@pytest.mark.parametrize("threshold, error", [("a", TypeError), (True, TypeError), (math.nan, ValueError)])  # None: the default
 def test_predict_threshold(threshold, error):
     with pytest.raises(error, match="threshold must be"):
         nn.predict(model(), X, threshold=threshold)
