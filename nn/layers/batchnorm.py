@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from nn import validate
+from nn.layers import sizes
 from nn.layers.dense import as_input
 from nn.layers.module import Module, Parameter
 from tinygrad_nb import Function, Tensor
@@ -136,6 +137,9 @@ class BatchNorm(Module):
             running + momentum batch, so the course's beta = 1 - momentum (0.9 for the default 0.1).
             In [0, 1]; the running variance averages the unbiased batch variance (see the module docstring).
         layout: "dense" for Z (n, m), examples as columns; "conv" for Z (m, n_H, n_W, n_C).
+
+    An n whose four arrays are larger than this machine's memory is refused (ValueError, see
+    ``nn.layers.sizes``) before anything is allocated.
     """
 
     running_mean: np.ndarray
@@ -148,10 +152,13 @@ class BatchNorm(Module):
         self.momentum = validate.number("BatchNorm: momentum", momentum, low=0, high=1)
         self.layout = validate.choice("BatchNorm: layout", layout, LAYOUTS)
         shape = (self.n, 1) if self.layout == "dense" else (1, 1, 1, self.n)
-        self.gamma = Parameter(np.ones(shape))
-        self.beta = Parameter(np.zeros(shape))
-        self.register_buffer("running_mean", np.zeros(shape))
-        self.register_buffer("running_var", np.ones(shape))
+        footprint = sizes.batchnorm(self.n, self.layout)
+        sizes.check(footprint)
+        with sizes.allocating(footprint):
+            self.gamma = Parameter(np.ones(shape))
+            self.beta = Parameter(np.zeros(shape))
+            self.register_buffer("running_mean", np.zeros(shape))
+            self.register_buffer("running_var", np.ones(shape))
 
     def forward(self, Z: Any) -> Tensor:
         Z = as_input(Z, "Z")

@@ -38,6 +38,7 @@ import numpy as np
 
 from nn import validate
 from nn.layers import init as initialisers
+from nn.layers import sizes
 from nn.layers.activations import Activation, activation
 from nn.layers.batchnorm import BatchNorm
 from nn.layers.chain import (
@@ -431,12 +432,16 @@ class MLP(Sequential):
         slope: the slope of leaky_relu.
         keep_prob: with a value below 1, inverted dropout after each hidden activation.
         task: what the model predicts (an ``nn.Task``, e.g. ``data.task``), saved with it; see ``Module.task``.
+
+    Layers whose W[l] and b[l] together are larger than this machine's memory are refused (ValueError naming
+    the largest, see ``nn.layers.sizes``) before any is drawn.
     """
 
     def __init__(self, layer_dims: Sequence[int], hidden: str = "relu", output: str | None = None,
                  init: str | Callable[..., np.ndarray] = "deep", rng: initialisers.RNG = None,
                  slope: float = 0.01, keep_prob: float = 1.0, task: Task | None = None):
         dims = _check_dims(layer_dims)
+        sizes.check(sizes.mlp(dims))  # all the layers together, before the first is drawn
         keep_prob = validate.probability("MLP: keep_prob", keep_prob)
         slope = validate.number("MLP: slope", slope, low=0, high=1, high_open=True)
         r = initialisers.as_rng(rng)

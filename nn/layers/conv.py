@@ -21,6 +21,7 @@ import numpy as np
 
 from nn import validate
 from nn.layers import init as initialisers
+from nn.layers import sizes
 from nn.layers.dense import _input_name, as_input, course_name, parameter_names
 from nn.layers.module import Module, Numbering
 from nn.layers.summary import Row, image_cell
@@ -114,6 +115,9 @@ class Conv2D(Module):
             fan_in = f f n_C_prev), or a callable ``f(shape, rng)`` returning W (f, f, n_C_prev, n_C).
         rng: an int seed, a RandomState or a Generator.
         index: the number l the layer has on its own, as ``Linear``'s: W{l}, b{l}, Z{l} used alone.
+
+    Filters larger than this machine's memory are refused (ValueError, see ``nn.layers.sizes``) with their
+    parameters and bytes before anything is allocated.
     """
 
     index: int | None
@@ -127,8 +131,12 @@ class Conv2D(Module):
         self.stride = validate.positive_int("Conv2D: stride", stride)
         self.pad, self.same = _padding(pad, self.f, self.stride)
         shape = (self.f, self.f, self.n_C_prev, self.n_C)
-        self.W = Tensor(filters(init, shape, rng), requires_grad=True)
-        self.b = Tensor(np.zeros((1, 1, 1, self.n_C)), requires_grad=True)
+        footprint = sizes.conv2d(self.n_C_prev, self.n_C, self.f,
+                                 validate.positive_int("Conv2D: index", index, allow_none=True))
+        sizes.check(footprint)
+        with sizes.allocating(footprint):
+            self.W = Tensor(filters(init, shape, rng), requires_grad=True)
+            self.b = Tensor(np.zeros((1, 1, 1, self.n_C)), requires_grad=True)
         self.set_index(index)
 
     def set_index(self, index: int | None) -> None:

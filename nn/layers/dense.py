@@ -6,7 +6,6 @@ Course layout throughout: A[l-1] is (n[l-1], m), one example per column; W[l] is
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -14,6 +13,7 @@ import numpy as np
 
 from nn import validate
 from nn.layers import init as initialisers
+from nn.layers import sizes
 from nn.layers.module import Module, Numbering
 from nn.layers.summary import Row, output_cell
 from tinygrad_nb import ShapeError, Tensor, linear
@@ -63,17 +63,16 @@ class Linear(Module):
                             f"Linear(n_x, {n_in!r}) for {n_in!r} units taking X (n_x, m)")
         self.n_in = validate.positive_int("Linear: n_in", n_in)
         self.n_out = validate.positive_int("Linear: n_out", n_out)
-        check_size("Linear", self.n_in, self.n_out, index)
-        try:
+        footprint = sizes.linear(self.n_in, self.n_out, validate.positive_int("Linear: index", index, allow_none=True))
+        sizes.check(footprint)
+        with sizes.allocating(footprint):
             W = np.asarray(initialisers.get(init)((self.n_out, self.n_in), initialisers.as_rng(rng)),
                            dtype=np.float64)
-        except MemoryError:
-            raise MemoryError(f"Linear({self.n_in}, {self.n_out}): {_size_text(self.n_in, self.n_out, index)}; "
-                              "there was not enough free memory for it: make n_in or n_out smaller") from None
-        if W.shape != (self.n_out, self.n_in):
-            raise ValueError(f"Linear: the initialiser returned shape {W.shape}, expected {(self.n_out, self.n_in)}")
-        self.W = Tensor(W, requires_grad=True)
-        self.b = Tensor(np.zeros((self.n_out, 1)), requires_grad=True)
+            if W.shape != (self.n_out, self.n_in):
+                raise ValueError(f"Linear: the initialiser returned shape {W.shape}, "
+                                 f"expected {(self.n_out, self.n_in)}")
+            self.W = Tensor(W, requires_grad=True)
+            self.b = Tensor(np.zeros((self.n_out, 1)), requires_grad=True)
         self.set_index(index)
 
     def set_index(self, index: int | None) -> None:
@@ -155,42 +154,6 @@ class Linear(Module):
     def _repr_with(self, numbering: Numbering | None) -> str:
         inner = f"n_in={self.n_in}, n_out={self.n_out}: {self.describe_parameters(self._number_in(numbering))}"
         return f"Linear({inner}, params={self.count_parameters()})"
-
-
-def check_size(who: str, n_in: int, n_out: int, l: int | None = None) -> None:
-    """Refuse, before anything is allocated, a layer whose W[l] (n[l], n[l-1]) = (n_out, n_in) and b[l] (n[l], 1)
-    need more float64 bytes than this machine has memory: ValueError naming ``who``, the shapes, the number of
-    parameters and the bytes (NumPy would raise a bare MemoryError, or start swapping)."""
-    limit = physical_memory()
-    if limit is not None and (n_out * n_in + n_out) * 8 > limit:
-        raise ValueError(f"{who}({n_in}, {n_out}): {_size_text(n_in, n_out, l)}, more than this machine's "
-                         f"{_bytes_text(limit)} of memory: make n_in or n_out smaller")
-
-
-def physical_memory() -> int | None:
-    """This machine's memory in bytes, None where the OS does not say."""
-    try:
-        return int(os.sysconf("SC_PHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
-    except (AttributeError, OSError, ValueError):  # no sysconf (Windows) or no such name
-        return None
-
-
-def _size_text(n_in: int, n_out: int, l: int | None) -> str:
-    """"W[l] (n[l], n[l-1]) = (4, 2) and b[l] (4, 1) have 12 parameters, 96 B as float64"."""
-    at = "l" if l is None else str(l)
-    count = n_out * n_in + n_out
-    return (f"W[{at}] (n[{at}], n[{at}-1]) = ({n_out}, {n_in}) and b[{at}] (n[{at}], 1) have {count:,} parameters, "
-            f"{_bytes_text(8 * count)} as float64")
-
-
-def _bytes_text(n: int) -> str:
-    """A byte count for people: 96 B, 7.6 MiB, 7.3 TiB."""
-    size, unit = float(n), "B"
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
-        if size < 1024 or unit == "PiB":
-            break
-        size /= 1024
-    return f"{n} B" if unit == "B" else f"{size:.1f} {unit}"
 
 
 def parameter_names(l: int | None) -> tuple[str, str]:

@@ -30,6 +30,7 @@ import numpy as np
 
 from nn import validate
 from nn.layers import init as initialisers
+from nn.layers import sizes
 from nn.layers.module import Module
 from nn.layers.summary import Row, output_cell
 from tinygrad_nb import InputError, Tensor, take
@@ -50,7 +51,8 @@ class Embedding(Module):
     Calling the layer with word indices (a NumPy int array, a list of ints, or a Tensor of whole
     numbers) of shape (m,) returns e (n_e, m); of shape (m, T_x) it returns e (n_e, m, T_x). A
     negative index, one of n_vocab or more, a float with a fraction or indices of another ndim
-    raise an error that says so. Pretrained vectors (the course's GloVe, words as rows of an
+    raise an error that says so. An E larger than this machine's memory is refused (ValueError, see
+    ``nn.layers.sizes``) before anything is allocated. Pretrained vectors (the course's GloVe, words as rows of an
     (n_vocab, n_e) array) load with ``emb.load_state_dict({"E": vectors.T})``.
     """
 
@@ -60,10 +62,14 @@ class Embedding(Module):
         self.n_vocab = validate.positive_int("Embedding: n_vocab", n_vocab)
         self.n_e = validate.positive_int("Embedding: n_e", n_e)
         shape = (self.n_e, self.n_vocab)
-        E = np.asarray(initialisers.get(init)(shape, initialisers.as_rng(rng)), dtype=np.float64)
-        if E.shape != shape:
-            raise ValueError(f"Embedding: the initialiser returned shape {E.shape}, expected (n_e, n_vocab) = {shape}")
-        self.E = Tensor(E, requires_grad=True, name="E")
+        footprint = sizes.embedding(self.n_vocab, self.n_e)
+        sizes.check(footprint)
+        with sizes.allocating(footprint):
+            E = np.asarray(initialisers.get(init)(shape, initialisers.as_rng(rng)), dtype=np.float64)
+            if E.shape != shape:
+                raise ValueError(f"Embedding: the initialiser returned shape {E.shape}, "
+                                 f"expected (n_e, n_vocab) = {shape}")
+            self.E = Tensor(E, requires_grad=True, name="E")
 
     def forward(self, indices: Any) -> Tensor:
         ndim = _ndim(indices)

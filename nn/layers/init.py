@@ -21,6 +21,7 @@ from collections.abc import Callable
 import numpy as np
 
 from nn import validate
+from nn.layers import sizes
 from tinygrad_nb import global_generator
 
 RNG = int | np.random.RandomState | np.random.Generator | None
@@ -44,38 +45,43 @@ def standard_normal(shape: tuple[int, ...], rng: RNG) -> np.ndarray:
     return r.randn(*shape) if isinstance(r, np.random.RandomState) else r.standard_normal(shape)
 
 
-def _check(shape: tuple[int, ...]) -> tuple[int, int]:
+def _check(shape: tuple[int, ...], who: str) -> tuple[int, int]:
+    """(n[l], n[l-1]) from ``shape``; ValueError for another shape, or one larger than this machine's memory (the
+    layers check their own sizes first: this is for an initialiser called on its own)."""
     if not isinstance(shape, (tuple, list)) or len(shape) != 2 or not all(validate.is_int(n) and n > 0 for n in shape):
         raise ValueError(f"initialisers take a weight shape (n[l], n[l-1]) of positive ints, got {shape!r}")
-    return int(shape[0]), int(shape[1])
+    n, n_prev = int(shape[0]), int(shape[1])
+    sizes.check(sizes.Footprint(f"nn.init.{who}(({n}, {n_prev}))", (f"W (n[l], n[l-1]) = ({n}, {n_prev})",),
+                                n * n_prev, "make n[l] or n[l-1] smaller"))
+    return n, n_prev
 
 
 def zeros(shape: tuple[int, ...], rng: RNG = None) -> np.ndarray:
     """All zeros (the course's b[l]; for W it makes every unit learn the same thing)."""
-    return np.zeros(_check(shape))
+    return np.zeros(_check(shape, "zeros"))
 
 
 def small_random(shape: tuple[int, ...], rng: RNG = None, scale: float = 0.01) -> np.ndarray:
     """randn(n[l], n[l-1]) * scale (0.01): the course's 2-layer initialisation."""
     scale = validate.number("small_random: scale", scale, low=0, low_open=True)
-    return standard_normal(_check(shape), rng) * scale
+    return standard_normal(_check(shape, "small_random"), rng) * scale
 
 
 def deep(shape: tuple[int, ...], rng: RNG = None) -> np.ndarray:
     """randn(n[l], n[l-1]) / sqrt(n[l-1]): the course's L-layer initialisation."""
-    _, n_prev = _check(shape)
+    _, n_prev = _check(shape, "deep")
     return standard_normal(shape, rng) / np.sqrt(n_prev)
 
 
 def he(shape: tuple[int, ...], rng: RNG = None) -> np.ndarray:
     """randn(n[l], n[l-1]) * sqrt(2 / n[l-1]): He et al., for ReLU layers."""
-    _, n_prev = _check(shape)
+    _, n_prev = _check(shape, "he")
     return standard_normal(shape, rng) * np.sqrt(2.0 / n_prev)
 
 
 def xavier(shape: tuple[int, ...], rng: RNG = None) -> np.ndarray:
     """randn(n[l], n[l-1]) * sqrt(2 / (n[l-1] + n[l])): Glorot and Bengio, for tanh and sigmoid layers."""
-    n, n_prev = _check(shape)
+    n, n_prev = _check(shape, "xavier")
     return standard_normal(shape, rng) * np.sqrt(2.0 / (n + n_prev))
 
 
@@ -83,7 +89,7 @@ def dezero(shape: tuple[int, ...], rng: RNG = None) -> np.ndarray:
     """DeZero's Linear: randn(n[l-1], n[l]) * sqrt(1 / n[l-1]), drawn in DeZero's (in, out) order and transposed
     into W[l] (n[l], n[l-1]): after the same ``np.random.seed`` and the same earlier draws, DeZero's weights.
     (``deep`` has the same scale but draws (n[l], n[l-1]): other numbers.)"""
-    n, n_prev = _check(shape)
+    n, n_prev = _check(shape, "dezero")
     return standard_normal((n_prev, n), rng).T * np.sqrt(1.0 / n_prev)
 
 

@@ -47,6 +47,7 @@ import numpy as np
 
 from nn import validate
 from nn.layers import init as initialisers
+from nn.layers import sizes
 from nn.layers.dense import as_input
 from nn.layers.module import Module
 from nn.layers.summary import Row
@@ -91,12 +92,33 @@ class _Recurrent(Module):
     n_a: int
     n_y: int
     _input_weight = ""  # the weight that x<t> meets ("Wax"; "Wf" for an LSTM) and what it is called in messages
+    _weights = ""  # the weights in course notation, for the message of a missing size
+    _output = ""  # the output layer, for the same message
+    _footprint: Callable[[str, int, int, int], sizes.Footprint]  # its parameters in course notation (nn.layers.sizes)
 
-    def _sizes(self, n_x: int, n_a: int, n_y: int) -> None:
+    def _sizes(self, n_x: int | None, n_a: int | None, n_y: int | None) -> sizes.Footprint:
+        """Check and keep the sizes (TypeError naming the course's three when one is missing), and refuse
+        parameters larger than this machine's memory (ValueError); their footprint, for ``sizes.allocating``."""
         who = type(self).__name__
+        missing = [name for name, n in (("n_x", n_x), ("n_a", n_a), ("n_y", n_y)) if n is None]
+        if missing:
+            given = [f"{name} = {n!r}" for name, n in (("n_x", n_x), ("n_a", n_a), ("n_y", n_y)) if n is not None]
+            got = f"got {' and '.join(given)} but no {' or '.join(missing)}" if given else "got no sizes"
+            example = ", ".join(str(n) if n is not None else name
+                                for name, n in (("n_x", n_x), ("n_a", n_a), ("n_y", n_y)))
+            message = (f"{who}: {got}; {who} takes the course's three sizes {who}(n_x, n_a, n_y)"
+                       + (f", here {who}({example})" if given else "")
+                       + f": {self._weights} and the output layer {self._output} over n_y classes")
+            if missing == ["n_y"]:  # PyTorch's two sizes
+                message += (f" (PyTorch's nn.{who.removesuffix('Cell')}(input_size, hidden_size) is n_x, n_a "
+                            "and has no output layer)")
+            raise TypeError(message)
         self.n_x = validate.positive_int(f"{who}: n_x", n_x)
         self.n_a = validate.positive_int(f"{who}: n_a", n_a)
         self.n_y = validate.positive_int(f"{who}: n_y", n_y)
+        footprint = self._footprint(who, self.n_x, self.n_a, self.n_y)
+        sizes.check(footprint)
+        return footprint
 
     # ----- the checks, in course notation --------------------------------------------------------
     def _step_input(self, xt: Any) -> Tensor:
@@ -178,17 +200,22 @@ class _RNNParameters(_Recurrent):
     """Wax, Waa, Wya, ba, by and one step of the basic RNN; ``RNNCell`` runs a step, ``RNN`` a sequence."""
 
     _input_weight = "Wax"
+    _weights = "Wax (n_a, n_x), Waa (n_a, n_a)"
+    _output = "Wya (n_y, n_a), y<t> = softmax(Wya a<t> + by)"
+    _footprint = staticmethod(sizes.rnn)
 
-    def __init__(self, n_x: int, n_a: int, n_y: int, init: Init = "small_random", rng: initialisers.RNG = None):
+    def __init__(self, n_x: int | None = None, n_a: int | None = None, n_y: int | None = None,
+                 init: Init = "small_random", rng: initialisers.RNG = None):
         super().__init__()
-        self._sizes(n_x, n_a, n_y)
+        footprint = self._sizes(n_x, n_a, n_y)
         who = type(self).__name__
         r = initialisers.as_rng(rng)  # one stream: Wax, then Waa, then Wya, as the course draws them
-        self.Wax = _draw(who, init, (self.n_a, self.n_x), r)
-        self.Waa = _draw(who, init, (self.n_a, self.n_a), r)
-        self.Wya = _draw(who, init, (self.n_y, self.n_a), r)
-        self.ba = _bias(self.n_a)
-        self.by = _bias(self.n_y)
+        with sizes.allocating(footprint):
+            self.Wax = _draw(who, init, (self.n_a, self.n_x), r)
+            self.Waa = _draw(who, init, (self.n_a, self.n_a), r)
+            self.Wya = _draw(who, init, (self.n_y, self.n_a), r)
+            self.ba = _bias(self.n_a)
+            self.by = _bias(self.n_y)
 
     def step(self, xt: Tensor, a_prev: Tensor, t: int | None = None) -> tuple[Tensor, Tensor]:
         """(a<t>, y<t>) from checked Tensors x<t> (n_x, m) and a<t-1> (n_a, m): the notebook's rnn_cell_forward.
@@ -220,6 +247,9 @@ class RNNCell(_RNNParameters):
             ``initialize_parameters`` of the character-level model (Dinosaurus Island): with ``rng=1`` the
             weights are the course's ``np.random.seed(1); Wax = np.random.randn(n_a, n_x) * 0.01; ...``.
         rng: an int seed, a RandomState or a Generator.
+
+    The three sizes are required (a missing one is a TypeError naming RNNCell(n_x, n_a, n_y)); parameters
+    larger than this machine's memory are refused (ValueError, see ``nn.layers.sizes``) before allocating.
     """
 
     def forward(self, xt: Any, a_prev: Any = None) -> tuple[Tensor, Tensor]:  # type: ignore[override]
@@ -257,18 +287,23 @@ class _LSTMParameters(_Recurrent):
     """Wf, bf, Wi, bi, Wc, bc, Wo, bo, Wy, by and one LSTM step; ``LSTMCell`` runs a step, ``LSTM`` a sequence."""
 
     _input_weight = "Wf"
+    _weights = "the gates' Wf, Wi, Wc, Wo (n_a, n_a + n_x)"
+    _output = "Wy (n_y, n_a), y<t> = softmax(Wy a<t> + by)"
+    _footprint = staticmethod(sizes.lstm)
 
-    def __init__(self, n_x: int, n_a: int, n_y: int, init: Init = "small_random", rng: initialisers.RNG = None):
+    def __init__(self, n_x: int | None = None, n_a: int | None = None, n_y: int | None = None,
+                 init: Init = "small_random", rng: initialisers.RNG = None):
         super().__init__()
-        self._sizes(n_x, n_a, n_y)
+        footprint = self._sizes(n_x, n_a, n_y)
         who = type(self).__name__
         r = initialisers.as_rng(rng)  # one stream: Wf, Wi, Wc, Wo, then Wy
         gate = (self.n_a, self.n_a + self.n_x)
-        self.Wf, self.bf = _draw(who, init, gate, r), _bias(self.n_a)
-        self.Wi, self.bi = _draw(who, init, gate, r), _bias(self.n_a)
-        self.Wc, self.bc = _draw(who, init, gate, r), _bias(self.n_a)
-        self.Wo, self.bo = _draw(who, init, gate, r), _bias(self.n_a)
-        self.Wy, self.by = _draw(who, init, (self.n_y, self.n_a), r), _bias(self.n_y)
+        with sizes.allocating(footprint):
+            self.Wf, self.bf = _draw(who, init, gate, r), _bias(self.n_a)
+            self.Wi, self.bi = _draw(who, init, gate, r), _bias(self.n_a)
+            self.Wc, self.bc = _draw(who, init, gate, r), _bias(self.n_a)
+            self.Wo, self.bo = _draw(who, init, gate, r), _bias(self.n_a)
+            self.Wy, self.by = _draw(who, init, (self.n_y, self.n_a), r), _bias(self.n_y)
 
     def _weight_text(self) -> str:
         return f"Wf (n_a, n_a + n_x) is {self.Wf.shape} with n_a = {self.n_a}"
@@ -307,6 +342,9 @@ class LSTMCell(_LSTMParameters):
         init: an ``nn.init`` name or ``f(shape, rng)`` for Wf, Wi, Wc, Wo, Wy, drawn in that order; the biases
             start at zero. The default "small_random" is randn * 0.01, as the course's RNN initialisation.
         rng: an int seed, a RandomState or a Generator.
+
+    The three sizes are required (a missing one is a TypeError naming LSTMCell(n_x, n_a, n_y)); parameters
+    larger than this machine's memory are refused (ValueError, see ``nn.layers.sizes``) before allocating.
     """
 
     def forward(self, xt: Any, a_prev: Any = None, c_prev: Any = None) -> tuple[Tensor, Tensor, Tensor]:  # type: ignore[override]
