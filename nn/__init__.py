@@ -28,7 +28,7 @@ from nn.layers.recurrent import LSTM, RNN, LSTMCell, RNNCell
 from nn.layers.summary import summary
 from nn.layers.task import Task, TaskMismatchError, check_task
 from nn.training.defaults import Settings, default_settings
-from nn.training.divergence import DeadNetworkWarning, DivergenceWarning, OscillatingCostWarning
+from nn.training.divergence import DeadNetworkWarning, DivergenceWarning, OscillatingCostWarning, TrainingWarning
 from nn.training.loop import Costs, fit
 from nn.training.losses import (
     BCELoss,
@@ -60,7 +60,7 @@ __all__ = [
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "mse", "l2_penalty",
     "MSELoss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss",
     "fit", "Costs", "predict", "accuracy", "confusion_matrix", "DivergenceWarning", "DeadNetworkWarning",
-    "OscillatingCostWarning", "defaults", "default_settings", "Settings",
+    "OscillatingCostWarning", "TrainingWarning", "defaults", "default_settings", "Settings",
     "check_against_closed_form", "closed_form_forward", "closed_form_backward", "ClosedFormReport",
     "save", "load", "summary", "Task", "TaskMismatchError", "check_task",
     "export_onnx", "to_onnx", "to_torch", "from_torch", "save_torch_state_dict",

@@ -35,7 +35,7 @@ from tinygrad_nb_cli.cnn import (
 )
 from tinygrad_nb_cli.costs import cost_of_one_step
 from tinygrad_nb_cli.data import check_task, describe, load_data
-from tinygrad_nb_cli.outputs import staged_outputs, write_json_atomically
+from tinygrad_nb_cli.outputs import staged_outputs, training_warnings, write_json_atomically
 from tinygrad_nb_cli.pictures import draw_quietly, run_pictures, save_html_quietly
 from tinygrad_nb_cli.sizes import check_cnn_size, check_conv_size, check_size
 
@@ -152,9 +152,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     history: dict = {}
     try:  # the loss is fit's default for the model's task: cross_entropy on logits, or binary cross-entropy
-        costs = nn.fit(model, train.X, train.Y, optimizer=optimizer, num_iterations=iterations,
-                       batch_size=batch_size, seed=args.seed, print_every=print_every, history=history,
-                       progress=not args.no_progress and sys.stderr.isatty())
+        with training_warnings(lr):  # one line each, their advice in train's flags
+            costs = nn.fit(model, train.X, train.Y, optimizer=optimizer, num_iterations=iterations,
+                           batch_size=batch_size, seed=args.seed, print_every=print_every, history=history,
+                           progress=not args.no_progress and sys.stderr.isatty())
     except KeyboardInterrupt as e:
         return interrupted(e, "epoch" if batch_size else "iteration")
     seconds = time.perf_counter() - start

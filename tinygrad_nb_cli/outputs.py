@@ -21,11 +21,16 @@ import contextlib
 import json
 import os
 import shutil
+import sys
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from nn.files.atomic import atomic_path, fsync_folder, mode_of, remove_stale_temporaries, temporary_name
+from nn.training.training_warnings import TrainingWarning
+
+FLAGS = {"lr_scale": "--lr", "hidden": "--hidden", "init": "--init"}  # a warning's suggestion -> train's flag
 
 
 def write_json_atomically(path: Path, payload: Any) -> Path:
@@ -73,3 +78,33 @@ def _missing_folders(folder: Path) -> list[Path]:
         missing.append(folder)
         folder = folder.parent
     return missing
+
+
+def warning_line(warning: TrainingWarning, lr: float, prog: str = "tinygrad-nb train") -> str:
+    """One line for fit's ``warning``, its advice in ``train``'s flags (``lr``: this run's learning rate), e.g.
+    ``tinygrad-nb train: warning: the cost oscillates: ...; try --hidden tanh, or --lr 0.12``."""
+    text = warning.diagnosis.removeprefix("fit: ")
+    tries = [f"{FLAGS[k]} {lr * v:.4g}" if k == "lr_scale" else f"{FLAGS[k]} {v}"
+             for k, v in warning.suggestion.items() if k in FLAGS]
+    advice = f"; try {', or '.join(tries)}" if tries else ""
+    return " ".join(f"{prog}: warning: {text}{advice}".split())
+
+
+@contextlib.contextmanager
+def training_warnings(lr: float, prog: str = "tinygrad-nb train") -> Iterator[None]:
+    """Within the block, fit's warnings (``TrainingWarning``: divergence, a dead network, an oscillating cost) print
+    as one line each on stderr (``warning_line``), when they happen, instead of Python's file:line form with the
+    source line; other warnings show as before."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", TrainingWarning)  # fit warns once a run; a second run in-process too
+        shown = warnings.showwarning
+
+        def show(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                 file: Any = None, line: str | None = None) -> None:
+            if isinstance(message, TrainingWarning):
+                print(warning_line(message, lr, prog), file=sys.stderr, flush=True)
+            else:
+                shown(message, category, filename, lineno, file, line)
+
+        warnings.showwarning = show
+        yield
