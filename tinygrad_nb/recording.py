@@ -20,15 +20,8 @@ from tinygrad_nb.anomaly import user_line
 from tinygrad_nb.function import Function
 from tinygrad_nb.grad_mode import JitError, _state
 from tinygrad_nb.guards import LIBRARY_PACKAGES
-from tinygrad_nb.jit_updates import (
-    DataUpdate,
-    GradClear,
-    GradRead,
-    InPlaceStep,
-    WatchedGrad,
-    augmented_data_read,
-    grad_descriptor,
-)
+from tinygrad_nb.jit_updates import DataUpdate, GradRead, WatchedGrad, augmented_data_read, grad_descriptor
+from tinygrad_nb.recording_updates import UpdateRecorder
 from tinygrad_nb.tensor import Tensor
 
 
@@ -125,7 +118,7 @@ class Effect:
         self.method, self.args, self.kwargs, self.binds, self.out = method, args, kwargs, binds, out
 
 
-class Recorder:
+class Recorder(UpdateRecorder):
     """What ``jit`` switches on while a function runs eagerly: writes down its program.
 
     Besides the ops it keeps watch over what a replay would skip, and refuses it (``JitError``, naming
@@ -153,6 +146,8 @@ class Recorder:
         self.external_slots: set[int] = set()
         self.born: dict[int, Tensor] = {}  # tensors made by the function while it records (kept alive: their ids)
         self.former_grads: dict[int, Tensor] = {}  # .grad tensors since replaced (W.grad = None, a backward)
+        self.grad_arrays: dict[int, tuple[Tensor, np.ndarray, str]] = {}  # GradRead slot -> its .grad, array, line
+        self._init_updates()
         self.inputs = [self._new_slot(t) for t in args]
         for t, slot in zip(args, self.inputs):
             self._name_array(t.data, slot)
@@ -192,7 +187,8 @@ class Recorder:
         if owner is not None:  # lr * W.grad: read afresh at this point of every replay (a slot of its own each time)
             slot = len(self.tensor_at)
             self.tensor_at.append(t)
-            self.program.append(("grad", GradRead(slot, owner, user_line())))
+            self.program.append(("grad", GradRead(slot, owner, user_line(), t)))
+            self.grad_arrays[slot] = (t, t.data, user_line())
             return slot
         if id(t) in self.former_grads:
             raise JitError(f"jit: an op reads a former .grad at {user_line()} (a gradient kept in a variable after "
@@ -238,6 +234,12 @@ class Recorder:
         if recorded is None:
             raise JitError(f"jit: backward runs through a {fn.op_name} computed inside a side effect, whose ops a "
                            "replay does not run one by one; compute it in the step itself")
+        for slot in recorded.ins:
+            read = self.grad_arrays.get(slot)
+            if read is not None and read[0].data is not read[1]:  # eager's backward took the .grad's new array
+                raise JitError(f"jit: the backward of {fn.op_name} (made at {recorded.line}) reads a .grad that an "
+                               f"op read at {read[2]} and a backward pass has added into since; a replay keeps the "
+                               "array that op read. Use a copy made before that backward (G = W.grad * 1.0)")
         self.current.append(recorded)
 
     def on_value_read(self, t: Tensor, how: str) -> None:
@@ -272,52 +274,6 @@ class Recorder:
         return (id(t) not in self.born and id(t.data) not in self.array_slot
                 and (slot is None or slot in self.external_slots))
 
-    def on_in_place(self, t: Tensor, op: str, ufunc: np.ufunc, operand: Tensor, write: Callable[[], None],
-                    bump: bool = True) -> None:
-        """An in-place change, made by ``write()``: of a tensor from outside the step (``W -= lr * W.grad`` under
-        no_grad) or of a parameter's ``.grad`` (``W.grad.zero_()``), recorded as a step of the program that a
-        replay performs on the same objects; of an argument, a result or a tensor made in the step, refused."""
-        if self.in_effect:
-            write()
-            return
-        owner = self._grad_owner(t)
-        if owner is None and not self._from_outside(t) or owner is not None and id(owner) in self.born:
-            what = t.name or ("a .grad" if owner is not None or id(t) in self.former_grads else "a Tensor")
-            raise JitError(f"jit: {what} {t.data.shape} changed in place ({op}) at {user_line()}: it is an argument, "
-                           "a value computed in the step or a Tensor made in it, which a replay does not keep. Write "
-                           "x = x - y (a new value) instead; in-place updates are recorded for the parameters and "
-                           "buffers from outside the step and for their .grad")
-        if id(t) in self.former_grads:
-            raise JitError(f"jit: a former .grad changed in place ({op}) at {user_line()}: it was replaced by "
-                           "W.grad = None or a backward; change W.grad itself")
-        step = InPlaceStep(None if owner is not None else t, owner, ufunc, self.slot(operand), op, user_line(), bump)
-        self.check_grads()
-        data = t.data
-        locked = not data.flags.writeable and (id(t) in self.protected or owner is not None)
-        if locked:  # a parameter or a .grad made read-only by the recording: this write is the recorded one
-            data.flags.writeable = True
-        try:
-            write()
-        finally:
-            if locked:
-                data.flags.writeable = False
-        self.program.append(("inplace", step))
-
-    def on_grad_write(self, t: Tensor, value: Any) -> None:
-        """``W.grad = ...`` in the function's own code: ``None`` on a tensor from outside the step is recorded (the
-        tutorials' ``p.grad = None``); anything else is refused (a replay would skip it)."""
-        if value is not None or not self._from_outside(t):
-            raise JitError(f"jit: {t.name or 'a Tensor'}.grad was set at {user_line()} inside the jitted function; "
-                           "a replay would skip it. Clear it with W.grad = None (recorded for parameters from "
-                           "outside the step), zero it with W.grad.zero_() under no_grad(), or use "
-                           "optimizer.zero_grad()")
-        self.check_grads()
-        self.program.append(("grad_none", GradClear(t, user_line())))
-        old = t.grad
-        if old is not None:
-            self.former_grads[id(old)] = old
-        self.grads[id(t)] = (t, None, None)
-
     def on_state_read(self, what: str, read: Callable[[], Any]) -> None:
         """State a side effect reads afresh, read by the function's own Python (``opt.lr``): guarded from now."""
         if not self.in_effect:
@@ -349,6 +305,7 @@ class Recorder:
         seed_slot = self.array_slot.get(id(seed))
         self.program.append(("backward", BackwardPass(root_slot, seed.copy(), nodes, leaves, retain_graph, seed_slot)))
         self.watch_grads([t for _, t, _ in leaves])
+        self.grads_changed([t for _, t, _ in leaves])
 
     def _leaves_before(self, root: Tensor) -> dict[int, tuple[Tensor, bool]]:
         """The parameters ``root`` may send a gradient to (the leaves ops read, and ``root`` itself when it is
@@ -392,6 +349,7 @@ class Recorder:
             kwargs = {k: None if any(b == k for b, _ in binds) else v for k, v in kwargs.items()}
         self.program.append(("effect", Effect(method, args, kwargs, binds, out)))
         self.watch_grads([t for t, _, _ in self.grads.values()])
+        self.grads_changed([], effect=True)
         if self.outside is not None:
             self.outside.refresh()
         return result
@@ -500,7 +458,7 @@ class Recorder:
         return out
 
 
-_UPDATES = ("inplace", "grad", "grad_none")  # the steps of jit_updates: performed by their own run(buf)
+_UPDATES = ("inplace", "grad", "grad_none", "grad_check")  # the steps of jit_updates: performed by their own run(buf)
 _SLOT = Tensor.__dict__["data"]  # the slot's own descriptor: what .data is outside a recording
 _GRAD_SLOT = grad_descriptor(Tensor)
 _watching = 0  # recordings in progress, in any thread (the descriptor is the class's, shared by the threads)
@@ -569,6 +527,9 @@ def flatten_outputs(value: Any, rec: Recorder) -> Any:
             return ("graph" if live else "freed", slot, value.name)
         if any(value is t for _, t in rec.externals):
             return ("tensor", value)  # an outside tensor: the live object
+        owner = rec._grad_owner(value)
+        if owner is not None:  # W.grad: the .grad the parameter holds at the end of each call
+            return ("grad", owner)
         raise JitError("jit: the function returns a Tensor that no traced op made (a copy of some .data, "
                        ".grad, ...); a replay would return its first value. Return the op's result itself")
     if isinstance(value, (tuple, list)):
@@ -607,4 +568,6 @@ def describe_step(rec: Recorder, i: int) -> str:
         return f"a read of {item.owner.name or 'a parameter'}.grad at {item.line}"
     if kind == "grad_none":
         return f"{item.owner.name or 'a parameter'}.grad = None at {item.line}"
+    if kind == "grad_check":
+        return f"{item.owner.name or 'a parameter'}.grad read ({'None' if item.none else 'set'}) at {item.line}"
     return "a backward pass"

@@ -42,7 +42,10 @@ class Program:
         self.inputs = rec.inputs
         self.externals = rec.externals
         self.outputs = outputs
-        self._outside = [t for _, t in rec.externals]
+        # the outside tensors: those read by slot, and those only updated in place (whose dtype and shape decided
+        # how the update's operand is cast)
+        self._outside = [t for _, t in rec.externals] + [t for t in rec.touched
+                                                         if not any(t is u for _, u in rec.externals)]
         self._outside_state = _state_of(self._outside)
         self._outside_data = list(map(_data, self._outside))  # while each is the same array, dtype and shape hold
         self._outside_flags = list(map(_requires_grad, self._outside))
@@ -317,7 +320,7 @@ def _last_reads(rec: Recorder, outputs: Any) -> dict[tuple[str, int], list[int]]
             for node in item.nodes:
                 for slot in (node.out, *node.ins):
                     last[slot] = (f"backward {step}", id(node))
-        elif kind == "inplace":  # W -= dW reads dW's slot
+        elif kind == "inplace" and item.operand is not None:  # W -= dW reads dW's slot
             last[item.operand] = (kind, id(item))
     frees: dict[tuple[str, int], list[int]] = {}
     for slot, reader in last.items():
@@ -326,7 +329,7 @@ def _last_reads(rec: Recorder, outputs: Any) -> dict[tuple[str, int], list[int]]
     return frees
 
 
-_KINDS = ("slot", "graph", "freed", "tensor")
+_KINDS = ("slot", "graph", "freed", "tensor", "grad")
 
 
 def _is_output(spec: Any) -> bool:
@@ -337,7 +340,7 @@ def _output_slots(spec: Any) -> list[int]:
     if spec is None:
         return []
     if _is_output(spec):
-        return [spec[1]] if spec[0] != "tensor" else []
+        return [spec[1]] if spec[0] not in ("tensor", "grad") else []
     return [s for sub in spec for s in _output_slots(sub)]
 
 
@@ -373,6 +376,8 @@ def unflatten_outputs(spec: Any, buf: list[Any]) -> Any:
         kind, where = spec[0], spec[1]
         if kind == "tensor":
             return where
+        if kind == "grad":  # a parameter's .grad, as it is at the end of this call
+            return where.grad
         if kind == "slot":
             return Tensor._wrap(buf[where], spec[2])
         return _as_eager(buf[where], spec[2], kind == "graph")

@@ -386,22 +386,20 @@ class Tensor:
         """Set every element to 0 in place (``W.grad.zero_()``); the same rule as ``-=``."""
         return self._in_place(np.multiply, 0.0, "zero_")
 
-    def _in_place(self, ufunc: np.ufunc, other: Any, op: str, data: bool = False) -> Tensor:
+    def _in_place(self, ufunc: np.ufunc, other: Any, op: str) -> Tensor:
         """``self.data`` changed in place, as PyTorch allows: on leaves under ``no_grad`` (the tutorial's
         ``W -= lr * W.grad``) and wherever no gradient is being recorded. A node that saved this tensor
-        notices (its version changes) and its backward refuses to run on the changed value. ``data``: a jitted
-        step's ``W.data op= ...``, which (as NumPy on ``.data``) is neither checked nor versioned."""
+        notices (its version changes) and its backward refuses to run on the changed value."""
         o = self._other(other)
-        if not data and _state.enabled and (self.requires_grad or o.requires_grad):
+        if _state.enabled and (self.requires_grad or o.requires_grad):
             raise in_place_error(self, op)
         hook = getattr(_state.watch, "on_in_place", None)
         if hook is not None:  # the jit's recorder: records the write as a step of the program (and makes it)
-            hook(self, op, ufunc, o, lambda: _write(self, ufunc, o, op), not data)
+            hook(self, op, ufunc, o, lambda: _write(self, ufunc, o, op))
         else:
             _write(self, ufunc, o, op)
-        if not data:
-            self._version += 1
-            InPlace.seen = True
+        self._version += 1
+        InPlace.seen = True
         return self
 
     __array_ufunc__ = _array_ufunc  # np.exp(t), arr * t: the Tensor's ops; p.data -= ... works on the arrays

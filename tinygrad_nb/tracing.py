@@ -104,12 +104,16 @@ class _Entry:
         self.guards: Guards | None = None
         self.version = -1
         self.settling = 0  # recordings that differed from the last only in which .grad were None (a warm-up)
+        self.grad_states: list[tuple[Tensor, bool]] = []  # .grad the function's Python read: None at the start?
 
     def holds(self) -> bool:
         """Whether everything the recordings read from outside the arguments is as it was."""
         version = StateVersion.value  # read first: a change made while the checks run is seen by the next call
         if self.guards is None or not self.guards.holds():
             return False
+        for t, none in self.grad_states:  # ``if p.grad is None``: a replay would take the recorded branch
+            if (t.grad is None) is not none:
+                return False
         full = self.version != version
         if full:  # something may have changed: compare the states themselves
             if not self.guards.states_hold():
@@ -187,6 +191,9 @@ class Jit:
         def convert(name: str, value: Any) -> Any:
             if isinstance(value, Tensor):
                 if value.requires_grad:
+                    if "[" in name and value.is_leaf:  # step([W, b], X, Y): a parameter in a list is itself
+                        key.append((name, "parameter", id(value)))
+                        return value
                     raise JitError(f"jit: argument {name} requires grad; pass data (X, Y) as arguments and reach "
                                    "parameters through the model")
                 value = value.data
@@ -204,10 +211,16 @@ class Jit:
                 key.append((name, value.shape, value.dtype.str))
                 return len(arrays) - 1
             if isinstance(value, (list, tuple)) and _holds_arrays(value):  # Nielsen's mini_batch: [(x, y), ...]
+                if type(value) not in (list, tuple) and not _is_namedtuple(value):
+                    raise JitError(f"jit: argument {name} is a {type(value).__name__}, a subclass of "
+                                   f"{'list' if isinstance(value, list) else 'tuple'} holding arrays; the function "
+                                   "gets such an argument rebuilt with its arrays traced, which would lose what the "
+                                   "subclass adds (its attributes, its methods). Pass a plain list or tuple, and "
+                                   "the rest as arguments of their own")
                 converted = True  # a list can be refilled between calls: never the fast path's same-arguments check
                 placed = [convert(f"{name}[{i}]", v) for i, v in enumerate(value)]
                 key.append((name, type(value), len(value)))  # with its items' shapes: a structure of its own
-                return _Tree(type(value), placed)
+                return _Tree(type(value), placed, name)
             try:
                 hash(value)
                 key.append((name, "static", value_key(value)))  # True is not 1, -0.0 is not 0.0
@@ -220,13 +233,13 @@ class Jit:
         placed_kwargs = {k: convert(k, v) for k, v in kwargs.items()}
         n_args = len(args)
 
-        def call(tensors: list[Tensor]) -> Any:
-            pos = [_place(args[i], p, tensors) for i, p in enumerate(placed_args[:n_args])]
-            kw = {k: _place(kwargs[k], v, tensors) for k, v in placed_kwargs.items()}
+        def call(tensors: list[Tensor], built: list[_Built]) -> Any:
+            pos = [_place(args[i], p, tensors, built) for i, p in enumerate(placed_args[:n_args])]
+            kw = {k: _place(kwargs[k], v, tensors, built) for k, v in placed_kwargs.items()}
             return self.fn(*pos, **kw)
         return arrays, statics, tuple(key), call, not converted
 
-    def _record(self, entry: _Entry, arrays: list[np.ndarray], call: Callable[[list[Tensor]], Any],
+    def _record(self, entry: _Entry, arrays: list[np.ndarray], call: Callable[[list[Tensor], Any], Any],
                 statics: list[tuple[str, Any]]) -> Any:
         version = StateVersion.value  # before the call: a change made meanwhile by another thread is seen next time
         tensors = [Tensor._wrap(a) for a in arrays]
@@ -238,10 +251,18 @@ class Jit:
         _state.watch = rec
         finished = False
         result = None
+        built: list[_Built] = []  # the list arguments as the function got them
         try:
-            with watching_data():
-                result = call(tensors)
+            try:
+                with watching_data():
+                    result = call(tensors, built)
+            finally:
+                changed = _lists_changed(built)  # a change the function made to a list it was given: made on yours
             finished = True
+            if changed is not None:
+                raise JitError(f"jit: the function changed its list argument {changed} (pop, append, an item set, "
+                               "...); it ran as written and the change was made to your list too, but a replay "
+                               "runs no Python and would skip it. Change the list outside the jitted function")
             outputs = flatten_outputs(result, rec)
             rec.check_rebinding()
             outside.check()
@@ -255,6 +276,7 @@ class Jit:
         outside.guards.add_reads(rec.reads)
         outside.guards.recording_checks.clear()  # needed only while recording
         entry.guards, entry.version = outside.guards, version
+        entry.grad_states = list(rec.grad_start.values())
         fingerprint = _Fingerprint(rec)
         previous = entry.recorded
         if previous is not None and entry.program is None and entry.settling < MAX_SETTLING and _settling(
@@ -330,21 +352,50 @@ def _holds_arrays(value: Any) -> bool:
     return any(_is_array_arg(v) or isinstance(v, (list, tuple)) and _holds_arrays(v) for v in value)
 
 
+def _is_namedtuple(value: Any) -> bool:
+    """A namedtuple (its fields are its items; a subclass that adds attributes has a ``__dict__``)."""
+    return isinstance(value, tuple) and hasattr(type(value), "_fields") and not hasattr(value, "__dict__")
+
+
 class _Tree:
     """A list or tuple argument holding arrays, as ``_split`` placed it: each array an input's index."""
 
-    __slots__ = ("kind", "items")
+    __slots__ = ("kind", "items", "name")
 
-    def __init__(self, kind: type, items: list[Any]):
-        self.kind, self.items = kind, items
+    def __init__(self, kind: type, items: list[Any], name: str):
+        self.kind, self.items, self.name = kind, items, name
 
 
-def _place(given: Any, placed: Any, tensors: list[Tensor]) -> Any:
-    """An argument as the function gets it: each array (also inside a list or tuple) as its traced Tensor."""
+_Built = tuple[str, list[Any], list[Any], list[Any], list[Any]]  # name, caller's list, function's list, their items
+
+
+def _place(given: Any, placed: Any, tensors: list[Tensor], built: list[_Built]) -> Any:
+    """An argument as the function gets it: each array (also inside a list or tuple) as its traced Tensor, a
+    parameter in a list as itself. A rebuilt list is noted in ``built`` so that a change the function makes to it
+    is seen (``_lists_changed``)."""
     if isinstance(placed, _Tree):
-        items = [_place(g, p, tensors) for g, p in zip(given, placed.items)]
-        return placed.kind(*items) if hasattr(placed.kind, "_fields") else placed.kind(items)  # a namedtuple
-    return tensors[placed] if _is_array_arg(given) else placed
+        items = [_place(g, p, tensors, built) for g, p in zip(given, placed.items)]
+        if hasattr(placed.kind, "_fields"):  # a namedtuple
+            return placed.kind(*items)
+        rebuilt = placed.kind(items)
+        if isinstance(rebuilt, list):
+            built.append((placed.name, given, rebuilt, list(given), items))
+        return rebuilt
+    return placed if placed is given else tensors[placed]
+
+
+def _lists_changed(built: list[_Built]) -> str | None:
+    """The name of the first list argument the function changed (its length or which objects it holds), or None.
+    Each changed list is changed on the caller's side as well, item for item (an array the function got as a
+    Tensor given back as the caller's array), so that the caller's lists are as an eager call leaves them."""
+    changed = None
+    for name, given, rebuilt, given_items, items in built:
+        if len(rebuilt) == len(items) and all(x is y for x, y in zip(rebuilt, items)):
+            continue
+        back = {id(x): g for x, g in zip(items, given_items)}
+        given[:] = [back.get(id(x), x) for x in rebuilt]
+        changed = changed or name
+    return changed
 
 
 MAX_SETTLING = 2  # the recordings that may differ from the last in .grad None-ness before the jit refuses

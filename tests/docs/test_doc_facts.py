@@ -146,13 +146,14 @@ def test_every_row_of_the_jit_contract_names_tests_that_exist():
     table = JIT_PAGE.split("**The contract: the eager result, or a `JitError`.**", 1)[1].split("sharp bits", 1)[0]
     files = {"C": "test_jit_contract.py", "R": "test_jit_reach.py", "P": "test_jit_probes.py", "J": "test_jit.py",
              "D": "test_jit_differential.py", "M": "test_jit_masks.py", "E": "test_jit_embedding.py",
-             "L": "test_jit_conv.py test_jit_recurrent.py", "T": "test_jit_tutorial_loops.py"}
+             "L": "test_jit_conv.py test_jit_recurrent.py", "T": "test_jit_tutorial_loops.py",
+             "G": "test_jit_tutorial_loop_guards.py"}
     defined = {k: set().union(*(test_files_named(f) for f in names.split())) for k, names in files.items()}
     rows = [line for line in table.splitlines() if line.startswith("| ") and not line.startswith("| what")]
     assert len(rows) >= 12
     for row in rows:
         cell = row.rstrip(" |").rsplit("|", 1)[1]
-        named = re.findall(r"(?:\b([CRPJDMELT]) )?`(test_\w+)(?:\.\.\.)?`", cell)
+        named = re.findall(r"(?:\b([CRPJDMELTG]) )?`(test_\w+)(?:\.\.\.)?`", cell)
         assert named, f"a row of the jit's contract names no test: {row}"
         kind = None
         for k, name in named:

@@ -152,9 +152,20 @@ def test_a_list_argument_refilled_in_place_is_read_afresh():
             assert p.data.tobytes() == q.data.tobytes()
 
 
-def test_a_list_argument_with_a_parameter_inside_is_refused():
-    with pytest.raises(JitError, match=r"argument 0\[1\]\[0\] requires grad"):
-        jit(_nielsen(_params(SHAPES)))([(np.ones((3, 1)), np.ones((1, 1))), (_params([(3, 1)])[0], np.ones((1, 1)))])
+def test_a_list_argument_with_a_parameter_inside_passes_it_as_itself():
+    # the parameter is an outside tensor of the recording (keyed by identity), equal to eager
+    ps, qs = _params(SHAPES, 8), _params(SHAPES, 8)
+    extra_j, extra_e = _params([(3, 1)], 9)[0], _params([(3, 1)], 9)[0]
+    jitted, eager = jit(_nielsen(ps)), _nielsen(qs)
+    for k in range(5):
+        x, y = _mini_batch(k, 1)[0]
+        jitted([(x, y), (extra_j, np.ones((1, 1)))])
+        eager([(x, y), (extra_e, np.ones((1, 1)))])
+        for p, q in zip(ps + [extra_j], qs + [extra_e]):
+            assert p.data.tobytes() == q.data.tobytes()
+            assert (p.grad is None) == (q.grad is None)
+            if p.grad is not None:
+                assert p.grad.data.tobytes() == q.grad.data.tobytes()
 
 
 # ----- what a recording cannot see is guarded, or refused -------------------------------------------------

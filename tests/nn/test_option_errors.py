@@ -67,7 +67,8 @@ def test_mlp_keep_prob(keep_prob, error, message):
         nn.MLP([3, 2, 1], keep_prob=keep_prob)
 
 
-@pytest.mark.parametrize("threshold, error", [("a", TypeError), (True, TypeError), (math.nan, ValueError)])  # None: the default
+# None is the default (0.5 on probabilities, 0 on logits)
+@pytest.mark.parametrize("threshold, error", [("a", TypeError), (True, TypeError), (math.nan, ValueError)])
 def test_predict_threshold(threshold, error):
     with pytest.raises(error, match="threshold must be"):
         nn.predict(model(), X, threshold=threshold)
