@@ -22,6 +22,7 @@ demo: $(BIN)/.installed-demo
 
 figures: $(BIN)/.installed-dev
 	$(BIN)/python scripts/readme_figures.py
+	TINYGRAD_NB_UPDATE_DOCS_IMAGES=1 $(BIN)/python -m pytest -q tests/viz/test_explorer_browser.py  # docs/img/explorer.png
 
 test: $(BIN)/.installed-dev
 	$(BIN)/python -m pytest

@@ -4,8 +4,9 @@ The page is the course's cat graph ([12288, 20, 7, 5, 1], m = 209, show="both"),
 Checked: it is interactive within a second, makes no network request and logs no console error; a click
 opens the node's panel; "next" walks the forward pass and then the backward pass in the order the engine
 ran it (seen by hooks on a real backward); search finds dW2; the training view draws the history; the
-frame Jupyter shows runs the page too. A screenshot is kept in the test's tmp folder and copied to
-docs/img/explorer.png.
+frame Jupyter shows runs the page too. A screenshot is kept in $TINYGRAD_NB_ARTEFACTS (default test-artefacts/),
+and copied to docs/img/explorer.png, the docs' picture, only when TINYGRAD_NB_UPDATE_DOCS_IMAGES=1 (a test run
+leaves the tracked tree as it found it).
 
 Needs: apt-get install chromium chromium-driver; pip install selenium. Without them the module skips.
 """
@@ -35,7 +36,8 @@ if webdriver is None or not (os.access(CHROMIUM, os.X_OK) and os.access(CHROMEDR
 if not viz.rendering.renderer_available():
     pytest.skip("browser test needs Graphviz: the dot program or pygraphviz", allow_module_level=True)
 
-SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "img" / "explorer.png"
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOT = ROOT / "docs" / "img" / "explorer.png"
 HISTORY = {"costs": [0.77, 0.67, 0.59, 0.52, 0.45], "iterations": [0, 100, 200, 300, 400], "learning_rate": 0.0075,
            "grad_norms": {"dW1": [0.30, 0.25, 0.20, 0.15, 0.10], "dW2": [0.20, 0.20, 0.30, 0.25, 0.20],
                           "dW3": [0.10, 0.12, 0.15, 0.14, 0.13], "dW4": [0.50, 0.40, 0.45, 0.35, 0.30]}}
@@ -155,8 +157,11 @@ def test_next_walks_the_forward_pass_then_the_backward_steps_the_engine_ran(brow
         assert sorted(lit) == ["dA3", "dW4", "db4"]
         kept = tmp_path / "explorer.png"  # the artifact; pytest keeps the tmp folders of the last runs
         assert browser.save_screenshot(str(kept)) and kept.stat().st_size > 10_000
-        SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(kept, SCREENSHOT)
+        artefacts = Path(os.environ.get("TINYGRAD_NB_ARTEFACTS") or ROOT / "test-artefacts")
+        artefacts.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(kept, artefacts / "explorer.png")
+        if os.environ.get("TINYGRAD_NB_UPDATE_DOCS_IMAGES") == "1":
+            shutil.copyfile(kept, SCREENSHOT)
         browser.find_element(By.ID, "zoom-in").click()  # around the current step's node
         assert browser.execute_script("return document.querySelector('g.node.current').getBoundingClientRect().left") \
             > 0  # still in view
