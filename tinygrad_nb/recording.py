@@ -258,6 +258,12 @@ class Recorder(UpdateRecorder):
         traced or comes from outside (its value is read afresh by the ops, never by that Python)."""
         if self.in_effect:
             return
+        owner = self._grad_owner(t)
+        if owner is not None:  # p.data -= lr * p.grad.data, the older tutorials' spelling
+            name = owner.name or "p"
+            raise JitError(f"jit: .data of {name}.grad read at {user_line()}, inside the jitted function: a replay "
+                           f"would keep this call's gradient. Drop the .data on the gradient: {name}.data -= lr * "
+                           f"{name}.grad (or, under no_grad, {name} -= lr * {name}.grad), which the jit records")
         raise JitError(f"jit: .data of {t.name or 'a Tensor'} {t.data.shape} read at {user_line()}, inside the jitted "
                        "function: a replay would keep what Python computed from this recording's value. Use Tensor "
                        "ops on the Tensor itself (X.shape for sizes; comparisons and where() for a branch), read it "

@@ -358,3 +358,20 @@ def test_a_parameter_in_a_mini_batch_tuple_is_itself_as_eager():
             return ([(np.full((3, 1), float(k)), np.ones((1, 1))), (V, np.ones((1, 1)))],)
         return step, [W, V], call
     assert _twice(build, N_CALLS) == 3  # V.grad (never cleared) None on the first call only: a third recording
+
+
+def test_the_gradients_data_read_in_an_update_is_refused_naming_the_spelling_the_jit_records():
+    """p.data -= lr * p.grad.data (older tutorials): the NumPy value of this call's gradient would be frozen."""
+    W = Tensor(np.arange(6.0).reshape(3, 2) / 10, requires_grad=True, name="W")
+    X = np.linspace(-1, 1, 10).reshape(2, 5)
+
+    @jit
+    def step(X):
+        W.grad = None
+        J = ((W @ Tensor(X)) ** 2).sum()
+        J.backward()
+        W.data -= 0.01 * W.grad.data
+        return J
+
+    with pytest.raises(JitError, match=r"Drop the \.data on the gradient: W\.data -= lr \* W\.grad"):
+        step(X)
