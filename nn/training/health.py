@@ -61,6 +61,7 @@ DEAD_STREAK = 100  # iterations a layer stays dead (or the cost at its first val
 STILL_RTOL = 1e-5  # a cost within this (relative) of the first one for DEAD_STREAK iterations has not moved
 MOVED = 1e-4  # weights that moved by this share of their size in DEAD_STREAK iterations: the rate is not too small
 VANISHING = 1e-3  # ||dW|| / ||W|| below this: the gradients vanish (not the learning rate)
+LARGE_WEIGHTS = 4.0  # a bouncing cost with weights this many times He's scale: the start is the cause
 TARGET_PACE = 1e-3  # the relative drop a step that the suggested larger learning rate aims at
 WINDOW = 100  # iterations the oscillation test looks back over
 RISE_SHARE = 0.3
@@ -216,6 +217,13 @@ class Health:
                      f"{self.up} of the {WINDOW} {self.word}s before {self.word} {i}, by {pace:.3g} a step on "
                      f"average around {level:.4g}: gradient descent bounces across the valley instead of going "
                      f"down it, so the learning rate is too large for this model")
+        scale = _largest_weight_scale(self.model)
+        if scale is not None and scale[1] >= LARGE_WEIGHTS:  # the course's randn * 10: the start, not the rate
+            return (diagnosis.replace("the learning rate is too large for this model",
+                                      f"the weights are large: W{scale[0]}'s scale is {scale[1]:.3g} times He's "
+                                      f"sqrt(2 / n[l-1])"),
+                    f"initialise smaller weights, e.g. init='he', or {python_lr(self.advice)}",
+                    {"init": "he", "lr_scale": 0.1})
         if hidden_relu_layers(self.model):
             return (diagnosis, f"try tanh hidden units (hidden='tanh': a rate tuned for tanh, as planar's 1.2, is "
                                f"often too large for ReLU units), or {python_lr(self.advice)}",
@@ -234,6 +242,20 @@ def hidden_relu_layers(model: Any) -> list[tuple[int, Any]]:
     for before, relu, after in zip(leaves, leaves[1:], leaves[2:]):
         if isinstance(before, Linear) and type(relu) is ReLU and isinstance(after, Linear) and after is not before:
             found.append((numbering[id(before)], after))
+    return found
+
+
+def _largest_weight_scale(model: Any) -> tuple[int, float] | None:
+    """(l, k) for the layer whose weights are the largest against He's scale: W[l]'s root mean square is k times
+    sqrt(2 / n[l-1]); None for a model whose layers are not known here."""
+    if not isinstance(model, Sequential):
+        return None
+    found = None
+    for l, lin in enumerate(model.linears(), start=1):
+        W = lin.W.data
+        k = float(np.sqrt(np.mean(W ** 2)) / np.sqrt(2.0 / W.shape[1])) if W.size else 0.0
+        if found is None or k > found[1]:
+            found = (l, k)
     return found
 
 

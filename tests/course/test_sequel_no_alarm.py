@@ -68,3 +68,16 @@ def test_regularization_runs(argv):
     result, costs = run_example("regularization", ["--data", str(FOOTBALL), *argv, "--iterations", "1500"])
     assert_learned(result, costs)
     assert result["test_accuracy"] > 0.9  # the course's unregularised model: 0.915 after 30000 iterations
+
+
+def test_the_courses_large_initialisation_is_named_as_the_cause_of_its_bouncing_cost():
+    """randn * 10 (the course's 'random' run): the cost bounces, and the warning blames the start, not the rate."""
+    from nn.training.divergence import OscillatingCostWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", OscillatingCostWarning)
+        run_example("initialization", ["--init", "random", "--iterations", "1000"])
+    found = [w.message for w in caught if isinstance(w.message, OscillatingCostWarning)]
+    assert found, "the large initialisation's cost bounces for hundreds of iterations"
+    assert "the weights are large" in str(found[0]) and "init='he'" in str(found[0])
+    assert found[0].suggestion["init"] == "he"
