@@ -10,10 +10,11 @@
 (3, 4)
 """
 
+from tinygrad_nb._tensor import Tensor
 from tinygrad_nb.anomaly import AnomalyError, detect_anomaly, is_anomaly_enabled
 from tinygrad_nb.autograd import grad
 from tinygrad_nb.explain_mode import explain
-from tinygrad_nb.factories import arange, full, linspace, ones, rand, randint, randn, zeros
+from tinygrad_nb.factories import arange, full, linspace, ones, rand, randint, randn, tensor, zeros
 from tinygrad_nb.function import Function, GraphFreedError, InputError, ShapeError
 from tinygrad_nb.functional import (
     concatenate,
@@ -35,14 +36,7 @@ from tinygrad_nb.grad_mode import enable_grad, is_grad_enabled, no_grad
 from tinygrad_nb.gradcheck import GradcheckResult, check_gradient, gradcheck, relative_difference
 from tinygrad_nb.guards import register_library, state_changed, state_read, state_version, state_written
 from tinygrad_nb.random_state import default_rng_of, global_generator, manual_seed
-from tinygrad_nb.tensor import Tensor
 from tinygrad_nb.tracing import Jit, JitError, jit, side_effect
-
-# isort: split
-# ``tinygrad_nb.tensor`` is the function (PyTorch's ``torch.tensor``), not the submodule of the same
-# name: bound last, after every import that loads the submodule (which sets the package attribute
-# only on its first import, so a later ``import tinygrad_nb.tensor`` leaves this binding alone).
-from tinygrad_nb.factories import tensor
 
 __version__ = "0.1.0"
 

@@ -10,8 +10,8 @@ gives one of three answers and never a silent ndarray that dropped the gradient:
 Elementwise functions (``np.exp``, ``np.matmul``, ``np.maximum``) are ufuncs: they go through
 ``Tensor.__array_ufunc__``, not here.
 
-This module imports only NumPy and the ops (as ``tensor.py`` does), never ``tensor`` or ``functional``,
-so ``tensor.py`` may import it without an import loop; the Tensor class is ``type(self)``.
+This module imports only NumPy and the ops (as ``_tensor.py`` does), never ``_tensor`` or ``functional``,
+so ``_tensor.py`` may import it without an import loop; the Tensor class is ``type(self)``.
 """
 
 from __future__ import annotations

@@ -8,10 +8,10 @@ from typing import Any
 import numpy as np
 
 from tinygrad_nb import engine
+from tinygrad_nb._tensor import Tensor, seed_gradient
 from tinygrad_nb.function import describe
 from tinygrad_nb.grad_errors import no_grad_message
 from tinygrad_nb.grad_mode import enable_grad, no_grad
-from tinygrad_nb.tensor import Tensor, seed_gradient
 
 
 def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor], grad_outputs: Any = None,

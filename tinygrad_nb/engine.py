@@ -36,7 +36,7 @@ from tinygrad_nb.function import Array, Function, GraphFreedError, InPlace, desc
 from tinygrad_nb.grad_mode import _state
 
 if TYPE_CHECKING:
-    from tinygrad_nb.tensor import Tensor
+    from tinygrad_nb._tensor import Tensor
 
 FREED_GRAPH_MESSAGE = (
     "backward: the graph through {name} was already freed by an earlier backward. "

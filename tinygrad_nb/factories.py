@@ -22,8 +22,8 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_nb._tensor import Tensor
 from tinygrad_nb.random_state import RNG, default_rng_of
-from tinygrad_nb.tensor import Tensor
 
 
 def _is_int(value: Any) -> bool:

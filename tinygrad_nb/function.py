@@ -34,7 +34,7 @@ from tinygrad_nb.grad_mode import _state
 _sequence = itertools.count(1)  # creation order of recorded results: a topological order of the graph
 
 if TYPE_CHECKING:
-    from tinygrad_nb.tensor import Tensor
+    from tinygrad_nb._tensor import Tensor
 
 Array = Union[np.ndarray, "Tensor"]  # what a backward rule computes with: arrays, or Tensors under create_graph
 

@@ -10,8 +10,8 @@ from typing import Any
 import numpy as np
 
 from tinygrad_nb import ops
+from tinygrad_nb._tensor import Tensor
 from tinygrad_nb.function import InputError
-from tinygrad_nb.tensor import Tensor
 
 
 def _tensors(op: str, xs: Sequence[Any]) -> tuple[Tensor, ...]:

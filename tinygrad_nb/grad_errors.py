@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from tinygrad_nb.function import describe, op_name
 
 if TYPE_CHECKING:
-    from tinygrad_nb.tensor import Tensor
+    from tinygrad_nb._tensor import Tensor
 
 PARAMETER_FIX = ("create the parameters with requires_grad=True, e.g. W1 = Tensor(W1, requires_grad=True), "
                  "or use nn.Linear / nn.Parameter, which do")

@@ -21,9 +21,9 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_nb._tensor import Tensor
 from tinygrad_nb.autograd import grad as autograd
 from tinygrad_nb.grad_mode import no_grad
-from tinygrad_nb.tensor import Tensor
 
 
 @dataclass(frozen=True)

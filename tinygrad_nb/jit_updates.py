@@ -32,7 +32,7 @@ from tinygrad_nb.guards import LIBRARY_PACKAGES
 from tinygrad_nb.jit_guards import value_key
 
 if TYPE_CHECKING:
-    from tinygrad_nb.tensor import Tensor
+    from tinygrad_nb._tensor import Tensor
 
 
 def _label(t: Tensor) -> str:

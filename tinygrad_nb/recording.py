@@ -16,13 +16,13 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_nb._tensor import Tensor
 from tinygrad_nb.anomaly import user_line
 from tinygrad_nb.function import Function
 from tinygrad_nb.grad_mode import JitError, _state
 from tinygrad_nb.guards import LIBRARY_PACKAGES
 from tinygrad_nb.jit_updates import DataUpdate, GradRead, WatchedGrad, augmented_data_read, grad_descriptor
 from tinygrad_nb.recording_updates import UpdateRecorder
-from tinygrad_nb.tensor import Tensor
 
 
 class RecordedOp:

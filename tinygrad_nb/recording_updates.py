@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from tinygrad_nb._tensor import Tensor
 from tinygrad_nb.anomaly import user_line
 from tinygrad_nb.grad_mode import JitError
 from tinygrad_nb.jit_updates import GradCheck, GradClear, InPlaceStep
-from tinygrad_nb.tensor import Tensor
 
 _NUMBERS = (int, float, np.bool_, np.integer, np.floating)  # bool is an int
 

@@ -18,10 +18,10 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_nb._tensor import Tensor
 from tinygrad_nb.engine import AccumulateGrad, as_gradients, is_own_array, reduce_to_shape
 from tinygrad_nb.function import Function, _sequence
 from tinygrad_nb.recording import BackwardPass, Effect, JitError, RecordedOp, Recorder
-from tinygrad_nb.tensor import Tensor
 
 MAX_GENERATED_NODES = 1000  # forward ops and backward nodes; the course's networks need a few dozen
 

@@ -19,9 +19,9 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+from tinygrad_nb._tensor import Tensor
 from tinygrad_nb.autograd import grad as autograd
 from tinygrad_nb.gradcheck import numerical_gradient
-from tinygrad_nb.tensor import Tensor
 
 __all__ = ["shapes", "broadcastable_shapes", "arrays", "tensors", "assert_gradients_match"]
 

@@ -43,13 +43,13 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_nb._tensor import Tensor
 from tinygrad_nb.grad_mode import _state
 from tinygrad_nb.guards import StateVersion
 from tinygrad_nb.jit_guards import Guards, value_key
 from tinygrad_nb.jit_values import Value, same
 from tinygrad_nb.recording import JitError, Recorder, describe_step, first_readers, flatten_outputs, watching_data
 from tinygrad_nb.replay import Program
-from tinygrad_nb.tensor import Tensor
 
 __all__ = ["Jit", "JitError", "jit", "side_effect"]
 

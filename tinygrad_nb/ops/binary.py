@@ -12,7 +12,7 @@ from tinygrad_nb.function import Function, ShapeError, describe
 from tinygrad_nb.ops import dual
 
 if TYPE_CHECKING:
-    from tinygrad_nb.tensor import Tensor
+    from tinygrad_nb._tensor import Tensor
 
 
 class Add(Function):

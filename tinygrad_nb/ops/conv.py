@@ -20,7 +20,7 @@ from numpy.lib.stride_tricks import as_strided
 from tinygrad_nb.function import Function, InputError, ShapeError, describe
 
 if TYPE_CHECKING:
-    from tinygrad_nb.tensor import Tensor
+    from tinygrad_nb._tensor import Tensor
 
 
 def output_size(n_prev: int, f: int, pad: int, stride: int) -> int:

@@ -17,7 +17,7 @@ from tinygrad_nb.ops import dual
 from tinygrad_nb.ops.binary import check_matrix_product
 
 if TYPE_CHECKING:
-    from tinygrad_nb.tensor import Tensor
+    from tinygrad_nb._tensor import Tensor
 
 
 class Linear(Function):
