@@ -324,7 +324,10 @@ def fit(model: Module, X: Any, Y: Any = None, *, loss: str | Loss | None = None,
     num_iterations = validate.integer("num_iterations", num_iterations, low=0)
     seed = validate.integer("seed", 0 if seed is None else seed, low=0, high=SEEDS - 1)
     lambd = validate.number("lambd", lambd, low=0)
-    print_every = validate.positive_int("print_every", print_every)
+    if print_every is None or (validate.is_int(print_every) and print_every == 0):
+        raise ValueError(f"fit: print_every must be a positive int (iterations between printed costs), got "
+                         f"{print_every!r}; to print nothing, pass print_cost=False")
+    print_every = validate.positive_int("fit: print_every", print_every)
     record_every = validate.positive_int("record_every", record_every, allow_none=True) or print_every
     opt = _resolve_optimizer(optimizer, model, lr)
     _check_optimizer_holds_model(opt, model)

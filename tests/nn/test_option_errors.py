@@ -180,3 +180,9 @@ def test_check_against_closed_form_refuses_a_shared_layer_and_bad_data():
         nn.check_against_closed_form(nn.Sequential(lin, nn.Tanh(), lin, nn.Sigmoid()), X, Y)
     with pytest.raises(ValueError, match="X contains NaN or Inf"):
         nn.check_against_closed_form(model(), np.full((3, 6), np.nan), Y)
+
+
+@pytest.mark.parametrize("print_every", [0, None])
+def test_fit_print_every_zero_or_none_names_print_cost(print_every):
+    with pytest.raises(ValueError, match=r"fit: print_every must be a positive int .*pass print_cost=False"):
+        nn.fit(model(), X, np.zeros((1, X.shape[1])), print_every=print_every, num_iterations=1)
