@@ -454,12 +454,13 @@ def check_plain_containers() -> None:
 
 
 def _held(value: Any, depth: int = 0) -> Iterator[Module | Tensor]:
-    """The Modules and parameters (Tensors that require grad) in a list, tuple or dict, nested up to 3 levels."""
+    """The Modules and parameters (leaf Tensors that require grad) in a list, tuple or dict, nested up to 3 levels;
+    a computed Tensor (a course-style cache ``self.cache = (A_prev, Z)``) is not a parameter."""
     if depth > 3:
         return
     values = value.values() if isinstance(value, dict) else value if isinstance(value, (list, tuple)) else ()
     for v in values:
-        if isinstance(v, Module) or (isinstance(v, Tensor) and v.requires_grad):
+        if isinstance(v, Module) or (isinstance(v, Tensor) and v.requires_grad and v.is_leaf):
             yield v
         elif isinstance(v, (list, tuple, dict)):
             yield from _held(v, depth + 1)

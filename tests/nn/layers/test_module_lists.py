@@ -217,3 +217,22 @@ def test_a_jitted_forward_sees_an_item_replaced_appended_or_deleted():
             change()
         for _ in range(2):  # recorded, then replayed
             np.testing.assert_allclose(run(X).data, eager(), rtol=1e-12)
+
+
+def test_a_forward_cache_of_computed_tensors_does_not_warn():
+    """The course's cache (A_prev, Z) kept by a layer's forward holds results, not parameters."""
+    class Cached(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = nn.Linear(2, 3, rng=0)
+
+        def forward(self, X):
+            Z = self.lin(X)
+            self.cache = (X, Z)
+            return Z
+
+    layer = Cached()
+    layer(Tensor(np.ones((2, 4))))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UnregisteredWarning)
+        assert len(list(layer.parameters())) == 2
