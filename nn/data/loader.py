@@ -30,7 +30,7 @@ import numpy as np
 from nn import validate
 from nn.data.datasets import Dataset
 from nn.layers import init as initialisers
-from tinygrad_nb import Tensor
+from tinygrad_nb import Tensor, global_generator
 
 __all__ = ["DataLoader", "ExampleDataset"]
 
@@ -89,10 +89,10 @@ class DataLoader:
         if not isinstance(drop_last, bool):
             raise TypeError(f"DataLoader: drop_last must be True or False, got {drop_last!r}")
         self.shuffle, self.drop_last = shuffle, drop_last
-        generator = _as_rng(rng)
+        generator = initialisers.as_rng(rng, "DataLoader")
         # None stands for the global generator, looked up when each epoch starts (a copy still follows np.random.seed)
         self.rng: np.random.RandomState | np.random.Generator | None = (
-            None if generator is initialisers.global_generator() else generator)
+            None if generator is global_generator() else generator)
         self.examples()  # refuses an empty dataset, or drop_last leaving no batch, now rather than mid-training
         self._next_order: np.ndarray | None = self._draw_order()  # drawn now, as DeZero's loader does
 
@@ -121,7 +121,7 @@ class DataLoader:
         """The next epoch's order (a permutation of the m examples from ``rng``), or None without ``shuffle``."""
         if not self.shuffle:
             return None
-        gen = initialisers.global_generator() if self.rng is None else self.rng
+        gen = global_generator() if self.rng is None else self.rng
         return gen.permutation(len(self.dataset))
 
     def __iter__(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
@@ -154,13 +154,6 @@ class DataLoader:
         name = getattr(self.dataset, "name", type(self.dataset).__name__)
         return (f"DataLoader({name!r}, batch_size={self.batch_size}, shuffle={self.shuffle}"
                 f"{', drop_last=True' if self.drop_last else ''}: {len(self)} batches of {self.examples()} examples)")
-
-
-def _as_rng(rng: Any) -> np.random.RandomState | np.random.Generator:
-    try:
-        return initialisers.as_rng(rng)
-    except (TypeError, ValueError) as e:
-        raise type(e)(f"DataLoader: {e}") from None
 
 
 def _check_dataset(dataset: Any) -> None:

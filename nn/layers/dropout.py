@@ -14,7 +14,7 @@ from nn import validate
 from nn.layers import init as initialisers
 from nn.layers.dense import as_input
 from nn.layers.module import Module
-from tinygrad_nb import Tensor, side_effect
+from tinygrad_nb import Tensor, global_generator, side_effect
 
 
 def draw_mask(rng: np.random.RandomState | np.random.Generator | None, shape: tuple[int, ...], keep_prob: float,
@@ -24,7 +24,7 @@ def draw_mask(rng: np.random.RandomState | np.random.Generator | None, shape: tu
     ``rng`` None draws from NumPy's global generator (looked up now, so ``np.random.seed`` governs it); a
     RandomState draws with ``rand`` (re-seeded with ``reseed`` first when given), a Generator with ``random``.
     """
-    r = initialisers.global_generator() if rng is None else rng
+    r = global_generator() if rng is None else rng
     if isinstance(r, np.random.RandomState):
         if reseed is not None:
             r.seed(reseed)
@@ -76,7 +76,7 @@ class Dropout(Module):
         # then still follows np.random.seed rather than a frozen copy of the global state
         generator = initialisers.as_rng(rng)
         self.rng: np.random.RandomState | np.random.Generator | None = (
-            None if generator is initialisers.global_generator() else generator)
+            None if generator is global_generator() else generator)
         self.reseed = validate.integer("Dropout: reseed", reseed, low=0, high=2**32 - 1, allow_none=True)
         if self.reseed is not None and not isinstance(generator, np.random.RandomState):
             raise TypeError("Dropout: reseed needs rng to be an int seed or a numpy RandomState (the course's "

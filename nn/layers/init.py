@@ -22,21 +22,16 @@ import numpy as np
 
 from nn import validate
 from nn.layers import sizes
-from tinygrad_nb import global_generator
+from tinygrad_nb import default_rng_of
 
 RNG = int | np.random.RandomState | np.random.Generator | None
 
 
-def as_rng(rng: RNG) -> np.random.RandomState | np.random.Generator:
-    """The generator ``rng`` names: None is NumPy's global RandomState (``np.random.seed`` seeds it), an int seed
-    (in [0, 2**32 - 1]) a fresh ``RandomState(seed)``; a RandomState or Generator passes through."""
-    if rng is None:
-        return global_generator()
-    if validate.is_int(rng):
-        return np.random.RandomState(validate.integer("rng (a seed)", rng, low=0, high=2**32 - 1))
-    if isinstance(rng, (np.random.RandomState, np.random.Generator)):
-        return rng
-    raise TypeError(f"rng must be an int seed, a numpy RandomState or Generator, got {type(rng).__name__}")
+def as_rng(rng: RNG, op: str = "rng") -> np.random.RandomState | np.random.Generator:
+    """The generator ``rng`` names, by the engine's one rule (``tinygrad_nb.default_rng_of``; ``op`` prefixes its
+    errors): None is NumPy's global RandomState (``np.random.seed`` seeds it), an int seed in [0, 2**32 - 1] a
+    fresh ``RandomState(seed)``; a RandomState or Generator passes through."""
+    return default_rng_of(rng, op)
 
 
 def standard_normal(shape: tuple[int, ...], rng: RNG) -> np.ndarray:
