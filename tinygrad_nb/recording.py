@@ -457,14 +457,11 @@ class Recorder(UpdateRecorder):
             if kind == "effect":
                 binds = tuple((k, ("grad of", id(v)) if isinstance(v, Tensor) else v) for k, v in item.binds)
                 out.append(("effect", getattr(item.method, "__qualname__", repr(item.method)), binds, item.out))
-            elif kind in _UPDATES:
-                out.append((kind, item.signature()))
             else:
                 out.append((kind, item.signature()))
         return out
 
 
-_UPDATES = ("inplace", "grad", "grad_none", "grad_check")  # the steps of jit_updates: performed by their own run(buf)
 _SLOT = Tensor.__dict__["data"]  # the slot's own descriptor: what .data is outside a recording
 _GRAD_SLOT = grad_descriptor(Tensor)
 _watching = 0  # recordings in progress, in any thread (the descriptor is the class's, shared by the threads)
