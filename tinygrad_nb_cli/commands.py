@@ -254,8 +254,7 @@ def cmd_graph(args: argparse.Namespace) -> int:
         else:
             Y = rng.randint(0, n_y, size=(1, m)).astype(np.float64)
         source = f"{m} random inputs"
-    J = cost_of_one_step(model, X, Y, multiclass=n_y > 1)
-    _name_input(J, f"X ({source})")
+    J = cost_of_one_step(model, X, Y, multiclass=n_y > 1, x_name=f"X ({source})")
     start = time.perf_counter()
     out: Path = args.out
     with staged_outputs(out.parent) as stage:  # the picture and its .dot are replaced together
@@ -286,21 +285,6 @@ def _graph_data(model: nn.Sequential, args: argparse.Namespace) -> tuple[np.ndar
     m = train.m if args.m is None else min(args.m, train.m)
     X = train.X[:m] if cnn else train.X[:, :m]
     return X, train.Y[:, :m]
-
-
-def _name_input(J: Tensor, name: str) -> None:
-    """Rename the input tensor X of J's graph (the leaf named "X"), so the drawing says where its examples are from."""
-    seen: set[int] = set()
-    stack = [J]
-    while stack:
-        t = stack.pop()
-        if id(t) in seen:
-            continue
-        seen.add(id(t))
-        if t.name == "X" and t.is_leaf:
-            t.name = name
-            return
-        stack.extend(t.inputs)
 
 
 def check_model_size(model: nn.Sequential, shape: tuple[int, ...]) -> None:

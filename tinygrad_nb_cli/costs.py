@@ -30,9 +30,10 @@ def logits_model(model: nn.Module) -> nn.Module:
     return model
 
 
-def cost_of_one_step(model: nn.Module, X: np.ndarray, Y: np.ndarray, multiclass: bool) -> Tensor:
-    """J on (X, Y) with backward run and the graph kept, so that a drawing shows the gradient norms."""
-    X_t = Tensor(X, name="X")
+def cost_of_one_step(model: nn.Module, X: np.ndarray, Y: np.ndarray, multiclass: bool, x_name: str = "X") -> Tensor:
+    """J on (X, Y) with backward run and the graph kept, so that a drawing shows the gradient norms; the input
+    tensor is named ``x_name`` in the graph (e.g. "X (209 examples of cat)": where its examples are from)."""
+    X_t = Tensor(X, name=x_name)
     J = multiclass_cost(logits_model(model)(X_t), Y) if multiclass else nn.binary_cross_entropy(model(X_t), Y)
     model.zero_grad()
     J.backward(retain_graph=True)

@@ -83,7 +83,7 @@ def _missing_folders(folder: Path) -> list[Path]:
 def warning_line(warning: TrainingWarning, lr: float, prog: str = "tinygrad-nb train") -> str:
     """One line for fit's ``warning``, its advice in ``train``'s flags (``lr``: this run's learning rate), e.g.
     ``tinygrad-nb train: warning: the cost oscillates: ...; try --hidden tanh, or --lr 0.12``."""
-    text = warning.diagnosis.removeprefix("fit: ")
+    text = warning.diagnosis
     tries = [f"{FLAGS[k]} {lr * v:.4g}" if k == "lr_scale" else f"{FLAGS[k]} {v}"
              for k, v in warning.suggestion.items() if k in FLAGS]
     advice = f"; try {', or '.join(tries)}" if tries else ""

@@ -129,7 +129,7 @@ class Sequential(Module):
             applied = [lin for m in self.layers for lin in _numbered_run_by(m)]
             distinct = list({id(lin): lin for lin in applied}.values())
             numbering = _Names({id(lin): l for l, lin in enumerate(distinct, start=1)},
-                               batchnorm_suffixes(_leaves(self)))
+                               batchnorm_suffixes(leaves(self)))
             plan = [("sequential" if isinstance(m, Sequential) and type(m).forward is Sequential.forward
                      else "numbered" if isinstance(m, NUMBERED)
                      else "pool" if isinstance(m, Pool2D)
@@ -152,7 +152,7 @@ class Sequential(Module):
             if isinstance(before, Conv2D) and isinstance(after, Conv2D) and after.n_C_prev != before.n_C:
                 raise ValueError(f"Sequential: layers do not chain: Conv2D {l} gives n_C = {before.n_C} channels "
                                  f"but Conv2D {l + 1} expects n_C_prev = {after.n_C_prev}")
-        check_layouts(_leaves(self))
+        check_layouts(leaves(self))
 
     def _applied_numbered(self) -> list[Numbered]:
         """The Linear and Conv2D layers in the order the forward pass runs them (a shared one as often as it runs)."""
@@ -281,7 +281,7 @@ class Sequential(Module):
         ``trace_shapes(X.shape)`` for images X (m, n_H, n_W, n_C) checks that the Linear after Flatten takes
         n_H n_W n_C inputs; for X (n_x, m) that the first Linear takes n_x.
         """
-        return trace(_leaves(self), tuple(input_shape), known=True)
+        return trace(leaves(self), tuple(input_shape), known=True)
 
     def summary(self, input_shape: tuple[int, ...] | None = None) -> Summary:
         """The table of ``Module.summary``; with ``input_shape`` (X.shape, or one image's (n_H, n_W, n_C)), the
@@ -322,16 +322,16 @@ class Sequential(Module):
         return self._summary_rows(None)
 
     def _summary_rows(self, input_shape: tuple[int, ...] | None) -> list[Row]:
-        leaves = _leaves(self)
+        run = leaves(self)
         if input_shape is None:
             dims = self.layer_dims
-            first = next((m for m in leaves if isinstance(m, (*NUMBERED, Pool2D, Flatten))), None)
+            first = next((m for m in run if isinstance(m, (*NUMBERED, Pool2D, Flatten))), None)
             start: Shape = ((1, None, None, first.n_C_prev) if isinstance(first, Conv2D)
                             else (1, None, None, None) if isinstance(first, (Pool2D, Flatten))
                             else (dims[0] if dims else None, 1))
-            shapes = trace(leaves, start, known=False)
+            shapes = trace(run, start, known=False)
         else:
-            shapes = trace(leaves, example_shape(input_shape), known=True)
+            shapes = trace(run, example_shape(input_shape), known=True)
         rows: list[Row] = []
         counted: set[int] = set()
         l, name = 0, "X"
@@ -494,12 +494,25 @@ def _apply_numbered(m: Numbered, A: Tensor, l: int, flattened: tuple[int, ...] |
         raise
 
 
-def _leaves(seq: Sequential) -> list[Module]:
-    """The modules a Sequential runs, nested Sequentials flattened, in order."""
+def leaves(seq: Sequential) -> list[Module]:
+    """The modules a Sequential runs, nested Sequentials flattened, in order (a module of the user's stays whole)."""
     out: list[Module] = []
     for m in seq.layers:
-        out.extend(_leaves(m) if isinstance(m, Sequential) else [m])
+        out.extend(leaves(m) if isinstance(m, Sequential) else [m])
     return out
+
+
+def named_weights(model: Module) -> list[tuple[str, Tensor]]:
+    """The weights of ``model`` with their names: every parameter whose own name (the last part of its dotted name,
+    ``W`` of ``layers.0.W``) starts with W: W[l] (n[l], n[l-1]) of a Linear, a Conv2D's W, an RNN's Wax, Waa, Wy;
+    not the biases b[l] nor a BatchNorm's gamma and beta. In ``named_parameters`` order."""
+    return [(name, p) for name, p in model.named_parameters() if name.rsplit(".", 1)[-1].startswith("W")]
+
+
+def weights(model: Module) -> list[Tensor]:
+    """The weights of ``model`` (``named_weights`` without the names): what the course's L2 term and weight decay
+    act on, e.g. ``l2_penalty(weights(model), lambd, m)``."""
+    return [p for _, p in named_weights(model)]
 
 
 def output_kind(module: Module) -> str | None:

@@ -31,12 +31,13 @@ from nn.training.losses import LOG_FLOOR
 from nn.training.training_warnings import (
     DeadNetworkWarning,
     DivergenceWarning,
+    LrAdvice,
     OscillatingCostWarning,
     TrainingWarning,
 )
 
-__all__ = ["ON_DIVERGENCE", "DeadNetworkWarning", "DivergenceWarning", "OscillatingCostWarning", "TrainingWarning",
-           "Watch"]
+__all__ = ["ON_DIVERGENCE", "DeadNetworkWarning", "DivergenceWarning", "LrAdvice", "OscillatingCostWarning",
+           "TrainingWarning", "Watch"]
 
 ON_DIVERGENCE = ("warn", "stop", "ignore")
 FLOOR = -math.log(LOG_FLOOR)  # 100: the most one entry of binary cross-entropy can cost
@@ -46,17 +47,19 @@ PATIENCE = 50
 
 
 class Watch:
-    """Looks at each iteration's cost; ``check`` returns a message the first time a sign shows, then None.
+    """Looks at each iteration's cost; ``check`` returns the diagnosis the first time a sign shows, then None.
 
     Args:
         floor_m: the number of examples m when the cost is binary cross-entropy averaged over
             them (the floor test applies), else None.
-        advice: what to try, e.g. "try a smaller learning rate such as lr=0.12 (lr / 10)".
+        advice: fit's learning rate and how it was given, e.g. ``LrAdvice(1.2, "fit")``; a warning's advice
+            about the rate is worded from it (``advice.rate(0.1)``: "a smaller learning rate, e.g.
+            fit(..., lr=0.12) (a tenth of 1.2)").
         word: "iteration" or "epoch".
         model: the model being trained (an nn.Module), or None.
     """
 
-    def __init__(self, floor_m: int | None, advice: str, word: str = "iteration", model: Any = None):
+    def __init__(self, floor_m: int | None, advice: LrAdvice, word: str = "iteration", model: Any = None):
         self.floor_m = floor_m
         self.model = model
         self.advice = advice
@@ -70,7 +73,9 @@ class Watch:
         self.health = Health(model, advice, word, stacklevel=5)  # Health.check < check < fit's loop < fit
 
     def check(self, i: int, cost: float) -> str | None:
-        """None while training looks sound; the message once, at the iteration ``i`` where it stops being so.
+        """None while training looks sound; once, at the iteration ``i`` where it stops being so, what went wrong
+        (``training diverged: the cost is nan at iteration 3 ...``), the diagnosis of a ``DivergenceWarning`` that
+        the caller completes with its advice (``advice``) and warns.
 
         A dead network or an oscillating cost is warned about here, once each, with its own class (they are
         not divergence, so the caller neither records nor stops on them)."""
@@ -81,7 +86,7 @@ class Watch:
         message = self._sign(i, cost)
         if message is not None:
             self.done = True
-            return f"fit: training diverged: {message}; {self.advice}"
+            return f"training diverged: {message}"
         return None
 
     def _sign(self, i: int, cost: float) -> str | None:

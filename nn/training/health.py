@@ -47,15 +47,16 @@ from __future__ import annotations
 import math
 import warnings
 from collections import deque
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from nn.layers.activations import ReLU
-from nn.layers.containers import Sequential
+from nn.layers.containers import Sequential, leaves, weights
 from nn.layers.dense import Linear
 from nn.layers.dropout import Dropout
-from nn.training.training_warnings import DeadNetworkWarning, OscillatingCostWarning, larger_lr, python_lr
+from nn.training.training_warnings import DeadNetworkWarning, LrAdvice, OscillatingCostWarning
 
 DEAD_STREAK = 100  # iterations a layer stays dead (or the cost at its first value) before the warning
 STILL_RTOL = 1e-5  # a cost within this (relative) of the first one for DEAD_STREAK iterations has not moved
@@ -73,21 +74,33 @@ HIGH = 0.6
 SWING_PATIENCE = 100  # iterations in a row the signs must show: an early burst of chaos is not reported
 FIXES = "try He initialisation (init='he') or LeakyReLU (hidden='leaky_relu')"
 DEAD_FIXES = {"init": "he", "hidden": "leaky_relu", "lr_scale": 0.1}
+RATE_TOO_LARGE = "the learning rate is too large for this model"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One sign found: what went wrong (``diagnosis``), what to try in Python (``advice_text``) and the same advice
+    as data (``suggestion``, ``nn.training.training_warnings``)."""
+
+    diagnosis: str
+    advice_text: str
+    suggestion: dict[str, Any] = field(default_factory=dict)
 
 
 class Health:
     """The dead-network and oscillation signs, each warned about once (``check`` each iteration).
 
     Args:
-        model: the model being trained (an nn.Module), or None.
-        advice: fit's advice for a smaller learning rate ("try a smaller learning rate, e.g. fit(..., lr=0.12)
-            (a tenth of 1.2)").
+        model: the model being trained (an nn.Module), or None. Its structure (which layers are hidden ReLU
+            layers) is read once, here: fit does not change it while training.
+        advice: fit's learning rate and how it was given (``LrAdvice``), to word advice about the rate.
         word: "iteration" or "epoch" (the oscillation test runs on iterations only).
         stacklevel: for ``warnings.warn``, so that the warning points at fit's caller.
     """
 
-    def __init__(self, model: Any, advice: str, word: str, stacklevel: int):
+    def __init__(self, model: Any, advice: LrAdvice, word: str, stacklevel: int):
         self.model, self.advice, self.word, self.stacklevel = model, advice, word, stacklevel
+        self.relu_layers = hidden_relu_layers(model)  # (l, the Linear after ReLU l)
         self.dead_done = self.swing_done = False
         self.first = math.nan
         self.still = 0  # iterations in a row within STILL_RTOL of the first cost
@@ -105,51 +118,52 @@ class Health:
             found = self._dead(i, cost)
             if found is not None:
                 self.dead_done = True
-                self._warn(f"fit: the network is not learning: {found[0]}", DeadNetworkWarning, found)
+                self._warn(DeadNetworkWarning, "the network is not learning", found)
         if not self.swing_done and self.word == "iteration":
             found = self._oscillation(i, cost)
             if found is not None:
                 self.swing_done = True
-                self._warn(f"fit: the cost oscillates: {found[0]}", OscillatingCostWarning, found)
+                self._warn(OscillatingCostWarning, "the cost oscillates", found)
 
-    def _warn(self, text: str, category: type, found: tuple[str, str, dict[str, Any]]) -> None:
-        _, advice, suggestion = found
-        diagnosis = text
-        warnings.warn(category(f"{text}; {advice}", suggestion, diagnosis), stacklevel=self.stacklevel + 1)
+    def _warn(self, category: type, what: str, found: Finding) -> None:
+        warning = category(diagnosis=f"{what}: {found.diagnosis}", advice_text=found.advice_text,
+                           suggestion=found.suggestion)
+        warnings.warn(warning, stacklevel=self.stacklevel + 1)
+
+    def _smaller_rate(self) -> str:
+        return self.advice.rate(0.1)
 
     # --- a network that cannot learn -------------------------------------------------------------------------
-    def _dead(self, i: int, cost: float) -> tuple[str, str, dict[str, Any]] | None:
+    def _dead(self, i: int, cost: float) -> Finding | None:
         if self.first != self.first:
             self.first = cost
         moved = abs(cost - self.first)
         self.still = self.still + 1 if moved <= STILL_RTOL * max(abs(self.first), 1e-300) else 0
         if i == 0 and self.model is not None:
-            self.start_weights = [p.data.copy() for p in _weights(self.model)]  # kept while the cost stays still
+            self.start_weights = [p.data.copy() for p in weights(self.model)]  # kept while the cost stays still
         elif not self.still:
             self.start_weights = None
-        for l, after in hidden_relu_layers(self.model):
-            grad = after.W.grad
-            zero = grad is not None and not grad.data.any()
-            self.dead[l] = self.dead.get(l, 0) + 1 if zero else 0
+        for l, after in self.relu_layers:
+            self.dead[l] = self.dead.get(l, 0) + 1 if _zero_gradient(after.W) else 0
         if self.still < DEAD_STREAK and not any(n >= DEAD_STREAK for n in self.dead.values()):
             return None
-        relu = bool(hidden_relu_layers(self.model))
+        relu = bool(self.relu_layers)
         if self.model is not None and _all_weights_zero(self.model):
             init = "he" if relu else "xavier"
-            return (f"every weight is still exactly 0 at {self.word} {i} (zero initialisation?): the units of a "
-                    f"layer all compute the same and get the same gradient, 0 through ReLU or tanh, so the cost "
-                    f"stays at {cost:.6g}",
-                    "initialise randomly, e.g. init='he' (ReLU) or init='xavier' (tanh)", {"init": init})
+            return Finding(f"every weight is still exactly 0 at {self.word} {i} (zero initialisation?): the units of "
+                           f"a layer all compute the same and get the same gradient, 0 through ReLU or tanh, so the "
+                           f"cost stays at {cost:.6g}",
+                           "initialise randomly, e.g. init='he' (ReLU) or init='xavier' (tanh)", {"init": init})
         dead = [l for l, n in self.dead.items() if n >= DEAD_STREAK]
         if dead:
             l = max(dead)  # the layer nearest the output: the layers below it get no gradient through it either
-            return (f"the ReLU units of layer {l} output 0 on every example (A[{l}] = 0, a dead ReLU layer) since "
-                    f"{self.word} {i - DEAD_STREAK + 1}, so no gradient reaches W[1]..W[{l + 1}] and the network "
-                    f"predicts the same for every input (the cost sits at {cost:.6g})",
-                    f"{FIXES}, or {python_lr(self.advice)}", dict(DEAD_FIXES))
+            return Finding(f"the ReLU units of layer {l} output 0 on every example (A[{l}] = 0, a dead ReLU layer) "
+                           f"since {self.word} {i - DEAD_STREAK + 1}, so no gradient reaches W[1]..W[{l + 1}] and "
+                           f"the network predicts the same for every input (the cost sits at {cost:.6g})",
+                           f"{FIXES}, or {self._smaller_rate()}", dict(DEAD_FIXES))
         return self._still(i, cost, moved, relu)
 
-    def _still(self, i: int, cost: float, moved: float, relu: bool) -> tuple[str, str, dict[str, Any]]:
+    def _still(self, i: int, cost: float, moved: float, relu: bool) -> Finding:
         """The cost has stayed at its first value: a learning rate too small, or gradients that vanish."""
         n = DEAD_STREAK
         stayed = (f"the cost has stayed within {STILL_RTOL:g} of its first value {self.first:.10g} for {n} "
@@ -160,32 +174,33 @@ class Health:
         if (ratio is not None and ratio < VANISHING) or (shift is not None and shift >= MOVED):
             why = (f"the gradients are tiny (||dW|| / ||W|| = {ratio:.2g})" if ratio is not None and ratio < VANISHING
                    else f"the weights move (by {shift:.2g} of their size) but the cost does not")
-            return (f"{stayed}, and {why}: the signal fades through the layers (a plateau of small initial weights)",
-                    f"try larger initial weights, init='{init}' ({'for ReLU' if relu else 'for tanh'})",
-                    {"init": init})
+            return Finding(f"{stayed}, and {why}: the signal fades through the layers (a plateau of small initial "
+                           f"weights)", f"try larger initial weights, init='{init}' "
+                           f"({'for ReLU' if relu else 'for tanh'})", {"init": init})
         if ratio is None and moved == 0 and shift is None:  # nothing to tell by (a model of the user's)
-            return (f"{stayed}: the gradients are 0 or too small to move it",
-                    f"check the learning rate and the initialisation, or {FIXES}", dict(DEAD_FIXES))
+            return Finding(f"{stayed}: the gradients are 0 or too small to move it",
+                           f"check the learning rate and the initialisation, or {FIXES}", dict(DEAD_FIXES))
         pace = max(moved, abs(self.first) * 1e-16) / (i or 1)  # the cost's drop a step, rounding at least
         scale = 10.0 ** math.floor(math.log10(TARGET_PACE * abs(self.first) / pace))
         size = "" if shift is None else f", the weights by {shift:.2g} of their size"
-        return (f"{stayed} though the gradients are not small: the learning rate is too small to move the weights "
-                f"or the cost (the cost by about {pace / max(abs(self.first), 1e-300):.2g} of it a step{size})",
-                f"{larger_lr(self.advice, scale)}: the drop a step grows with the rate, and this one would move "
-                f"the cost by about {TARGET_PACE:g} of it a step", {"lr_scale": scale})
+        return Finding(f"{stayed} though the gradients are not small: the learning rate is too small to move the "
+                       f"weights or the cost (the cost by about {pace / max(abs(self.first), 1e-300):.2g} of it a "
+                       f"step{size})",
+                       f"try {self.advice.rate(scale)}: the drop a step grows with the rate, and this one would move "
+                       f"the cost by about {TARGET_PACE:g} of it a step", {"lr_scale": scale})
 
     def _weights_moved(self) -> float | None:
         """||W - W at iteration 0|| / ||W at iteration 0|| over all the weights, None when unknown."""
         if self.start_weights is None or self.model is None:
             return None
-        now = _weights(self.model)
+        now = weights(self.model)
         before = math.sqrt(sum(float(np.sum(w ** 2)) for w in self.start_weights))
         if before == 0 or len(now) != len(self.start_weights):
             return None
         return math.sqrt(sum(float(np.sum((p.data - w) ** 2)) for p, w in zip(now, self.start_weights))) / before
 
     # --- a cost that bounces --------------------------------------------------------------------------------
-    def _oscillation(self, i: int, cost: float) -> tuple[str, str, dict[str, Any]] | None:
+    def _oscillation(self, i: int, cost: float) -> Finding | None:
         if cost < self.best * (1 - PROGRESS_RTOL):
             self.best_at = i
         self.best = min(self.best, cost)
@@ -213,22 +228,25 @@ class Health:
         self.swinging = self.swinging + 1 if stalled and bouncing and far else 0
         if self.swinging < SWING_PATIENCE:
             return None
-        diagnosis = (f"it has not fallen below {self.best:.4g} for {i - self.best_at} {self.word}s and it rose in "
-                     f"{self.up} of the {WINDOW} {self.word}s before {self.word} {i}, by {pace:.3g} a step on "
-                     f"average around {level:.4g}: gradient descent bounces across the valley instead of going "
-                     f"down it, so the learning rate is too large for this model")
+        cause, advice, suggestion = self._swing_cause()
+        return Finding(f"it has not fallen below {self.best:.4g} for {i - self.best_at} {self.word}s and it rose in "
+                       f"{self.up} of the {WINDOW} {self.word}s before {self.word} {i}, by {pace:.3g} a step on "
+                       f"average around {level:.4g}: gradient descent bounces across the valley instead of going "
+                       f"down it, so {cause}", advice, suggestion)
+
+    def _swing_cause(self) -> tuple[str, str, dict[str, Any]]:
+        """Why the cost bounces, what to try and the same as data: large initial weights, a ReLU network on a rate
+        tuned for tanh, or simply the rate."""
         scale = _largest_weight_scale(self.model)
         if scale is not None and scale[1] >= LARGE_WEIGHTS:  # the course's randn * 10: the start, not the rate
-            return (diagnosis.replace("the learning rate is too large for this model",
-                                      f"the weights are large: W{scale[0]}'s scale is {scale[1]:.3g} times He's "
-                                      f"sqrt(2 / n[l-1])"),
-                    f"initialise smaller weights, e.g. init='he', or {python_lr(self.advice)}",
+            return (f"the weights are large: W{scale[0]}'s scale is {scale[1]:.3g} times He's sqrt(2 / n[l-1])",
+                    f"initialise smaller weights, e.g. init='he', or {self._smaller_rate()}",
                     {"init": "he", "lr_scale": 0.1})
-        if hidden_relu_layers(self.model):
-            return (diagnosis, f"try tanh hidden units (hidden='tanh': a rate tuned for tanh, as planar's 1.2, is "
-                               f"often too large for ReLU units), or {python_lr(self.advice)}",
+        if self.relu_layers:
+            return (RATE_TOO_LARGE, f"try tanh hidden units (hidden='tanh': a rate tuned for tanh, as planar's 1.2, "
+                                    f"is often too large for ReLU units), or {self._smaller_rate()}",
                     {"hidden": "tanh", "lr_scale": 0.1})
-        return diagnosis, self.advice, {"lr_scale": 0.1}
+        return RATE_TOO_LARGE, f"try {self._smaller_rate()}", {"lr_scale": 0.1}
 
 
 def hidden_relu_layers(model: Any) -> list[tuple[int, Any]]:
@@ -236,10 +254,10 @@ def hidden_relu_layers(model: Any) -> list[tuple[int, Any]]:
     Other models give none (their structure is not known here)."""
     if not isinstance(model, Sequential):
         return []
-    leaves = [m for m in _run_order(model) if not isinstance(m, Dropout)]
+    run = [m for m in leaves(model) if not isinstance(m, Dropout)]
     numbering = model.numbering()
     found = []
-    for before, relu, after in zip(leaves, leaves[1:], leaves[2:]):
+    for before, relu, after in zip(run, run[1:], run[2:]):
         if isinstance(before, Linear) and type(relu) is ReLU and isinstance(after, Linear) and after is not before:
             found.append((numbering[id(before)], after))
     return found
@@ -259,28 +277,29 @@ def _largest_weight_scale(model: Any) -> tuple[int, float] | None:
     return found
 
 
-def _weights(model: Any) -> list[Any]:
-    return [p for name, p in model.named_parameters() if name.split(".")[-1].startswith("W")]
+def _zero_gradient(W: Any) -> bool:
+    """Whether W's gradient is there and exactly 0 everywhere; its first entry, nonzero in a live layer, is looked
+    at first (a full scan only when that one is 0)."""
+    grad = W.grad
+    if grad is None or grad.data.size == 0:
+        return grad is not None
+    return grad.data.flat[0] == 0 and not grad.data.any()
 
 
 def _all_weights_zero(model: Any) -> bool:
     """Whether every weight W of the model is exactly 0 (biases aside)."""
-    weights = _weights(model)
-    return bool(weights) and not any(p.data.any() for p in weights)
+    found = weights(model)
+    return bool(found) and not any(p.data.any() for p in found)
 
 
 def _gradient_ratio(model: Any) -> float | None:
     """||dW|| / ||W|| over all the weights W of the model (Frobenius), None when unknown (no model, no gradients)."""
     if model is None:
         return None
-    weights = [p for p in _weights(model) if p.grad is not None]
-    if not weights:
+    pairs = [(p.data, p.grad.data) for p in weights(model) if p.grad is not None]
+    if not pairs:
         return None
-    w = math.sqrt(sum(float(np.sum(p.data ** 2)) for p in weights))
-    g = math.sqrt(sum(float(np.sum(p.grad.data ** 2)) for p in weights))
+    w = math.sqrt(sum(float(np.sum(W ** 2)) for W, _ in pairs))
+    g = math.sqrt(sum(float(np.sum(dW ** 2)) for _, dW in pairs))
     return g / w if w > 0 else None
 
-
-def _run_order(seq: Sequential) -> list[Any]:
-    """The modules a Sequential runs, nested Sequentials opened, in order (a module of the user's stays whole)."""
-    return [leaf for m in seq.layers for leaf in (_run_order(m) if isinstance(m, Sequential) else [m])]

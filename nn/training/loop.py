@@ -20,7 +20,7 @@ from nn.data.datasets import Dataset
 from nn.data.loader import DataLoader
 from nn.layers.activations import Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
 from nn.layers.batchnorm import BatchNorm
-from nn.layers.containers import MLP, Sequential
+from nn.layers.containers import MLP, Sequential, named_weights
 from nn.layers.conv import AvgPool2D, Conv2D, MaxPool2D
 from nn.layers.dense import Linear
 from nn.layers.dropout import Dropout
@@ -34,7 +34,7 @@ from nn.training.data_checks import (
     loss_function,
 )
 from nn.training.dataset_args import adopt_task, default_loss, fit_defaults, unpack
-from nn.training.divergence import ON_DIVERGENCE, DivergenceWarning, Watch
+from nn.training.divergence import ON_DIVERGENCE, DivergenceWarning, LrAdvice, Watch
 from nn.training.losses import (
     LOSSES,
     BCELoss,
@@ -346,7 +346,7 @@ def fit(model: Module, X: Any, Y: Any = None, *, loss: str | Loss | None = None,
         "iteration" if batch_size is None else "epoch", model=model)
     adopt_task(model, data, "fit")  # last: a refused call leaves the model as it was
     if loader is not None:
-        batches = _loader_batches(model, loader)
+        batches = _loader_batches(loader, x, y, axis)
     elif batch_size is None:
         full_batch = [(Tensor(x, name="X"), y)]
         batches = lambda i: full_batch  # noqa: E731
@@ -368,13 +368,51 @@ def _check_loader_call(loader: DataLoader, Y: Any, batch_size: Any, seed: Any) -
             raise TypeError(f"fit: given a DataLoader, leave {name} out: {holds}")
 
 
-def _loader_batches(model: Module, loader: DataLoader) -> Batches:
-    """Iteration i's batches: one epoch of ``loader``, each batch checked against the model as fit checks X and Y."""
+def _loader_batches(loader: DataLoader, x0: np.ndarray, y0: np.ndarray, axis: int) -> Batches:
+    """Iteration i's batches: one epoch of ``loader``. Its first batch (``x0``, ``y0``; X's examples along ``axis``)
+    was checked against the model in full before training; each batch is checked against that one for what can
+    differ from batch to batch (``_like_first``)."""
+    sizes = _sizes_but(x0.shape, axis)
+
     def epoch(i: int) -> Iterator[tuple[Tensor, np.ndarray]]:
         for Xb, Yb in loader:
-            xb, yb, _ = check_examples(model, Xb, Yb)
+            xb, yb = _like_first(Xb, Yb, x0, y0, axis, sizes)
             yield Tensor(xb, name="X"), yb
     return epoch
+
+
+def _sizes_but(shape: tuple[int, ...], axis: int) -> tuple[int, ...]:
+    """``shape`` without its examples axis: what every batch of a DataLoader shares."""
+    return shape[:axis] + shape[axis + 1:]
+
+
+def _like_first(X: Any, Y: Any, x0: np.ndarray, y0: np.ndarray, axis: int,
+                sizes: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """A DataLoader's batch (X, Y) as arrays, refused unless shaped as its first batch (``x0``, ``y0``, fully checked
+    by ``check_examples``; ``sizes``: x0's shape without the examples axis) but for the number of examples b: X
+    numeric, its other sizes the first's, Y (n_y, b) with the first's n_y, and X without NaN or Inf (values differ
+    from batch to batch). A float X stays as it is; other numbers become float64."""
+    layout = "(n_x, b)" if axis == 1 else "(b, n_H, n_W, n_C)"
+    if not isinstance(X, np.ndarray) or X.dtype.kind not in "biuf":
+        what = f"dtype {X.dtype}" if isinstance(X, np.ndarray) else type(X).__name__
+        raise TypeError(f"fit: the DataLoader gave a batch whose X is {what}; X must be a numeric array {layout}, "
+                        f"as its first batch ({x0.dtype})")
+    if X.ndim != x0.ndim or _sizes_but(X.shape, axis) != sizes:
+        expected = tuple("b" if k == axis else n for k, n in enumerate(x0.shape))
+        raise ValueError(f"fit: the DataLoader gave a batch whose X is {X.shape}, but its first batch's X is "
+                         f"{x0.shape}: every batch must be {layout} = {_shape_text(expected)} for b examples")
+    b = X.shape[axis]
+    if not isinstance(Y, np.ndarray) or Y.dtype.kind not in "biuf" or Y.shape != (y0.shape[0], b):
+        what = f"{Y.shape}" if isinstance(Y, np.ndarray) else type(Y).__name__
+        raise ValueError(f"fit: the DataLoader gave a batch of b = {b} examples whose Y is {what}; Y must be "
+                         f"(n_y, b) = ({y0.shape[0]}, {b}) numbers, as its first batch's {y0.shape}")
+    if not np.isfinite(X).all():
+        raise ValueError(f"fit: the DataLoader gave a batch whose X contains NaN or Inf (X {X.shape})")
+    return (X if X.dtype.kind == "f" else X.astype(np.float64)), Y
+
+
+def _shape_text(shape: tuple[Any, ...]) -> str:
+    return "(" + ", ".join(str(n) for n in shape) + ")"
 
 
 def _shuffled_batches(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int, axis: int) -> Batches:
@@ -389,7 +427,7 @@ def _train(model: Module, batches_of: Batches, m: int, axis: int, cost_fn: Loss,
            insist: bool | None) -> Costs:
     """fit's loop, its arguments checked; ``print_every=0`` prints nothing. ``batches_of(i)``: iteration i's batches
     of the m examples (each iteration an epoch when ``epochs``); ``axis``: X's examples axis."""
-    named = [(name, p) for name, p in model.named_parameters() if name.split(".")[-1].startswith("W")]
+    named = named_weights(model)
     weights = [p for _, p in named]
     shorts = [name.split(".")[-1] for name, _ in named]
     keys = [f"d{s}" for s in shorts] if len(set(shorts)) == len(shorts) else [f"d{name}" for name, _ in named]
@@ -426,16 +464,16 @@ def _train(model: Module, batches_of: Batches, m: int, axis: int, cost_fn: Loss,
             except InputError:  # a loss refusing NaN outputs, which NaN weights give
                 if watch is None or all(np.isfinite(p.data).all() for p in model.parameters()):
                     raise
-                _warn_diverged(f"fit: training diverged: the weights became NaN or Inf in an update before {word} "
-                               f"{i}; {watch.advice}; training stopped", history)
+                _warn_diverged(f"training diverged: the weights became NaN or Inf in an update before {word} {i}; "
+                               f"training stopped", watch.advice, history)
                 break
             if count > 1:
                 cost = total / m
             if scheduler is not None:
                 scheduler.step()
             bar.update(cost)
-            message = None if watch is None else watch.check(i, cost)
-            stop = message is not None and (stop_on_divergence or not math.isfinite(cost))
+            diverged = None if watch is None else watch.check(i, cost)
+            stop = diverged is not None and (stop_on_divergence or not math.isfinite(cost))
             last = stop or i == num_iterations - 1
             if i % record_every == 0 or last:
                 costs.append(cost)
@@ -446,8 +484,9 @@ def _train(model: Module, batches_of: Batches, m: int, axis: int, cost_fn: Loss,
                 bar.line(f"Cost after {word} {i}: {cost}")
                 if scheduler is not None:
                     bar.line(f"learning rate after {word} {i}: {opt.lr}")
-            if message is not None:
-                _warn_diverged(message + ("; training stopped" if stop else ""), history)
+            if diverged is not None:
+                assert watch is not None
+                _warn_diverged(diverged + ("; training stopped" if stop else ""), watch.advice, history)
             if stop:
                 break
     except KeyboardInterrupt as e:
@@ -465,17 +504,20 @@ def _record(history: dict[str, Any], i: int, cost: float, keys: list[str], weigh
         history["grad_norms"][k].append(None if W.grad is None else float(np.linalg.norm(W.grad.data)))
 
 
-def _warn_diverged(message: str, history: dict[str, Any] | None) -> None:
+def _warn_diverged(diagnosis: str, advice: LrAdvice, history: dict[str, Any] | None) -> None:
+    """Warn that training diverged (``diagnosis``: what happened, "training diverged: ..."), advising a tenth of
+    the learning rate; the warning's text goes into ``history["divergence"]``."""
+    tenth = 0.1
+    warning = DivergenceWarning(diagnosis=diagnosis, advice_text=f"try {advice.rate(tenth)}",
+                                suggestion={"lr_scale": tenth})
     if history is not None:
-        history["divergence"] = message
-    warnings.warn(message, DivergenceWarning, stacklevel=4)  # _warn_diverged < _train < fit < the caller
+        history["divergence"] = str(warning)
+    warnings.warn(warning, stacklevel=4)  # _warn_diverged < _train < fit < the caller
 
 
-def _advice(opt: Optimizer, given: bool) -> str:
-    """What to try when training diverges: a tenth of the learning rate, said the way it was given."""
-    smaller = f"{opt.lr / 10:.4g}"
-    where = (f"{type(opt).__name__}(model.parameters(), lr={smaller})" if given else f"fit(..., lr={smaller})")
-    return f"try a smaller learning rate, e.g. {where} (a tenth of {opt.lr:g})"
+def _advice(opt: Optimizer, given: bool) -> LrAdvice:
+    """fit's learning rate, to be spelt the way it was given: ``fit(..., lr=...)``, or the optimiser's own call."""
+    return LrAdvice(float(opt.lr), type(opt).__name__ if given else "fit")
 
 
 def _largest_product(model: Module, shape: tuple[int, ...], axis: int, m: int) -> int:

@@ -328,14 +328,16 @@ def l2_penalty(weights: Iterable[Tensor], lambd: float, m: int) -> Tensor:
     """The course's L2 regularisation term lambd / (2m) sum_l ||W[l]||_F^2 (pass only the W's).
 
     ``weights`` is an iterable of the Tensors W[l] (n[l], n[l-1]) (a list, or an ``nn.ParameterList``), e.g.
-    ``[p for name, p in model.named_parameters() if name.startswith("W")]``. A model itself, an array
+    ``nn.layers.containers.weights(model)`` (every parameter whose own name starts with W, ``layers.0.W`` of a
+    nested model too). A model itself, an array
     (which would get no gradient) or anything else is refused with a TypeError naming the argument.
     """
     if ((isinstance(weights, Module) and not isinstance(weights, ParameterList)) or not isinstance(weights, Iterable)
             or isinstance(weights, (Tensor, str, bytes))):
         what = "a Tensor" if isinstance(weights, Tensor) else type(weights).__name__
         raise TypeError(f"l2_penalty: weights must be a list of the W[l] Tensors, got {what}; for a model pass "
-                        "[p for name, p in model.named_parameters() if name.startswith('W')]")
+                        "[p for name, p in model.named_parameters() if name.rsplit('.', 1)[-1].startswith('W')] "
+                        "(nn.layers.containers.weights(model))")
     lambd = validate.number("l2_penalty: lambd", lambd, low=0)
     m = validate.positive_int("l2_penalty: m", m)
     total = None

@@ -1,50 +1,90 @@
-"""fit's warnings about training, each carrying what to change as data as well as in words.
+"""fit's warnings about training, each built from parts: what went wrong, what to try, and the same advice as data.
 
-A warning's text is for Python users: its advice is Python (``fit(..., lr=0.12)``, ``init='he'``).
-The same advice is on the warning as ``.suggestion``, a small dict of changes, each one an
-alternative to try (not all together), in the order to try them:
+A warning is made from its parts, ``DivergenceWarning(diagnosis=..., advice_text=..., suggestion=...)``,
+and its message is ``fit: <diagnosis>; <advice_text>``. The parts stay on it:
 
-- ``"lr_scale"``: multiply the learning rate by this (0.1: a tenth of it);
-- ``"hidden"``: the hidden activation to use instead (``"tanh"``, ``"leaky_relu"``);
-- ``"init"``: the initialiser to use instead (``"he"``, ``"xavier"``).
+- ``.diagnosis``: what went wrong, without the "fit: " and without the advice;
+- ``.advice_text``: the advice in Python (``fit(..., lr=0.12)``, ``init='he'``), for Python users;
+- ``.suggestion``: the same advice as a small dict of changes, each one an alternative to try
+  (not all together), in the order to try them:
 
-so that a front end renders it in its own terms: ``tinygrad-nb train`` prints
-``--lr 0.12``, ``--hidden tanh``, ``--init he``. ``.diagnosis`` is the text without the advice.
+  - ``"lr_scale"``: multiply the learning rate by this (0.1: a tenth of it);
+  - ``"hidden"``: the hidden activation to use instead (``"tanh"``, ``"leaky_relu"``);
+  - ``"init"``: the initialiser to use instead (``"he"``, ``"xavier"``).
 
-A ``DivergenceWarning`` made from a message alone (``warnings.warn(text, DivergenceWarning)``,
-as fit's loop does) suggests a tenth of the learning rate, the advice fit writes into its text.
+so that a front end renders it in its own terms: ``tinygrad-nb train`` prints ``--lr 0.12``, ``--hidden tanh``,
+``--init he`` after the diagnosis. The learning-rate advice is built from ``LrAdvice``, the rate fit trained with
+and how it was given, never parsed back from text.
+
+A warning made from a message alone (``warnings.warn(text, DivergenceWarning)``) has that message as its
+diagnosis, no advice text, and its class's default suggestion (``DivergenceWarning``: a tenth of the rate).
 """
 
 from __future__ import annotations
 
-import re
+from dataclasses import dataclass
 from typing import Any
 
 SUGGESTION_KEYS = ("lr_scale", "hidden", "init")
 TENTH = {"lr_scale": 0.1}
-# fit's loop writes its advice as "; try a smaller learning rate, e.g. <Python> (a tenth of <lr>)"
-_LR_ADVICE = re.compile(r"; try a smaller learning rate, e\.g\. .*?\(a tenth of [^)]*\)")
+
+
+@dataclass(frozen=True)
+class LrAdvice:
+    """The learning rate fit trains with and how it was given, to word advice about it.
+
+    Args:
+        lr: the learning rate (> 0).
+        spelling: "fit" (``fit(..., lr=...)``) or the optimiser's class name, e.g. "Adam"
+            (``Adam(model.parameters(), lr=...)``).
+    """
+
+    lr: float
+    spelling: str = "fit"
+
+    def call(self, lr: float) -> str:
+        """The Python that sets the learning rate to ``lr``, e.g. ``fit(..., lr=0.12)``."""
+        if self.spelling == "fit":
+            return f"fit(..., lr={lr:.4g})"
+        return f"{self.spelling}(model.parameters(), lr={lr:.4g})"
+
+    def rate(self, scale: float) -> str:
+        """The learning rate ``scale`` times this one, as advice: ``a smaller learning rate, e.g. fit(..., lr=0.12)
+        (a tenth of 1.2)`` for 0.1, ``a larger learning rate, e.g. fit(..., lr=0.01) (10,000 times 1e-06)``."""
+        if scale == 0.1:
+            how = f"a tenth of {self.lr:g}"
+        else:
+            how = f"{scale:,.0f} times {self.lr:g}" if scale >= 1 else f"{scale:g} times {self.lr:g}"
+        size = "smaller" if scale < 1 else "larger"
+        return f"a {size} learning rate, e.g. {self.call(self.lr * scale)} ({how})"
 
 
 class TrainingWarning(RuntimeWarning):
-    """Base of fit's warnings about training: the message (``str(w)``), and ``.suggestion`` (what to change, e.g.
-    ``{"hidden": "tanh", "lr_scale": 0.1}``: alternatives, in order) and ``.diagnosis`` (the text without its
-    advice) for a front end that words the advice its own way."""
+    """Base of fit's warnings about training, made from its parts: ``diagnosis`` (what went wrong), ``advice_text``
+    (what to try, in Python) and ``suggestion`` (the same advice as data, e.g. ``{"hidden": "tanh", "lr_scale":
+    0.1}``: alternatives, in order); the message is ``fit: <diagnosis>; <advice_text>``. A message alone
+    (``warnings.warn(text, category)``) is its diagnosis, with the class's default suggestion."""
 
     default_suggestion: dict[str, Any] = {}
 
-    def __init__(self, message: str, suggestion: dict[str, Any] | None = None, diagnosis: str | None = None):
+    def __init__(self, message: str | None = None, *, diagnosis: str | None = None, advice_text: str = "",
+                 suggestion: dict[str, Any] | None = None):
+        name = type(self).__name__
+        if (message is None) == (diagnosis is None):
+            raise TypeError(f"{name}: give either a message or its parts (diagnosis=..., advice_text=...), "
+                            f"not {'both' if message is not None else 'neither'}")
+        if message is not None and advice_text:
+            raise TypeError(f"{name}: advice_text goes with diagnosis=..., not with a whole message")
+        if diagnosis is not None:
+            message = f"fit: {diagnosis}" + (f"; {advice_text}" if advice_text else "")
         super().__init__(message)
         chosen = dict(self.default_suggestion if suggestion is None else suggestion)
         unknown = [k for k in chosen if k not in SUGGESTION_KEYS]
         if unknown:
-            raise ValueError(f"{type(self).__name__}: suggestion keys must be among {list(SUGGESTION_KEYS)}, "
-                             f"got {unknown}")
+            raise ValueError(f"{name}: suggestion keys must be among {list(SUGGESTION_KEYS)}, got {unknown}")
         self.suggestion = chosen
-        self.diagnosis = self._diagnosis(str(message)) if diagnosis is None else diagnosis
-
-    def _diagnosis(self, message: str) -> str:
-        return message
+        self.diagnosis = str(message) if diagnosis is None else diagnosis
+        self.advice_text = advice_text
 
 
 class DivergenceWarning(TrainingWarning):
@@ -53,9 +93,6 @@ class DivergenceWarning(TrainingWarning):
     learning rate)."""
 
     default_suggestion = TENTH
-
-    def _diagnosis(self, message: str) -> str:
-        return _LR_ADVICE.sub("", message)
 
 
 class DeadNetworkWarning(TrainingWarning):
@@ -67,23 +104,3 @@ class DeadNetworkWarning(TrainingWarning):
 class OscillatingCostWarning(TrainingWarning):
     """fit's warning that the cost has stopped falling and bounces up and down instead (full batch): the
     learning rate is too large for this model (planar's 1.2, tuned for tanh, on a ReLU network), with the fix."""
-
-
-def python_lr(advice: str) -> str:
-    """fit's own advice text for a smaller learning rate, e.g. ``try a smaller learning rate, e.g. fit(..., lr=0.12)
-    (a tenth of 1.2)``, as the alternative ``or a smaller learning rate, e.g. ...`` (its "try " dropped)."""
-    return advice.removeprefix("try ")
-
-
-_PYTHON_LR = re.compile(r"e\.g\. (?P<call>.*?lr=)[^)]*\) \(a tenth of (?P<lr>[^)]*)\)")
-
-
-def larger_lr(advice: str, scale: float) -> str:
-    """fit's advice for a smaller learning rate turned into one ``scale`` times larger, in the same Python
-    (``fit(..., lr=0.01)`` or ``SGD(model.parameters(), lr=0.01)``); words alone if the advice has no call."""
-    times = f"{scale:,.0f}" if scale >= 1 else f"{scale:g}"
-    found = _PYTHON_LR.search(advice)
-    if found is None:
-        return f"try a learning rate about {times} times larger"
-    lr = float(found["lr"])
-    return f"try a larger learning rate, e.g. {found['call']}{lr * scale:.4g}) ({times} times {lr:g})"

@@ -62,15 +62,14 @@ def test_divergence_is_one_line_with_a_tenth_of_the_rate(tmp_path, capsys):
 
 
 @pytest.mark.parametrize(("warning", "line"), [
-    (DeadNetworkWarning("fit: the network is not learning: A[2] = 0; try He initialisation (init='he')",
-                        {"init": "he", "hidden": "leaky_relu", "lr_scale": 0.1}, "fit: the network is not learning: "
-                        "A[2] = 0"),
+    (DeadNetworkWarning(diagnosis="the network is not learning: A[2] = 0", advice_text="try He initialisation "
+                        "(init='he')", suggestion={"init": "he", "hidden": "leaky_relu", "lr_scale": 0.1}),
      "tinygrad-nb train: warning: the network is not learning: A[2] = 0; try --init he, or --hidden leaky_relu, or "
      "--lr 0.5"),
-    (OscillatingCostWarning("fit: the cost oscillates: x; advice", {"lr_scale": 0.1}, "fit: the cost oscillates: x"),
+    (OscillatingCostWarning(diagnosis="the cost oscillates: x", advice_text="advice", suggestion={"lr_scale": 0.1}),
      "tinygrad-nb train: warning: the cost oscillates: x; try --lr 0.5"),
-    (DivergenceWarning("fit: training diverged: the cost is nan at iteration 3; try a smaller learning rate, e.g. "
-                       "SGD(model.parameters(), lr=0.5) (a tenth of 5); training stopped"),
+    (DivergenceWarning(diagnosis="training diverged: the cost is nan at iteration 3; training stopped",
+                       advice_text="try a smaller learning rate, e.g. SGD(model.parameters(), lr=0.5) (a tenth of 5)"),
      "tinygrad-nb train: warning: training diverged: the cost is nan at iteration 3; training stopped; try --lr 0.5"),
 ])
 def test_each_suggestion_becomes_trains_flags(warning, line):
@@ -83,7 +82,7 @@ def test_other_warnings_go_where_they_went_before(capsys):
         warnings.simplefilter("always")
         with training_warnings(0.1):
             warnings.warn("something else", UserWarning, stacklevel=1)
-            warnings.warn(OscillatingCostWarning("fit: the cost oscillates: y; z", {"lr_scale": 0.1},
-                                                 "fit: the cost oscillates: y"), stacklevel=1)
+            warnings.warn(OscillatingCostWarning(diagnosis="the cost oscillates: y", advice_text="z",
+                                                 suggestion={"lr_scale": 0.1}), stacklevel=1)
     assert [str(w.message) for w in before] == ["something else"]
     assert capsys.readouterr().err == "tinygrad-nb train: warning: the cost oscillates: y; try --lr 0.01\n"

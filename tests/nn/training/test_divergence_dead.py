@@ -2,6 +2,7 @@
 a dead ReLU layer, zero initialisation, planar's tanh rate on ReLU; ordinary runs raise neither."""
 
 import contextlib
+import pickle
 import warnings
 
 import numpy as np
@@ -122,15 +123,31 @@ def test_the_demos_late_spikes_are_not_called_oscillating(digits):
     assert max(costs[800:900]) > 20 * costs[800] and costs[-1] < costs[800]  # the spike is there, and passes
 
 
-def test_a_divergence_warning_made_from_text_suggests_a_tenth_and_splits_off_its_advice():
-    text = ("fit: training diverged: the cost is nan at iteration 3 (the numbers overflowed; the weights are lost); "
-            "try a smaller learning rate, e.g. SGD(model.parameters(), lr=0.5) (a tenth of 5); training stopped")
-    warning = DivergenceWarning(text)
-    assert str(warning) == text and warning.suggestion == {"lr_scale": 0.1}
-    assert warning.diagnosis == ("fit: training diverged: the cost is nan at iteration 3 (the numbers overflowed; "
-                                 "the weights are lost); training stopped")
+def test_a_warning_is_made_from_its_parts_and_keeps_them():
+    advice = "try a smaller learning rate, e.g. SGD(model.parameters(), lr=0.5) (a tenth of 5)"
+    diagnosis = "training diverged: the cost is nan at iteration 3 (the numbers overflowed; the weights are lost)"
+    warning = DivergenceWarning(diagnosis=diagnosis, advice_text=advice)
+    assert str(warning) == f"fit: {diagnosis}; {advice}"
+    assert (warning.diagnosis, warning.advice_text, warning.suggestion) == (diagnosis, advice, {"lr_scale": 0.1})
+    oscillating = OscillatingCostWarning(diagnosis="the cost oscillates: x", suggestion={"hidden": "tanh"})
+    assert str(oscillating) == "fit: the cost oscillates: x" and oscillating.suggestion == {"hidden": "tanh"}
     with pytest.raises(ValueError, match="suggestion keys"):
-        DeadNetworkWarning("x", {"momentum": 0.9})
+        DeadNetworkWarning(diagnosis="x", suggestion={"momentum": 0.9})
+    with pytest.raises(TypeError, match="either a message or its parts"):
+        DeadNetworkWarning("x", diagnosis="x")
+
+
+def test_a_warning_made_from_a_message_alone_is_all_diagnosis_and_survives_pickling():
+    with pytest.warns(DivergenceWarning) as caught:
+        warnings.warn("the cost is nan", DivergenceWarning, stacklevel=1)  # Python makes it from the text alone
+    warning = caught[0].message
+    assert (str(warning), warning.diagnosis, warning.advice_text) == ("the cost is nan", "the cost is nan", "")
+    assert warning.suggestion == {"lr_scale": 0.1}  # DivergenceWarning's default: a tenth of the rate
+    parts = DeadNetworkWarning(diagnosis="the network is not learning: A[2] = 0", advice_text="try init='he'",
+                               suggestion={"init": "he"})
+    back = pickle.loads(pickle.dumps(parts))
+    assert (str(back), back.diagnosis, back.advice_text, back.suggestion) == (
+        str(parts), parts.diagnosis, parts.advice_text, parts.suggestion)
 
 
 def test_ignore_silences_these_too(digits):
