@@ -9,6 +9,8 @@ dataset           alpha    iterations  hidden layers   hidden  from
 cat (.h5 files)   0.0075   2500        20, 7, 5        relu    course 1, week 4 (train 0.986, test 0.8)
 planar            1.2      10000       4               tanh    course 1, week 3 (train 0.905; randn x 0.01)
 digits            0.1      1000        32, 16          relu    measured here (train 0.99, test 0.97)
+spiral            1.0      3000        10              sigmoid DeZero's book, step 48 (300 epochs of 10)
+sin               0.2      10000       10              sigmoid DeZero's book, steps 43-46 (mse)
 ================  =======  ==========  ==============  ======  =====================================
 
 The optimiser changes the learning rate only: Adam and RMSprop take 0.001 (the course's Adam,
@@ -57,8 +59,10 @@ _BY_DATASET = {
     "cat": Settings(SGD_LR, 2500, (20, 7, 5), "relu", "the course's week 4 settings"),
     "planar": Settings(1.2, 10_000, (4,), "tanh", "the course's week 3 settings", init="small_random"),
     "digits": Settings(0.1, 1000, (32, 16), "relu", "tinygrad-nb's settings for the digits"),
+    "spiral": Settings(1.0, 3000, (10,), "sigmoid", "the settings of DeZero's book for the spiral"),
+    "sin": Settings(0.2, 10_000, (10,), "sigmoid", "the settings of DeZero's book for the sin curve"),
 }
-DATASET_KINDS = tuple(_BY_DATASET)  # cat, planar, digits
+DATASET_KINDS = tuple(_BY_DATASET)  # cat, planar, digits, spiral, sin
 
 
 def kind_for_data(name: str) -> str:

@@ -1,6 +1,7 @@
 """nn.fit, nn.accuracy and nn.predict take a Dataset: fit then trains with that data's defaults (the same table
 as `tinygrad-nb train`) and the model takes on its task, which accuracy checks."""
 
+import numpy as np
 import pytest
 
 import nn
@@ -77,3 +78,17 @@ def test_with_mini_batches_the_datas_default_is_about_as_many_steps_in_epochs(ca
            progress=False)
     epochs = h["iterations"][-1] + 1
     assert epochs * 4 == default_settings("planar").iterations  # 4 batches of 100 per epoch: 10,000 steps
+
+
+def test_the_books_datasets_train_with_the_books_settings():
+    """fit(model, spiral) takes DeZero's step-48 settings (lr 1.0, 3,000 steps), not the cat data's 0.0075."""
+    data, history = nn.datasets.spiral(), {}
+    np.random.seed(0)
+    model = nn.MLP([2, 10, 3], hidden="sigmoid", task=data.task)
+    costs = nn.fit(model, data, print_cost=False, history=history)
+    assert history["learning_rate"] == 1.0 and costs.iterations[-1] == 2999
+    assert nn.accuracy(model, data.test) > 0.9
+    sin = nn.datasets.sin_curve()
+    model = nn.MLP([1, 10, 1], hidden="sigmoid", output="identity")
+    costs = nn.fit(model, sin, print_cost=False, history=history)  # mse: the targets are real numbers
+    assert history["learning_rate"] == 0.2 and costs.iterations[-1] == 9999 and costs[-1] < 0.1 < costs[0]
