@@ -126,25 +126,27 @@ def spiral() -> dict:
     optimizer = optimizers.SGD(1.0).setup(model)
     out: dict = {"x": x.tolist(), "t": t.tolist(), "train": [], "test": []}
     for _ in range(SIZES["spiral_epochs"]):
-        sum_loss, sum_acc = 0.0, 0.0
-        for xb, tb in train_loader:
-            y = model(xb)
-            loss = F.softmax_cross_entropy(y, tb)
-            acc = F.accuracy(y, tb)
+        out["train"].append(_epoch(model, train_loader, len(train_set), optimizer))
+        with dezero.no_grad():
+            out["test"].append(_epoch(model, test_loader, len(test_set)))
+    return out
+
+
+def _epoch(model: MLP, loader: DataLoader, m: int, optimizer: optimizers.Optimizer | None = None) -> list[float]:
+    """The book's epoch (steps 50-51): [average loss, average accuracy] over the m examples; training when given
+    an optimizer."""
+    sum_loss, sum_acc = 0.0, 0.0
+    for xb, tb in loader:
+        y = model(xb)
+        loss = F.softmax_cross_entropy(y, tb)
+        acc = F.accuracy(y, tb)
+        if optimizer is not None:
             model.cleargrads()
             loss.backward()
             optimizer.update()
-            sum_loss += float(loss.data) * len(tb)
-            sum_acc += float(acc.data) * len(tb)
-        out["train"].append([sum_loss / len(train_set), sum_acc / len(train_set)])
-        sum_loss, sum_acc = 0.0, 0.0
-        with dezero.no_grad():
-            for xb, tb in test_loader:
-                y = model(xb)
-                sum_loss += float(F.softmax_cross_entropy(y, tb).data) * len(tb)
-                sum_acc += float(F.accuracy(y, tb).data) * len(tb)
-        out["test"].append([sum_loss / len(test_set), sum_acc / len(test_set)])
-    return out
+        sum_loss += float(loss.data) * len(tb)
+        sum_acc += float(acc.data) * len(tb)
+    return [sum_loss / m, sum_acc / m]
 
 
 class _Arrays(dezero.datasets.Dataset):
@@ -165,20 +167,7 @@ def digits(x: np.ndarray, t: np.ndarray) -> dict:
     loader = DataLoader(train_set, 100)
     model = MLP((100, 10))
     optimizer = optimizers.SGD(1.0).setup(model)
-    out: dict = {"train": []}
-    for _ in range(SIZES["digits_epochs"]):
-        sum_loss, sum_acc = 0.0, 0.0
-        for xb, tb in loader:
-            y = model(xb)
-            loss = F.softmax_cross_entropy(y, tb)
-            acc = F.accuracy(y, tb)
-            model.cleargrads()
-            loss.backward()
-            optimizer.update()
-            sum_loss += float(loss.data) * len(tb)
-            sum_acc += float(acc.data) * len(tb)
-        out["train"].append([sum_loss / len(train_set), sum_acc / len(train_set)])
-    return out
+    return {"train": [_epoch(model, loader, len(train_set), optimizer) for _ in range(SIZES["digits_epochs"])]}
 
 
 def main(argv: list[str]) -> None:
