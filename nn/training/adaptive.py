@@ -13,7 +13,7 @@ import numpy as np
 
 from nn import validate
 from nn.training.optim_base import Optimizer
-from tinygrad_nb import Tensor, side_effect
+from tinygrad_nb import Tensor
 
 
 class Adagrad(Optimizer):
@@ -39,13 +39,6 @@ class Adagrad(Optimizer):
                                                          initial_accumulator_value, low=0)
         self.eps = validate.number("Adagrad: eps", eps, low=0, low_open=True)
         self.s = [np.full_like(p.data, self.initial_accumulator_value) for p in self.params]
-        self.t = 0
-
-    @side_effect  # a jitted step replays it
-    def step(self) -> None:
-        """Count the step (t, for ``lr_decay``), run the hooks, update the parameters."""
-        self.t += 1
-        super().step()
 
     def update(self, i: int, p: Tensor, g: np.ndarray) -> None:
         s = self.s[i]

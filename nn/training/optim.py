@@ -140,13 +140,6 @@ class Adam(Optimizer):
         self.eps = validate.number("eps", eps, low=0, low_open=True)
         self.v = [np.zeros_like(p.data) for p in self.params]
         self.s = [np.zeros_like(p.data) for p in self.params]
-        self.t = 0
-
-    @side_effect  # a jitted step replays it
-    def step(self) -> None:
-        """Count the step (t, for the bias correction), run the hooks, update the parameters."""
-        self.t += 1
-        super().step()
 
     def update(self, i: int, p: Tensor, g: np.ndarray) -> None:
         v, s = self.v[i], self.s[i]

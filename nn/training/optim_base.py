@@ -108,6 +108,7 @@ class Optimizer(Built):
                             "p.requires_grad_(True)")
         self.weight_decay = validate.number(f"{name}: weight_decay", weight_decay, low=0)
         self.hooks: list[Hook] = []
+        self.t = 0  # the steps taken: Adam's bias correction and Adagrad's lr_decay read it
         self.param_groups: list[ParamGroup] = [ParamGroup(params=self.params, lr=lr)]
 
     @property
@@ -145,7 +146,9 @@ class Optimizer(Built):
 
     @side_effect  # a jitted step replays it
     def step(self) -> None:
-        """Run the hooks, then update every parameter that has a gradient and is not frozen."""
+        """Count the step (``t``), run the hooks, then update every parameter that has a gradient and is not
+        frozen."""
+        self.t += 1
         if self.hooks:
             self.run_hooks()
         self.update_all()
